@@ -1,0 +1,39 @@
+# Digit Lab: `make run` opens the app, `make test` runs the whole suite. Both set everything up.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8501
+
+.PHONY: setup run test test-setup bench clean
+
+setup: $(VENV)/.runtime data/mnist/.verified
+
+$(VENV)/.runtime: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+# MNIST for training and the Errors page (drawing needs only the bundled model).
+data/mnist/.verified:
+	$(PY) -m training.fetch && touch $@
+
+run: $(VENV)/.runtime
+	-@$(MAKE) --no-print-directory data/mnist/.verified || echo "warning: MNIST could not be fetched; Draw works, Train and Errors need it."
+	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
+
+test-setup: setup $(VENV)/.dev
+	@test -x /usr/bin/chromium || (echo "installing Debian's chromium for the browser tests" && \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) )
+
+$(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+test: test-setup
+	$(PY) -m pytest tests
+
+bench: setup
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf $(VENV) data/mnist

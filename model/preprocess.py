@@ -1,0 +1,120 @@
+"""Turn any picture of a digit into an MNIST-style 28x28 input: the one preprocessing path.
+
+What LeCun's MNIST page describes, step by step:
+  1. find the ink (light-on-dark, dark-on-light or alpha all work) and crop to it,
+  2. scale the longer side to 20 px keeping the aspect ratio, anti-aliased,
+  3. paste into a 28x28 field so the ink's centre of mass sits at the centre.
+
+The canvas, uploads, the CLI, the held-out benchmark and the tests all call `to_mnist`
+(or `preprocess_steps`, which is the same path keeping the intermediate images).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+IMAGE_SIDE = 28  # output field, pixels
+BOX_SIDE = 20  # the digit's longer side after scaling, pixels
+PREPROCESS_VERSION = 1  # bump when the output of to_mnist changes; stored with every model
+MIN_CONTRAST = 0.08  # ink weaker than this (fraction of full scale) is treated as no ink at all
+INK_CUTOFF = 0.2  # pixels below this fraction of the strongest ink do not count for the crop
+
+
+@dataclass(frozen=True)
+class Steps:
+    """The intermediate images of one preprocessing run, for the Draw page's explanation."""
+
+    ink: np.ndarray  # (H, W) float32 in [0, 1]: 1 = full ink, whatever the input's polarity
+    bbox: tuple[int, int, int, int]  # (top, left, bottom, right) of the ink in the input, bottom/right exclusive
+    box: np.ndarray  # (h, w) float32, longer side BOX_SIDE: the cropped ink scaled down
+    offset: tuple[int, int]  # (top, left) where `box` was pasted into the 28x28 field
+    image: np.ndarray  # (28, 28) float32 in [0, 1]: what the network sees
+
+
+def to_mnist(image) -> np.ndarray | None:
+    """Any H x W, H x W x 3 or H x W x 4 uint8 array or PIL image -> (28, 28) float32 in [0, 1], or None if blank."""
+    steps = preprocess_steps(image)
+    return None if steps is None else steps.image
+
+
+def preprocess_steps(image) -> Steps | None:
+    """The same path as `to_mnist`, keeping every intermediate image; None when there is no ink."""
+    ink = ink_map(image)
+    peak = float(ink.max()) if ink.size else 0.0
+    if peak < MIN_CONTRAST:
+        return None
+    ink = ink / peak  # the strongest stroke becomes full ink, as in MNIST's binary source images
+
+    # 1. crop to the ink: rows and columns holding any pixel above the cutoff
+    strong = ink >= INK_CUTOFF
+    rows = np.flatnonzero(strong.any(axis=1))
+    cols = np.flatnonzero(strong.any(axis=0))
+    top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    crop = ink[top:bottom, left:right]
+
+    # 2. longer side -> 20 px, aspect ratio kept; PIL's bilinear filter widens with the
+    #    scale factor when shrinking, so this is an area-weighted, anti-aliased resize
+    h, w = crop.shape
+    scale = BOX_SIDE / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    box = np.asarray(Image.fromarray(crop).resize(size, Image.Resampling.BILINEAR), dtype=np.float32)
+    box = np.clip(box, 0.0, None)
+    box /= max(float(box.max()), 1e-6)
+
+    # 3. centre of mass -> centre of the 28x28 field (integer shift, as MNIST did)
+    total = float(box.sum())
+    cy = float(np.arange(box.shape[0]) @ box.sum(axis=1)) / total
+    cx = float(np.arange(box.shape[1]) @ box.sum(axis=0)) / total
+    centre = IMAGE_SIDE / 2  # MNIST's mean centre of mass is (14.0, 14.0) in pixel indices
+    offset = (int(round(centre - cy)), int(round(centre - cx)))
+    field = np.zeros((IMAGE_SIDE, IMAGE_SIDE), dtype=np.float32)
+    _paste(field, box, *offset)
+    return Steps(ink=ink, bbox=(int(top), int(left), int(bottom), int(right)), box=box, offset=offset, image=field)
+
+
+def ink_map(image) -> np.ndarray:
+    """(H, W) float32 in [0, 1] where 1 is ink: alpha if the picture has transparency, else distance from the paper."""
+    if isinstance(image, Image.Image):
+        from model.images import as_uint8  # PIL modes (16-bit, CMYK, palette...) -> L, RGB or RGBA
+
+        image = as_uint8(image)
+    arr = np.asarray(image)
+    if arr.dtype == np.bool_:
+        arr = arr.astype(np.uint8) * 255
+    if arr.dtype != np.uint8:
+        raise ValueError(f"expected a uint8 image, got an array of {arr.dtype}.")
+    if arr.ndim == 3 and arr.shape[2] == 4:
+        alpha = arr[:, :, 3]
+        if alpha.min() < 255:  # transparent background: the ink is whatever was painted
+            return alpha.astype(np.float32) * (1 / 255)
+        arr = arr[:, :, :3]
+    if arr.ndim == 3 and arr.shape[2] == 3:
+        grey = arr.astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    elif arr.ndim == 2:
+        grey = arr.astype(np.float32)
+    else:
+        raise ValueError(f"expected an H x W, H x W x 3 or H x W x 4 image, got shape {arr.shape}.")
+    grey *= 1 / 255
+    paper = _paper_level(grey)
+    ink = paper - grey if paper > 0.5 else grey - paper  # dark ink on light paper, or light ink on dark
+    return np.clip(ink, 0.0, 1.0)
+
+
+def _paper_level(grey: np.ndarray) -> float:
+    """The background's grey level: the median of the image's outer frame."""
+    h, w = grey.shape
+    k = max(1, min(h, w) // 20)
+    frame = np.concatenate([grey[:k].ravel(), grey[-k:].ravel(), grey[:, :k].ravel(), grey[:, -k:].ravel()])
+    return float(np.median(frame))
+
+
+def _paste(field: np.ndarray, box: np.ndarray, top: int, left: int) -> None:
+    """Copy `box` into `field` with its corner at (top, left), clipping whatever falls outside."""
+    h, w = box.shape
+    ft, fl = max(top, 0), max(left, 0)
+    fb, fr = min(top + h, field.shape[0]), min(left + w, field.shape[1])
+    if fb > ft and fr > fl:
+        field[ft:fb, fl:fr] = box[ft - top : fb - top, fl - left : fr - left]

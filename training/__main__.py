@@ -1,0 +1,189 @@
+"""Train and evaluate from the command line.
+
+    python -m training fit --hidden 256,128 --activation relu --dropout 0.2 --optimizer adam \
+        --lr 1e-3 --batch-size 128 --epochs 10 --augment --seed 0 --name my-model [--json]
+    python -m training evaluate [--model NAME] [--json]
+
+Human output by default; `--json` prints one JSON object per line (epoch events, then the
+result). Ctrl-C (or SIGTERM) stops training within one batch; `--on-stop keep` (default)
+saves the best weights so far, `--on-stop discard` saves nothing. Bad input: one sentence
+on stderr, exit code 2.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+
+from model.console import Parser, emit, fail, quiet_tensorflow, warn
+from model.registry import Registry, RegistryError, check_name, now_iso
+from model.spec import ACTIVATIONS, ArchSpec, SpecError, parse_hidden
+from training.config import OPTIMIZERS, SCHEDULES, TrainConfig
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="python -m training", description="Train and evaluate Digit Lab models on MNIST.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    f = sub.add_parser("fit", help="train a dense network, evaluate it on the MNIST test set, save it")
+    f.add_argument("--hidden", default="256,128", help="units per hidden layer, e.g. 256,128 ('none' = softmax regression)")
+    f.add_argument("--activation", default="relu", choices=ACTIVATIONS)
+    f.add_argument("--dropout", type=float, default=0.0, help="dropout after each hidden layer, 0..0.8")
+    f.add_argument("--optimizer", default="adam", choices=OPTIMIZERS)
+    f.add_argument("--lr", type=float, default=1e-3, help="learning rate, > 0")
+    f.add_argument("--batch-size", type=int, default=128)
+    f.add_argument("--epochs", type=int, default=10)
+    f.add_argument("--val-split", type=float, default=0.1, help="fraction of training data held out, 0..0.5")
+    f.add_argument("--augment", action="store_true", help="random shift/rotation/scale/shear/thickness/elastic per epoch")
+    f.add_argument("--schedule", default="constant", choices=SCHEDULES)
+    f.add_argument("--label-smoothing", type=float, default=0.0)
+    f.add_argument("--early-stopping", type=int, default=0, metavar="PATIENCE", help="epochs without val improvement")
+    f.add_argument("--train-limit", type=int, default=0, metavar="N", help="train on the first N images only")
+    f.add_argument("--include-drawings", action="store_true", help="add your labelled drawings to the training data")
+    f.add_argument("--seed", type=int, default=0)
+    f.add_argument("--name", help="registry name (default: derived from the architecture and time)")
+    f.add_argument("--activate", action="store_true", help="make the new model the active one")
+    f.add_argument("--on-stop", choices=("keep", "discard"), default="keep", help="what an interrupted run saves")
+    f.add_argument("--out", help="also copy the saved model file here (how the bundled default is made)")
+    f.add_argument("--json", action="store_true", help="one JSON object per line")
+
+    e = sub.add_parser("evaluate", help="evaluate a registry model on the MNIST test set")
+    e.add_argument("--model", help="registry name (default: the active model)")
+    e.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    quiet_tensorflow()
+    try:
+        return run_fit(args) if args.command == "fit" else run_evaluate(args)
+    except (SpecError, RegistryError) as error:
+        fail(str(error))
+    except KeyboardInterrupt:
+        fail("interrupted.", code=130)
+
+
+def run_fit(args) -> int:
+    arch = ArchSpec.simple(parse_hidden(args.hidden), args.activation, args.dropout)
+    cfg = TrainConfig(
+        optimizer=args.optimizer, learning_rate=args.lr, batch_size=args.batch_size, epochs=args.epochs,
+        validation_split=args.val_split, augment=args.augment, include_drawings=args.include_drawings, seed=args.seed,
+        schedule=args.schedule, label_smoothing=args.label_smoothing, early_stopping=args.early_stopping,
+        train_limit=args.train_limit,
+    )
+    name = check_name(args.name or default_name(arch))
+    registry = Registry()
+    if registry.exists(name):
+        raise RegistryError(f"a model named {name!r} already exists; choose another name.")
+
+    from training.data import DataError, load_mnist  # heavy imports only once the input is known to be good
+    from training.run import train_and_register
+
+    try:
+        (x_train, y_train), (x_test, y_test) = load_mnist()
+    except DataError as error:
+        fail(str(error))
+    stop = _StopFlag()
+    printer = _Printer(args.json)
+    outcome = train_and_register(
+        name, arch, cfg, (x_train, y_train), (x_test, y_test), registry,
+        on_batch=printer.batch, on_epoch=printer.epoch, should_stop=stop, keep_on_stop=args.on_stop == "keep",
+    )
+    printer.close()
+    if outcome.record is None:
+        warn("training was stopped; nothing was saved (--on-stop discard).")
+        return 1
+    if args.activate:
+        registry.set_active(name)
+    if args.out:
+        import shutil
+
+        shutil.copyfile(outcome.record.path, args.out)
+    result = outcome.summary()
+    if args.json:
+        emit({"event": "result", **result})
+    else:
+        print(f"{name}: test accuracy {result['accuracy']:.2%}, loss {result['loss']:.4f}, {result['params']:,} params, "
+              f"{result['epochs']} epochs in {result['train_seconds']:.1f} s" + (" (stopped early)" if result["stopped"] else ""))
+    return 0
+
+
+def run_evaluate(args) -> int:
+    from model.inference import Classifier
+    from training.data import DataError, load_mnist
+    from training.evaluate import evaluate
+
+    registry = Registry()
+    classifier = Classifier.load(args.model, registry)
+    if classifier.warning:
+        warn(classifier.warning)
+    try:
+        _, (x_test, y_test) = load_mnist()
+    except DataError as error:
+        fail(str(error))
+    start = time.perf_counter()
+    result = evaluate(classifier.predict_proba(x_test.astype("float32") / 255), y_test)
+    seconds = time.perf_counter() - start
+    if args.json:
+        emit({"model": classifier.name, **result.summary(), "seconds": seconds})
+        return 0
+    print(f"{classifier.name}: accuracy {result.accuracy:.2%}, loss {result.loss:.4f} on {len(y_test)} test images")
+    print("digit  precision  recall     f1  support")
+    for row in result.per_class:
+        print(f"{row['digit']:>5}  {row['precision']:>9.4f}  {row['recall']:>6.4f}  {row['f1']:.4f}  {row['support']:>7}")
+    return 0
+
+
+def default_name(arch: ArchSpec) -> str:
+    units = "-".join(str(layer.units) for layer in arch.hidden) or "softmax"
+    return f"mlp-{units}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+class _StopFlag:
+    """Set by Ctrl-C or SIGTERM; polled after every batch, so training stops within one batch."""
+
+    def __init__(self):
+        self.set = False
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self._handle)
+
+    def _handle(self, signum, frame):
+        self.set = True
+
+    def __call__(self) -> bool:
+        return self.set
+
+
+class _Printer:
+    """Per-epoch lines (and a progress bar on a terminal), or JSON lines."""
+
+    def __init__(self, as_json: bool):
+        self.json = as_json
+        self.tty = sys.stderr.isatty() and not as_json
+
+    def batch(self, r) -> None:
+        if self.json:
+            emit({"event": "batch", "epoch": r.epoch, "epochs": r.epochs, "batch": r.batch, "batches": r.batches,
+                  "loss": r.loss, "accuracy": r.accuracy, "elapsed": r.elapsed})
+        elif self.tty:
+            done = int(30 * r.batch / r.batches)
+            print(f"\repoch {r.epoch}/{r.epochs} [{'#' * done}{'.' * (30 - done)}] loss {r.loss:.4f} acc {r.accuracy:.4f}",
+                  end="", file=sys.stderr, flush=True)
+
+    def epoch(self, r) -> None:
+        if self.json:
+            emit({"event": "epoch", **r.__dict__})
+            return
+        if self.tty:
+            print("\r" + " " * 79 + "\r", end="", file=sys.stderr)
+        val = f", val loss {r.val_loss:.4f}, val acc {r.val_accuracy:.4f}" if r.val_loss is not None else ""
+        print(f"epoch {r.epoch}/{r.epochs}: loss {r.loss:.4f}, acc {r.accuracy:.4f}{val} ({r.elapsed:.1f} s)", flush=True)
+
+    def close(self) -> None:
+        pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""One complete training run, shared by the CLI and the Train page: fit -> evaluate -> register."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from model.inference import Classifier
+from model.registry import ModelRecord, Registry, now_iso
+from model.spec import ArchSpec
+from model.store import ModelMeta
+from training.config import TrainConfig
+from training.evaluate import Evaluation, evaluate
+from training.loop import Callbacks, FitResult, fit
+
+
+@dataclass
+class Outcome:
+    record: ModelRecord | None  # None when a stopped run was discarded
+    evaluation: Evaluation
+    fit: FitResult
+
+    def summary(self) -> dict:
+        return {
+            "name": self.record.name if self.record else None,
+            "accuracy": self.evaluation.accuracy,
+            "loss": self.evaluation.loss,
+            "train_seconds": self.fit.train_seconds,
+            "epochs": len(self.fit.history),
+            "best_epoch": self.fit.best_epoch,
+            "params": self.record.params if self.record else None,
+            "stopped": self.fit.stopped,
+        }
+
+
+def train_and_register(
+    name: str,
+    arch: ArchSpec,
+    cfg: TrainConfig,
+    train: tuple[np.ndarray, np.ndarray],
+    test: tuple[np.ndarray, np.ndarray],
+    registry: Registry,
+    on_batch: Callable | None = None,
+    on_epoch: Callable | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    keep_on_stop: bool = True,
+) -> Outcome:
+    """Train on uint8 `train` images, evaluate on `test`, save into the registry (unless stopped and not kept)."""
+    result = fit(arch, cfg, *train, Callbacks(on_batch=on_batch, on_epoch=on_epoch, should_stop=should_stop))
+    meta = ModelMeta(name=name, arch=arch, train=cfg.to_dict(), history=[e.__dict__ for e in result.history],
+                     train_seconds=result.train_seconds, created=now_iso())
+    classifier = Classifier.from_keras(result.keras_model, meta)
+    x_test, y_test = test
+    evaluation = evaluate(classifier.predict_proba(x_test.astype(np.float32) / 255), y_test)
+    meta.metrics = evaluation.summary()
+    if result.stopped and not keep_on_stop:
+        return Outcome(None, evaluation, result)
+    record = registry.add(result.keras_model, meta)
+    return Outcome(record, evaluation, result)
