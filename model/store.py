@@ -60,7 +60,7 @@ def save_model(keras_model, meta: ModelMeta, path: Path) -> str:
     fd, tmp = tempfile.mkstemp(prefix=".saving-", suffix=".keras", dir=path.parent)
     os.close(fd)
     try:
-        keras_model.save(tmp)
+        _without_optimizer(keras_model).save(tmp)
         with zipfile.ZipFile(tmp, "a") as archive:
             archive.writestr(META_MEMBER, json.dumps(meta.to_dict(), indent=1))
         with open(tmp, "rb") as f:
@@ -71,6 +71,15 @@ def save_model(keras_model, meta: ModelMeta, path: Path) -> str:
         Path(tmp).unlink(missing_ok=True)
         raise
     return digest
+
+
+def _without_optimizer(keras_model):
+    """An uncompiled copy with the same weights: Adam's moment estimates would triple the file size."""
+    if getattr(keras_model, "optimizer", None) is None:
+        return keras_model
+    copy = keras_model.__class__.from_config(keras_model.get_config())  # clone_model would compile the copy too
+    copy.set_weights(keras_model.get_weights())
+    return copy
 
 
 def read_meta(path: Path) -> ModelMeta:

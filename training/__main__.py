@@ -79,7 +79,7 @@ def run_fit(args) -> int:
         raise RegistryError(f"a model named {name!r} already exists; choose another name.")
 
     from training.data import DataError, load_mnist  # heavy imports only once the input is known to be good
-    from training.run import train_and_register
+    from training.run import train_and_register, training_set
 
     try:
         (x_train, y_train), (x_test, y_test) = load_mnist()
@@ -88,7 +88,7 @@ def run_fit(args) -> int:
     stop = _StopFlag()
     printer = _Printer(args.json)
     outcome = train_and_register(
-        name, arch, cfg, (x_train, y_train), (x_test, y_test), registry,
+        name, arch, cfg, training_set(cfg, (x_train, y_train)), (x_test, y_test), registry,
         on_batch=printer.batch, on_epoch=printer.epoch, should_stop=stop, keep_on_stop=args.on_stop == "keep",
     )
     printer.close()

@@ -35,6 +35,18 @@ class Outcome:
         }
 
 
+def training_set(cfg: TrainConfig, mnist_train: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST's training images, plus the user's labelled drawings when the config asks for them."""
+    x, y = mnist_train
+    if cfg.include_drawings:
+        from model.drawings import DrawingStore
+
+        x_mine, y_mine = DrawingStore().arrays()
+        if len(x_mine):
+            x, y = np.concatenate([x, x_mine]), np.concatenate([y, y_mine])
+    return x, y
+
+
 def train_and_register(
     name: str,
     arch: ArchSpec,
