@@ -3,15 +3,21 @@
     python -m training fit --hidden 256,128 --activation relu --dropout 0.2 --optimizer adam \
         --lr 1e-3 --batch-size 128 --epochs 10 --augment --seed 0 --name my-model [--json]
     python -m training evaluate [--model NAME] [--json]
+    python -m training standby    # warm up, print {"event": "ready"}, then run the `fit` arguments read from stdin
 
 Human output by default; `--json` prints one JSON object per line (epoch events, then the
 result). Ctrl-C (or SIGTERM) stops training within one batch; `--on-stop keep` (default)
-saves the best weights so far, `--on-stop discard` saves nothing. Bad input: one sentence
-on stderr, exit code 2.
+saves the best weights so far, `--on-stop discard` saves nothing; SIGUSR1 stops and saves
+nothing whatever --on-stop says (the Train page's "discard"). `--arch JSON` gives each
+hidden layer its own activation and dropout. Bad input: one sentence on stderr, exit code 2.
+
+`standby` is how the Train page starts a run without waiting for TensorFlow: it imports
+Keras and loads MNIST ahead of time, then reads one line, a JSON list of `fit` arguments.
 """
 
 from __future__ import annotations
 
+import json
 import signal
 import sys
 import time
@@ -27,6 +33,7 @@ def build_parser() -> Parser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     f = sub.add_parser("fit", help="train a dense network, evaluate it on the MNIST test set, save it")
+    f.add_argument("--arch", help="the whole network as JSON (ArchSpec.to_dict()); overrides --hidden/--activation/--dropout")
     f.add_argument("--hidden", default="256,128", help="units per hidden layer, e.g. 256,128 ('none' = softmax regression)")
     f.add_argument("--activation", default="relu", choices=ACTIVATIONS)
     f.add_argument("--dropout", type=float, default=0.0, help="dropout after each hidden layer, 0..0.8")
@@ -48,6 +55,8 @@ def build_parser() -> Parser:
     f.add_argument("--out", help="also copy the saved model file here (how the bundled default is made)")
     f.add_argument("--json", action="store_true", help="one JSON object per line")
 
+    sub.add_parser("standby", help="import TensorFlow and load MNIST, then run the fit arguments read from stdin")
+
     e = sub.add_parser("evaluate", help="evaluate a registry model on the MNIST test set")
     e.add_argument("--model", help="registry name (default: the active model)")
     e.add_argument("--json", action="store_true")
@@ -57,6 +66,8 @@ def build_parser() -> Parser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     quiet_tensorflow()
+    if args.command == "standby":
+        return run_standby()
     try:
         return run_fit(args) if args.command == "fit" else run_evaluate(args)
     except (SpecError, RegistryError) as error:
@@ -65,8 +76,35 @@ def main(argv: list[str] | None = None) -> int:
         fail("interrupted.", code=130)
 
 
+def run_standby() -> int:
+    """Pay TensorFlow's start-up and MNIST loading now; then one `fit` whose arguments arrive on stdin."""
+    import training.run  # noqa: F401 - imports keras and the fit loop
+    from training.data import DataError, load_mnist
+
+    try:
+        load_mnist()
+    except DataError:
+        pass  # `fit` reports it with its usual sentence
+    emit({"event": "ready"})
+    line = sys.stdin.readline()
+    if not line.strip():  # the parent went away or changed its mind
+        return 0
+    return main(["fit", *json.loads(line)])
+
+
+def _arch(args) -> ArchSpec:
+    if not args.arch:
+        return ArchSpec.simple(parse_hidden(args.hidden), args.activation, args.dropout)
+    try:
+        return ArchSpec.from_dict(json.loads(args.arch))
+    except SpecError:
+        raise
+    except (ValueError, KeyError, TypeError):
+        raise SpecError('--arch must be JSON like {"hidden": [{"units": 128, "activation": "relu", "dropout": 0}]}.') from None
+
+
 def run_fit(args) -> int:
-    arch = ArchSpec.simple(parse_hidden(args.hidden), args.activation, args.dropout)
+    arch = _arch(args)
     cfg = TrainConfig(
         optimizer=args.optimizer, learning_rate=args.lr, batch_size=args.batch_size, epochs=args.epochs,
         validation_split=args.val_split, augment=args.augment, include_drawings=args.include_drawings, seed=args.seed,
@@ -89,11 +127,12 @@ def run_fit(args) -> int:
     printer = _Printer(args.json)
     outcome = train_and_register(
         name, arch, cfg, training_set(cfg, (x_train, y_train)), (x_test, y_test), registry,
-        on_batch=printer.batch, on_epoch=printer.epoch, should_stop=stop, keep_on_stop=args.on_stop == "keep",
+        on_batch=printer.batch, on_epoch=printer.epoch, should_stop=stop,
+        keep_on_stop=lambda: args.on_stop == "keep" and not stop.discard,
     )
     printer.close()
     if outcome.record is None:
-        warn("training was stopped; nothing was saved (--on-stop discard).")
+        warn("training was stopped; nothing was saved (" + ("SIGUSR1" if stop.discard else "--on-stop discard") + ").")
         return 1
     if args.activate:
         registry.set_active(name)
@@ -142,15 +181,17 @@ def default_name(arch: ArchSpec) -> str:
 
 
 class _StopFlag:
-    """Set by Ctrl-C or SIGTERM; polled after every batch, so training stops within one batch."""
+    """Set by Ctrl-C, SIGTERM or SIGUSR1 (stop and save nothing); polled after every batch, so training stops within one batch."""
 
     def __init__(self):
         self.set = False
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        self.discard = False  # SIGUSR1: the user chose to throw this run away
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGUSR1):
             signal.signal(sig, self._handle)
 
     def _handle(self, signum, frame):
         self.set = True
+        self.discard = self.discard or signum == signal.SIGUSR1
 
     def __call__(self) -> bool:
         return self.set
