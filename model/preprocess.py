@@ -27,11 +27,16 @@ INK_CUTOFF = 0.2  # pixels below this fraction of the strongest ink do not count
 class Steps:
     """The intermediate images of one preprocessing run, for the Draw page's explanation."""
 
-    ink: np.ndarray  # (H, W) float32 in [0, 1]: 1 = full ink, whatever the input's polarity
+    ink_u8: np.ndarray  # (H, W) uint8: 255 = full ink, whatever the input's polarity
     bbox: tuple[int, int, int, int]  # (top, left, bottom, right) of the ink in the input, bottom/right exclusive
-    box: np.ndarray  # (h, w) float32, longer side BOX_SIDE: the cropped ink scaled down
+    box: np.ndarray  # (h, w) float32 in [0, 1], longer side BOX_SIDE: the cropped ink scaled down
     offset: tuple[int, int]  # (top, left) where `box` was pasted into the 28x28 field
     image: np.ndarray  # (28, 28) float32 in [0, 1]: what the network sees
+
+    @property
+    def ink(self) -> np.ndarray:
+        """(H, W) float32 in [0, 1]: the ink map, 1 = full ink."""
+        return self.ink_u8.astype(np.float32) * (1 / 255)
 
 
 def to_mnist(image) -> np.ndarray | None:
@@ -42,17 +47,16 @@ def to_mnist(image) -> np.ndarray | None:
 
 def preprocess_steps(image) -> Steps | None:
     """The same path as `to_mnist`, keeping every intermediate image; None when there is no ink."""
-    ink = ink_map(image)
-    peak = float(ink.max()) if ink.size else 0.0
-    if peak < MIN_CONTRAST:
+    ink = ink_map(image)  # (H, W) uint8; everything up to the 20-px box stays in uint8: it runs on every stroke
+    peak = int(ink.max()) if ink.size else 0
+    if peak < MIN_CONTRAST * 255:
         return None
-    ink = ink / peak  # the strongest stroke becomes full ink, as in MNIST's binary source images
 
-    # 1. crop to the ink: rows and columns holding any pixel above the cutoff
-    strong = ink >= INK_CUTOFF
-    rows = np.flatnonzero(strong.any(axis=1))
-    cols = np.flatnonzero(strong.any(axis=0))
-    top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    # 1. crop to the ink: rows and columns holding a pixel above the cutoff (relative to the strongest stroke)
+    cutoff = max(1, int(INK_CUTOFF * peak))
+    rows = np.flatnonzero(ink.max(axis=1) >= cutoff)
+    cols = np.flatnonzero(ink.max(axis=0) >= cutoff)
+    top, bottom, left, right = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
     crop = ink[top:bottom, left:right]
 
     # 2. longer side -> 20 px, aspect ratio kept; PIL's bilinear filter widens with the
@@ -61,8 +65,7 @@ def preprocess_steps(image) -> Steps | None:
     scale = BOX_SIDE / max(h, w)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     box = np.asarray(Image.fromarray(crop).resize(size, Image.Resampling.BILINEAR), dtype=np.float32)
-    box = np.clip(box, 0.0, None)
-    box /= max(float(box.max()), 1e-6)
+    box *= 1 / max(float(box.max()), 1.0)  # the strongest stroke becomes full ink, as in MNIST's binary sources
 
     # 3. centre of mass -> centre of the 28x28 field (integer shift, as MNIST did)
     total = float(box.sum())
@@ -72,11 +75,11 @@ def preprocess_steps(image) -> Steps | None:
     offset = (int(round(centre - cy)), int(round(centre - cx)))
     field = np.zeros((IMAGE_SIDE, IMAGE_SIDE), dtype=np.float32)
     _paste(field, box, *offset)
-    return Steps(ink=ink, bbox=(int(top), int(left), int(bottom), int(right)), box=box, offset=offset, image=field)
+    return Steps(ink_u8=ink, bbox=(top, left, bottom, right), box=box, offset=offset, image=field)
 
 
 def ink_map(image) -> np.ndarray:
-    """(H, W) float32 in [0, 1] where 1 is ink: alpha if the picture has transparency, else distance from the paper."""
+    """(H, W) uint8 where 255 is ink: alpha if the picture has transparency, else distance from the paper."""
     if isinstance(image, Image.Image):
         from model.images import as_uint8  # PIL modes (16-bit, CMYK, palette...) -> L, RGB or RGBA
 
@@ -87,28 +90,27 @@ def ink_map(image) -> np.ndarray:
     if arr.dtype != np.uint8:
         raise ValueError(f"expected a uint8 image, got an array of {arr.dtype}.")
     if arr.ndim == 3 and arr.shape[2] == 4:
-        alpha = arr[:, :, 3]
+        alpha = np.ascontiguousarray(arr[:, :, 3])
         if alpha.min() < 255:  # transparent background: the ink is whatever was painted
-            return alpha.astype(np.float32) * (1 / 255)
+            return alpha
         arr = arr[:, :, :3]
     if arr.ndim == 3 and arr.shape[2] == 3:
-        grey = arr.astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+        grey = (arr.astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)).round().astype(np.int16)
     elif arr.ndim == 2:
-        grey = arr.astype(np.float32)
+        grey = arr.astype(np.int16)
     else:
         raise ValueError(f"expected an H x W, H x W x 3 or H x W x 4 image, got shape {arr.shape}.")
-    grey *= 1 / 255
     paper = _paper_level(grey)
-    ink = paper - grey if paper > 0.5 else grey - paper  # dark ink on light paper, or light ink on dark
-    return np.clip(ink, 0.0, 1.0)
+    ink = paper - grey if paper > 127 else grey - paper  # dark ink on light paper, or light ink on dark
+    return np.clip(ink, 0, 255).astype(np.uint8)
 
 
-def _paper_level(grey: np.ndarray) -> float:
+def _paper_level(grey: np.ndarray) -> int:
     """The background's grey level: the median of the image's outer frame."""
     h, w = grey.shape
     k = max(1, min(h, w) // 20)
     frame = np.concatenate([grey[:k].ravel(), grey[-k:].ravel(), grey[:, :k].ravel(), grey[:, -k:].ravel()])
-    return float(np.median(frame))
+    return int(np.median(frame))
 
 
 def _paste(field: np.ndarray, box: np.ndarray, top: int, left: int) -> None:
