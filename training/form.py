@@ -111,11 +111,11 @@ def training_images(train_limit: int, validation_split: float, n_drawings: int =
     return n - int(round(n * validation_split))
 
 
-def suggest_name(arch: ArchSpec, registry: Registry) -> str:
-    """A free, readable name such as 'relu-128-64' or 'relu-128-64-2'."""
+def suggest_name(arch: ArchSpec, registry: Registry, also_taken: tuple[str, ...] = ()) -> str:
+    """A free, readable name such as 'relu-128-64' or 'relu-128-64-2' (also avoiding `also_taken`, e.g. a running model)."""
     act = arch.hidden[0].activation if arch.hidden else "softmax"
     base = "-".join([act, *(str(layer.units) for layer in arch.hidden)])
-    taken = {r.name for r in registry.records()}
+    taken = {r.name for r in registry.records()} | set(also_taken)
     n = 1
     while (candidate := base if n == 1 else f"{base}-{n}") in taken:
         n += 1

@@ -1,0 +1,37 @@
+"""Train page: choose an architecture, watch it learn live, stop it, keep every model.
+
+    streamlit run app.py        # then "Train" in the sidebar (URL path /Train)
+
+Form (preset -> hidden layers -> settings -> name -> Train) | live panel (progress, curves, Stop,
+then test accuracy and "make active") -> every model: sortable table, compare curves, activate/delete.
+Training runs in a child process owned by this server (training.runner), one at a time.
+"""
+
+import streamlit as st
+
+from training.presets import all_presets
+from training.runner import get_runner
+from ui.models import registry
+from ui.train_form import form_ui, init_form
+from ui.train_live import live_ui
+from ui.train_runs import runs_ui
+
+st.set_page_config(page_title="Train · Digit Lab", page_icon="🏋️", layout="wide")
+models = registry()
+presets = all_presets(models)
+runner = get_runner()
+runner.warm_up()  # TensorFlow starts in a standby child now, so pressing Train starts at once
+init_form(presets, models)
+
+st.title("Train")
+st.caption("Build a network, train it on 60,000 handwritten digits and watch it learn. "
+           "Every model you train is kept, so you can compare them and pick the one the Draw page uses.")
+
+form_col, live_col = st.columns([5, 7], gap="large")
+with form_col:
+    form_ui(presets, models, runner)
+with live_col:
+    live_ui(runner, models)
+
+st.divider()
+runs_ui(models)

@@ -1,0 +1,213 @@
+"""The Train page's form: presets, hidden-layer rows, training settings, model name, the Train button.
+
+    init_form(presets, registry)        # once per run, before any widget
+    form_ui(presets, registry, runner)  # draws the form; Train checks it (training.form) and starts the runner
+
+Widget values live in session_state under stable `train_*` keys. Streamlit forgets the state of
+widgets a page does not draw, so a copy is kept under `_train_form` and restored when the user
+comes back from the Draw page. A bad field gets its sentence right under it; nothing starts.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from model.drawings import DrawingStore
+from model.registry import Registry
+from model.spec import ACTIVATIONS, MAX_DROPOUT, MAX_UNITS, ArchSpec, LayerSpec, SpecError
+from training.config import OPTIMIZERS, SCHEDULES
+from training.form import FormErrors, FormValues, LayerRow, suggest_name, to_plan
+from training.presets import Preset
+from training.runner import Runner, RunRefused
+
+OPTIMIZER_LABELS = {"adam": "Adam", "sgd": "SGD with momentum", "rmsprop": "RMSprop"}
+SCHEDULE_LABELS = {"constant": "Constant", "cosine": "Cosine decay to 0"}
+CUSTOM = "custom"  # the preset picker's value once the user has changed anything
+# TrainConfig field -> widget key
+SETTING_KEYS = {"optimizer": "train_optimizer", "learning_rate": "train_lr", "batch_size": "train_batch",
+                "epochs": "train_epochs", "validation_split": "train_val", "augment": "train_augment",
+                "include_drawings": "train_drawings", "seed": "train_seed", "schedule": "train_schedule",
+                "label_smoothing": "train_smoothing", "early_stopping": "train_patience", "train_limit": "train_limit"}
+ROW_KEYS = ("train_units_{}", "train_act_{}", "train_drop_{}")
+SAVED = "_train_form"  # a plain (non-widget) copy of the form, which survives visits to other pages
+
+
+def _widget_keys() -> list[str]:
+    rows = [k.format(i) for i in st.session_state.train_layer_ids for k in ROW_KEYS]
+    return ["train_preset", "train_name", *SETTING_KEYS.values(), *rows]
+
+
+def init_form(presets: list[Preset], registry: Registry) -> None:
+    """Restore the form after a visit elsewhere, or fill it from the first preset on a first visit."""
+    state = st.session_state
+    state.setdefault("train_errors", {})  # field -> sentence from the last Train press
+    state.setdefault("train_notice", None)  # a refusal sentence from the runner
+    if SAVED in state:
+        for key, value in state[SAVED].items():
+            state.setdefault(key, value)
+        return
+    state.train_next_row = 0
+    state.train_preset = presets[0].key
+    _fill(presets[0], registry)
+
+
+def _fill(preset: Preset, registry: Registry, also_taken: tuple[str, ...] = ()) -> None:
+    """Set every widget of the form to a preset's recipe, with a free name."""
+    state = st.session_state
+    values = FormValues.from_recipe(preset.arch, preset.cfg)
+    state.train_layer_ids = []
+    for row in values.layers:
+        _add_row(row)
+    for field, key in SETTING_KEYS.items():
+        state[key] = getattr(values, field)
+    state.train_name = suggest_name(preset.arch, registry, also_taken)
+    state.train_errors = {}
+
+
+def _add_row(row: LayerRow = LayerRow(64)) -> None:
+    state = st.session_state
+    i = state.train_next_row
+    state.train_next_row += 1
+    state.train_layer_ids = [*state.train_layer_ids, i]
+    for key, value in zip(ROW_KEYS, (row.units, row.activation, row.dropout)):
+        state[key.format(i)] = value
+
+
+def _edited() -> None:
+    """Any change to the recipe: the picker now says "My own settings" (picking a preset again re-applies it)."""
+    st.session_state.train_preset = CUSTOM
+
+
+def _remove_row(i: int) -> None:
+    _edited()
+    st.session_state.train_layer_ids = [j for j in st.session_state.train_layer_ids if j != i]
+    st.session_state.train_errors = {}  # row positions moved: old sentences would point at the wrong rows
+
+
+def form_values() -> FormValues:
+    """The widgets' current values, unchecked."""
+    state = st.session_state
+    layers = [LayerRow(*(state[k.format(i)] for k in ROW_KEYS)) for i in state.train_layer_ids]
+    return FormValues(layers=layers, name=state.train_name, **{f: state[k] for f, k in SETTING_KEYS.items()})
+
+
+def _error(field: str) -> None:
+    sentence = st.session_state.train_errors.get(field)
+    if sentence:
+        st.error(sentence, icon=":material/error:")
+
+
+# --- the sections of the form ---------------------------------------------------------------
+
+def preset_ui(presets: list[Preset], registry: Registry) -> None:
+    by_key = {p.key: p for p in presets}
+
+    def chosen():
+        if st.session_state.train_preset in by_key:
+            _fill(by_key[st.session_state.train_preset], registry)
+
+    st.selectbox("Start from", [*by_key, CUSTOM], key="train_preset", on_change=chosen,
+                 format_func=lambda k: by_key[k].label if k in by_key else "My own settings",
+                 help="Fills in the whole form; change anything afterwards.")
+    if st.session_state.train_preset in by_key:
+        st.caption(by_key[st.session_state.train_preset].note)
+
+
+def layers_ui() -> None:
+    st.markdown("**Hidden layers** (input 784 pixels → … → 10 digits)")
+    ids = st.session_state.train_layer_ids
+    if not ids:
+        st.caption("No hidden layers: the pixels go straight to the 10 outputs (softmax regression).")
+    for pos, i in enumerate(ids):
+        units, act, drop, rm = st.columns([3, 3, 3, 1], vertical_alignment="bottom")
+        show = "visible" if pos == 0 else "collapsed"
+        units.number_input(f"Units (layer {pos + 1})", key=f"train_units_{i}", on_change=_edited, step=16, label_visibility=show,
+                           help=f"Neurons in this layer, 1 to {MAX_UNITS}.")
+        act.selectbox(f"Activation (layer {pos + 1})", ACTIVATIONS, key=f"train_act_{i}", on_change=_edited, label_visibility=show)
+        drop.number_input(f"Dropout (layer {pos + 1})", key=f"train_drop_{i}", on_change=_edited, step=0.05, format="%.2f",
+                          label_visibility=show, help=f"Fraction of this layer's outputs dropped while training, 0 to {MAX_DROPOUT}.")
+        rm.button(":material/close:", key=f"train_rm_{i}", on_click=_remove_row, args=(i,), help="Remove this layer")
+        _error(f"layers.{pos}")
+    st.button("Add a layer", key="train_add_row", icon=":material/add:", on_click=lambda: (_edited(), _add_row()))
+    st.caption(_shape_line())
+
+
+def _shape_line() -> str:
+    """'784 → 128 → 64 → 10 · 109,386 parameters' for the rows as they are (or why it can't be counted)."""
+    try:
+        arch = ArchSpec(tuple(LayerSpec(int(r.units), r.activation, float(r.dropout)) for r in form_values().layers))
+    except (SpecError, TypeError, ValueError):
+        return "Fix the layers above to see the network's size."
+    return f"{' → '.join(map(str, arch.layer_sizes))} · {arch.params:,} parameters to learn"
+
+
+def settings_ui(n_drawings: int) -> None:
+    left, right = st.columns(2)
+    with left:
+        st.selectbox("Optimizer", OPTIMIZERS, key="train_optimizer", on_change=_edited, format_func=OPTIMIZER_LABELS.get)
+        _error("optimizer")
+        st.number_input("Batch size", key="train_batch", on_change=_edited, step=32, help="Images per weight update.")
+        _error("batch_size")
+        st.slider("Validation split", 0.0, 0.5, key="train_val", on_change=_edited, step=0.05,
+                  help="Share of the training images held out to watch for overfitting (the dashed curves).")
+        _error("validation_split")
+    with right:
+        st.number_input("Learning rate", key="train_lr", on_change=_edited, step=1e-4, format="%g", help="Size of each weight update, > 0.")
+        _error("learning_rate")
+        st.number_input("Epochs", key="train_epochs", on_change=_edited, step=1, help="Passes over the training images.")
+        _error("epochs")
+        st.number_input("Seed", key="train_seed", on_change=_edited, step=1, help="Same seed, same settings: the same model.")
+        _error("seed")
+    st.toggle("Augmentation (randomly shift, rotate, thicken the digits each epoch)", key="train_augment", on_change=_edited)
+    st.toggle(f"Include my labelled drawings ({n_drawings} saved)", key="train_drawings", on_change=_edited,
+              help="Drawings you labelled on the Draw page join the training images.")
+    with st.expander("More settings"):
+        st.selectbox("Learning-rate schedule", SCHEDULES, key="train_schedule", on_change=_edited, format_func=SCHEDULE_LABELS.get)
+        st.number_input("Label smoothing", key="train_smoothing", on_change=_edited, step=0.05, format="%.2f", help="0 to 0.3.")
+        _error("label_smoothing")
+        st.number_input("Early stopping patience (epochs, 0 = off)", key="train_patience", on_change=_edited, step=1)
+        _error("early_stopping")
+        st.number_input("Train on the first N images only (0 = all 60,000)", key="train_limit", on_change=_edited, step=1000,
+                        help="A quick experiment on less data.")
+        _error("train_limit")
+
+
+def train_button_ui(registry: Registry, runner: Runner, n_drawings: int) -> None:
+    st.text_input("Model name", key="train_name", max_chars=64, help="Letters, digits, '-' and '_'.")
+    _error("name")
+    st.button("Train", key="train_go", type="primary", icon=":material/play_arrow:", width="stretch",
+              on_click=_train, args=(registry, runner, n_drawings))
+    errors = st.session_state.train_errors
+    if errors:
+        st.error(f"Nothing was started: {len(errors)} field{'s' if len(errors) > 1 else ''} above need"
+                 f"{'' if len(errors) > 1 else 's'} a change.")
+    if st.session_state.train_notice:
+        st.warning(st.session_state.train_notice, icon=":material/hourglass_top:")
+
+
+def _train(registry: Registry, runner: Runner, n_drawings: int) -> None:
+    """Train pressed: check the whole form, then start the run (or say why not)."""
+    state = st.session_state
+    state.train_notice = None
+    try:
+        plan = to_plan(form_values(), registry, n_drawings)
+    except FormErrors as error:
+        state.train_errors = error.errors
+        return
+    state.train_errors = {}
+    try:
+        runner.start(plan.name, plan.arch, plan.cfg)
+    except RunRefused as refusal:
+        state.train_notice = str(refusal)
+        return
+    state.train_name = suggest_name(plan.arch, registry, also_taken=(plan.name,))  # ready for the next run
+
+
+def form_ui(presets: list[Preset], registry: Registry, runner: Runner) -> None:
+    n_drawings = DrawingStore().count()
+    preset_ui(presets, registry)
+    layers_ui()
+    settings_ui(n_drawings)
+    train_button_ui(registry, runner, n_drawings)
+    st.session_state[SAVED] = {k: st.session_state[k] for k in _widget_keys() if k in st.session_state} | {
+        "train_layer_ids": st.session_state.train_layer_ids, "train_next_row": st.session_state.train_next_row}

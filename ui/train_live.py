@@ -1,0 +1,141 @@
+"""The Train page's live panel: the running (or last) training of this server, redrawn every second.
+
+    live_ui(runner, registry)   # an st.fragment polling runner.snapshot(); the rest of the page stays put
+
+While a run is going: progress over epochs and batches, elapsed time and ETA, live curves, and a
+Stop menu (keep the best weights so far, or discard). When it ends: test accuracy, loss,
+parameters, time, and one click to make the new model the active one. The run lives in the
+runner, not in the session, so leaving for the Draw page and coming back shows it still going.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from model.registry import Registry, RegistryError
+from training.runner import RunState, Runner
+from ui.charts import CHART_CONFIG
+from ui.train_charts import curves_figure
+
+PHASE = {  # what the child is doing, in the learner's words
+    "starting": "Starting TensorFlow and loading the MNIST images…",
+    "evaluating": "Measuring accuracy on the 10,000 test images the network has never seen…",
+    "stopping": "Stopping after the current batch…",
+}
+
+
+def clock(seconds: float) -> str:
+    """73.4 -> '1:13'."""
+    seconds = int(round(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def _recipe(s: RunState) -> str:
+    cfg = s.cfg
+    return (f"{s.arch.describe()} · {cfg.optimizer} · learning rate {cfg.learning_rate:g} · batch {cfg.batch_size}"
+            f"{' · augmented' if cfg.augment else ''}")
+
+
+def running_ui(s: RunState, runner: Runner) -> None:
+    st.subheader(f"Training {s.name}")
+    st.caption(_recipe(s))
+    if s.epoch:
+        label = f"Epoch {s.epoch} of {s.epochs} · batch {s.batch} of {s.batches} · {s.progress:.0%}"
+    else:
+        label = f"Epoch 0 of {s.epochs}"
+    st.progress(s.progress, text=label)
+    eta = f" · about {clock(s.eta)} left" if s.eta is not None else ""
+    st.caption(f"{PHASE.get(s.status, 'Learning…')}  \nElapsed {clock(s.elapsed())}{eta}")
+    stop_ui(s, runner)
+    if s.history:
+        last = s.history[-1]
+        cols = st.columns(2)
+        cols[0].metric("Training accuracy", f"{last['accuracy']:.2%}")
+        if last.get("val_accuracy") is not None:
+            cols[1].metric("Validation accuracy", f"{last['val_accuracy']:.2%}")
+        st.plotly_chart(curves_figure(s.history), config=CHART_CONFIG, key="train_live_curves")
+    else:
+        st.info("The loss and accuracy curves appear here after the first epoch.", icon=":material/show_chart:")
+
+
+def stop_ui(s: RunState, runner: Runner) -> None:
+    if s.status == "stopping":
+        return
+    with st.popover("Stop", icon=":material/stop_circle:"):
+        st.markdown("Stop after the current batch and…")
+        st.button("Keep the best weights so far", key="train_stop_keep", type="primary", on_click=runner.stop,
+                  kwargs={"keep": True}, help="Saved like a finished run: tested, in the runs table.")
+        st.button("Discard this run", key="train_stop_discard", on_click=runner.stop, kwargs={"keep": False},
+                  help="Nothing is saved.")
+
+
+def finished_ui(s: RunState, runner: Runner, registry: Registry) -> None:
+    r = s.result
+    if s.status == "stopped":
+        st.subheader(f"{s.name}: stopped and kept")
+        st.caption(f"Stopped during epoch {s.epoch} of {s.epochs}; it keeps the weights of epoch {r['best_epoch']}, "
+                   "the one with the lowest validation loss." if r["best_epoch"] else
+                   f"Stopped during epoch {s.epoch} of {s.epochs}, before the first epoch ended.")
+    else:
+        st.subheader(f"{s.name} is trained")
+        st.caption(_recipe(s))
+    cols = st.columns(4)
+    cols[0].metric("Test accuracy", f"{r['accuracy']:.2%}", help="On the 10,000 MNIST test images, never used in training.")
+    cols[1].metric("Test loss", f"{r['loss']:.4f}")
+    cols[2].metric("Parameters", f"{r['params']:,}")
+    cols[3].metric("Training time", f"{r['train_seconds']:.1f} s", help=f"{clock(s.elapsed())} from pressing Train to saved.")
+    activate_ui(s.name, registry)
+    if s.history:
+        st.plotly_chart(curves_figure(s.history), config=CHART_CONFIG, key="train_done_curves")
+    st.button("Close", key="train_dismiss", icon=":material/close:", on_click=runner.dismiss)
+
+
+def activate_ui(name: str, registry: Registry) -> None:
+    if not registry.exists(name):
+        st.info(f"{name} has been deleted.")
+    elif registry.active_name() == name:
+        st.success(f"{name} is the active model: the Draw page uses it now.", icon=":material/check_circle:")
+    else:
+        st.button(f"Make {name} the active model", key="train_activate", type="primary", icon=":material/bolt:",
+                  on_click=_activate, args=(name, registry))
+
+
+def _activate(name: str, registry: Registry) -> None:
+    try:
+        registry.set_active(name)
+    except RegistryError as error:
+        st.session_state.train_notice = str(error)
+
+
+def ended_ui(s: RunState, runner: Runner) -> None:
+    if s.status == "discarded":
+        st.info(f"{s.name} was stopped; nothing was saved.", icon=":material/delete:")
+    else:
+        st.error(f"{s.name} did not finish: {s.error}", icon=":material/error:")
+    st.button("Close", key="train_dismiss", icon=":material/close:", on_click=runner.dismiss)
+
+
+def idle_ui() -> None:
+    st.subheader("Watch it learn")
+    st.markdown("Pick a starting point on the left, change what you like, name the model and press **Train**. "
+                "The progress and the loss and accuracy curves show up here, epoch by epoch. "
+                "Training runs in the background: you can go and draw meanwhile.")
+
+
+@st.fragment(run_every=1)
+def live_ui(runner: Runner, registry: Registry) -> None:
+    s = runner.snapshot()
+    with st.container(border=True):
+        if s.active:
+            running_ui(s, runner)
+        elif s.status in ("done", "stopped"):
+            finished_ui(s, runner, registry)
+        elif s.status in ("discarded", "failed"):
+            ended_ui(s, runner)
+        else:
+            idle_ui()
+    # a run just ended (or started elsewhere): rerun the whole page once, so the runs table shows it
+    seen = st.session_state.get("train_seen")
+    st.session_state.train_seen = (s.name, s.status)
+    if seen is not None and seen != (s.name, s.status) and s.status in ("done", "stopped"):
+        st.rerun(scope="app")
