@@ -1,0 +1,51 @@
+"""Errors page: where the model goes wrong, and the images behind every mistake.
+
+    streamlit run app.py        # then "Errors" in the sidebar (URL path /Errors)
+
+Pickers (model, images) -> accuracy, loss, CSV -> clickable confusion matrix | images behind the
+clicked cell -> tabs: most confident mistakes, per-class report, two-model comparison.
+An "Inspect" button on any image opens its detail dialog.
+"""
+
+import streamlit as st
+
+from ui import errors_models
+from ui.errors_gallery import sample_dialog
+from ui.errors_views import cell_ui, compare_ui, dataset_picker_ui, matrix_ui, metrics_ui, mistakes_ui, model_picker_ui, report_ui
+
+st.set_page_config(page_title="Errors · Digit Lab", page_icon="🔍", layout="wide")
+state = st.session_state
+state.setdefault("errors_model", errors_models.model_names()[1])  # the active model
+state.setdefault("errors_cell", None)  # (true, predicted) of the clicked cell
+
+st.title("Errors")
+st.caption("A network that is right 97% of the time is still wrong hundreds of times on 10,000 images. "
+           "Here you can see which digits it mixes up, and look at every one of those images.")
+
+model_col, data_col = st.columns(2)
+with model_col:
+    classifier = model_picker_ui()
+with data_col:
+    data = dataset_picker_ui()
+if data is None:
+    st.stop()
+
+ev = errors_models.evaluation(classifier, data)
+metrics_ui(classifier, data, ev)
+
+matrix_col, cell_col = st.columns([5, 6], gap="large")
+with matrix_col:
+    matrix_ui(ev)
+with cell_col:
+    inspect = cell_ui(data, ev, classifier)
+
+mistakes_tab, report_tab, compare_tab = st.tabs(["Most confident mistakes", "Per-class report", "Compare two models"])
+with mistakes_tab:
+    inspect = mistakes_ui(data, ev, classifier) or inspect
+with report_tab:
+    report_ui(ev)
+with compare_tab:
+    inspect = compare_ui(classifier, data, ev) or inspect
+
+if inspect is not None:
+    sample_dialog(inspect.classifier, data, inspect.ev, inspect.pos)

@@ -1,0 +1,82 @@
+"""Galleries of test images for the Errors page, and the dialog that explains one of them.
+
+A tile shows the enlarged 28x28 image, its true and predicted digit and the top-3 probabilities;
+its "Inspect" button opens the dialog: the image, all ten probabilities and the saliency map.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+from PIL import Image
+
+from model.explain import SALIENCY_METHODS, saliency
+from training import errors
+from training.evaluate import Evaluation
+from ui import errors_charts
+
+TILE_PX = 112  # 28x28 shown 4x larger, nearest-neighbour so the pixels stay visible
+DETAIL_PX = 224
+PER_ROW = 5  # tiles per row in a half-width column; full-width galleries pass 10
+
+
+def enlarged(x28: np.ndarray, side: int) -> Image.Image:
+    """(28, 28) uint8 -> a side x side greyscale image with crisp pixels."""
+    return Image.fromarray(np.asarray(x28, dtype=np.uint8)).resize((side, side), Image.NEAREST)
+
+
+def _percent(p: float) -> str:
+    return f"{p:.0%}" if p >= 0.005 else "<1%"
+
+
+def tile_text(data: errors.Dataset, ev: Evaluation, pos: int) -> str:
+    """Two short lines of HTML: 'true → said  #id' and the top-3 probabilities."""
+    true, said = int(ev.labels[pos]), int(ev.predicted[pos])
+    verdict = f"<b>{true} → {said}</b>" if true != said else f"<b>{true}</b> ✓"
+    top = " · ".join(f"{d}: {_percent(p)}" for d, p in errors.top_k(ev.probabilities[pos]))
+    return (f"<div style='font-size:0.85rem;line-height:1.35'>{verdict} "
+            f"<span style='color:#6b7280'>#{int(data.ids[pos])}</span><br>"
+            f"<span style='font-size:0.75rem;color:#374151'>{top}</span></div>")
+
+
+def gallery_ui(data: errors.Dataset, ev: Evaluation, positions: np.ndarray, key: str, limit: int = 20,
+               per_row: int = PER_ROW) -> int | None:
+    """Tiles for the first `limit` positions; returns the position whose "Inspect" was clicked this run."""
+    clicked, shown = None, positions[:limit]
+    more = f" Showing the first {limit} of {len(positions):,}." if len(positions) > limit else ""
+    st.caption(f"Each tile: **true → predicted** digit, the image's number, then the three most likely digits.{more}")
+    for start in range(0, len(shown), per_row):
+        for column, pos in zip(st.columns(per_row), shown[start : start + per_row]):
+            with column.container(border=True):
+                st.image(enlarged(data.x[pos], TILE_PX), width="stretch")
+                st.html(tile_text(data, ev, int(pos)))
+                if st.button("Inspect", key=f"{key}_inspect_{int(pos)}", width="stretch"):
+                    clicked = int(pos)
+    return clicked
+
+
+@st.dialog("A closer look", width="large")
+def sample_dialog(classifier, data: errors.Dataset, ev: Evaluation, pos: int) -> None:
+    """The image, why the model answered what it did (saliency, as on the Draw page) and all ten probabilities."""
+    true, said = int(ev.labels[pos]), int(ev.predicted[pos])
+    x28 = data.x[pos].astype(np.float32) / 255
+    name = "MNIST test image" if data.key == errors.MNIST_TEST else "Drawing"
+    verdict = f"the model said **{said}**" + (" ✓" if said == true else f" ({ev.probabilities[pos, said]:.0%} sure)")
+    st.markdown(f"#### {name} #{int(data.ids[pos])}: a {true}, {verdict}")
+    image_col, why_col, bars_col = st.columns([1, 1, 1.6])
+    with image_col:
+        st.image(enlarged(data.x[pos], DETAIL_PX), width="stretch")
+        st.caption("What the network saw: 28×28 pixels.")
+    with why_col:
+        targets = [said] if said == true else [said, true]
+        target = st.radio("Saliency for", targets, horizontal=True, key=f"errors_detail_target_{pos}",
+                          format_func=lambda d: f"answer {d}" if d == said else f"true {d}")
+        method = st.segmented_control("Method", SALIENCY_METHODS, default=SALIENCY_METHODS[0],
+                                      key=f"errors_detail_method_{pos}", label_visibility="collapsed") or SALIENCY_METHODS[0]
+        st.plotly_chart(errors_charts.saliency_figure(saliency(classifier, x28, target, method), x28, target),
+                        key="errors_detail_saliency", config=errors_charts.CHART_CONFIG)
+        st.caption(f"Red ink pushed towards **{target}**, blue ink pushed away.")
+    with bars_col:
+        st.plotly_chart(errors_charts.probability_figure(ev.probabilities[pos], true), key="errors_detail_bars",
+                        config=errors_charts.CHART_CONFIG)
+        st.caption("All ten probabilities. Green: the true digit; red: the model's answer when it is wrong.")

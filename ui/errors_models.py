@@ -1,0 +1,61 @@
+"""Model checks and cached evaluations for the Errors page.
+
+Models come from ui/models.py's `load_classifier` (an st.cache_resource keyed by name + sha256),
+after checking the file here so a model deleted or damaged in another tab gets a clear sentence.
+Evaluations are cached as data keyed by (model name, sha256, dataset fingerprint): clicking around
+the page never recomputes them.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from model import Classifier
+from model.registry import RegistryError
+from model.store import ModelFileError
+from training import errors
+from training.evaluate import Evaluation
+from ui.models import load_classifier, registry
+
+
+def model_names() -> tuple[list[str], str]:
+    """Every registry model's name (newest first, bundled default last) and the active one."""
+    records = registry().records()
+    return [r.name for r in records], next((r.name for r in records if r.active), records[-1].name)
+
+
+def load_model(name: str) -> tuple[Classifier | None, str | None]:
+    """The named model, or (None, one sentence) when it was deleted or its file is damaged."""
+    try:
+        record = registry().get(name)
+        registry().verify(record)  # the file may have been damaged since it was cached
+    except RegistryError:
+        return None, f"The model {name!r} no longer exists (it may have been deleted in another tab)."
+    except ModelFileError as error:
+        return None, f"Cannot use model {name!r}: {error}"
+    return load_classifier(record.name, record.sha256), None
+
+
+def active_model() -> Classifier:
+    """The active model; Classifier.load falls back to the bundled default (with .warning) if it is damaged."""
+    record = registry().get(registry().active_name())
+    try:
+        registry().verify(record)
+    except ModelFileError:
+        return Classifier.load(registry=registry())  # uncached: the fallback carries a warning for this run
+    return load_classifier(record.name, record.sha256)
+
+
+def dataset(key: str) -> errors.Dataset:
+    """The MNIST test set (in-process cached by training.data) or My drawings (read fresh: it grows)."""
+    return errors.mnist_test() if key == errors.MNIST_TEST else errors.my_drawings()
+
+
+@st.cache_data(max_entries=16, show_spinner="Evaluating the model on every image…")
+def _evaluation(name: str, sha256: str, fingerprint: str, _classifier: Classifier, _data: errors.Dataset) -> Evaluation:
+    return errors.evaluate_on(_classifier, _data)
+
+
+def evaluation(classifier: Classifier, data: errors.Dataset) -> Evaluation:
+    """The model's predictions and metrics on the dataset, computed once per (model, file, dataset)."""
+    return _evaluation(classifier.name, classifier.sha256, data.fingerprint, classifier, data)
