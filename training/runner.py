@@ -62,6 +62,7 @@ class RunState:
     started: float = 0.0  # time.time() when Train was pressed
     finished: float | None = None  # time.time() when the child exited
     history: list[dict] = field(default_factory=list)  # one EpochReport dict per finished epoch
+    trace: list[dict] = field(default_factory=list)  # every batch report: {x: epochs done (fractional), loss, accuracy}
     result: dict | None = None  # the child's result event: name, accuracy, loss, train_seconds, params, stopped...
     error: str | None = None  # one sentence when status == "failed"
     stop_choice: str | None = None  # "keep" or "discard" once Stop was pressed
@@ -94,6 +95,8 @@ class RunState:
         if kind == "batch":
             self.epoch, self.epochs, self.batch, self.batches = event["epoch"], event["epochs"], event["batch"], event["batches"]
             self.fit_elapsed = event["elapsed"]
+            x = self.epoch - 1 + self.batch / self.batches
+            self.trace.append({"x": x, "loss": event["loss"], "accuracy": event["accuracy"]})
             if self.status == "starting":
                 self.status = "training"
         elif kind == "epoch":

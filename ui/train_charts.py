@@ -23,8 +23,8 @@ def _frame(height: int, last_epoch: int) -> go.Figure:
     figure = make_subplots(rows=1, cols=2, subplot_titles=("Loss (lower is better)", "Accuracy (higher is better)"),
                            horizontal_spacing=0.1)
     figure.update_layout(
-        height=height, margin=dict(l=8, r=8, t=56, b=8), plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)",
-        showlegend=True, legend=dict(orientation="h", yanchor="bottom", y=1.12, x=0), hovermode="x unified",
+        height=height, margin=dict(l=8, r=8, t=72, b=8), plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)",
+        showlegend=True, legend=dict(orientation="h", yanchor="bottom", y=1.16, x=0), hovermode="x unified",
     )
     # whole epochs only: one tick per epoch for short runs, plotly's choice (integers) for long ones
     figure.update_xaxes(title_text="epoch", gridcolor=GRID, dtick=1 if last_epoch <= 12 else None, tickformat="d")
@@ -39,9 +39,19 @@ def _series(history: list[dict], key: str) -> tuple[list[int], list[float]]:
     return [p[0] for p in points], [p[1] for p in points]
 
 
-def curves_figure(history: list[dict], height: int = 320) -> go.Figure:
-    """One run: training (solid) and validation (dashed) loss and accuracy per epoch."""
-    figure = _frame(height, max((h["epoch"] for h in history), default=1))
+def curves_figure(history: list[dict], trace: list[dict] | None = None, height: int = 320) -> go.Figure:
+    """One run: training (solid) and validation (dashed) loss and accuracy per epoch; with `trace` (the
+    batch reports of a live run, x = epochs done so far) also a thin line moving within each epoch."""
+    last = max([h["epoch"] for h in history] + [t["x"] for t in trace or []] + [1])
+    figure = _frame(height, last)
+    figure.update_xaxes(range=[0, last * 1.04])
+    for col, metric in ((1, "loss"), (2, "accuracy")):
+        if trace:
+            figure.add_trace(go.Scatter(
+                x=[t["x"] for t in trace], y=[t[metric] for t in trace], name="training, within the epoch",
+                mode="lines", line=dict(color=ACCENT, width=1), opacity=0.35, legendgroup="batches",
+                showlegend=col == 1, hoverinfo="skip",
+            ), row=1, col=col)
     for key, label, colour, dash in (("", "training", ACCENT, "solid"), ("val_", "validation", VALIDATION, "dash")):
         for col, metric in ((1, "loss"), (2, "accuracy")):
             x, y = _series(history, key + metric)

@@ -118,15 +118,21 @@ def layers_ui() -> None:
     ids = st.session_state.train_layer_ids
     if not ids:
         st.caption("No hidden layers: the pixels go straight to the 10 outputs (softmax regression).")
+    widths = [3, 3, 3, 1]
+    if ids:  # one header row; each widget still has its own (hidden) label for screen readers and tests
+        for col, title in zip(st.columns(widths), ("Units", "Activation", "Dropout", "")):
+            col.caption(title)
     for pos, i in enumerate(ids):
-        units, act, drop, rm = st.columns([3, 3, 3, 1], vertical_alignment="bottom")
-        show = "visible" if pos == 0 else "collapsed"
-        units.number_input(f"Units (layer {pos + 1})", key=f"train_units_{i}", on_change=_edited, step=16, label_visibility=show,
-                           help=f"Neurons in this layer, 1 to {MAX_UNITS}.")
-        act.selectbox(f"Activation (layer {pos + 1})", ACTIVATIONS, key=f"train_act_{i}", on_change=_edited, label_visibility=show)
-        drop.number_input(f"Dropout (layer {pos + 1})", key=f"train_drop_{i}", on_change=_edited, step=0.05, format="%.2f",
-                          label_visibility=show, help=f"Fraction of this layer's outputs dropped while training, 0 to {MAX_DROPOUT}.")
-        rm.button(":material/close:", key=f"train_rm_{i}", on_click=_remove_row, args=(i,), help="Remove this layer")
+        units, act, drop, rm = st.columns(widths, vertical_alignment="center")
+        n = pos + 1
+        units.number_input(f"Units (layer {n})", key=f"train_units_{i}", on_change=_edited, step=16,
+                           label_visibility="collapsed", help=f"Neurons in this layer, 1 to {MAX_UNITS}.")
+        act.selectbox(f"Activation (layer {n})", ACTIVATIONS, key=f"train_act_{i}", on_change=_edited,
+                      label_visibility="collapsed")
+        drop.number_input(f"Dropout (layer {n})", key=f"train_drop_{i}", on_change=_edited, step=0.05, format="%.2f",
+                          label_visibility="collapsed", help=f"Share of this layer's outputs dropped while training, 0 to {MAX_DROPOUT}.")
+        rm.button("", key=f"train_rm_{i}", icon=":material/close:", type="tertiary", on_click=_remove_row, args=(i,),
+                  help=f"Remove layer {n}")
         _error(f"layers.{pos}")
     st.button("Add a layer", key="train_add_row", icon=":material/add:", on_click=lambda: (_edited(), _add_row()))
     st.caption(_shape_line())

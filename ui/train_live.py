@@ -47,15 +47,17 @@ def running_ui(s: RunState, runner: Runner) -> None:
     eta = f" · about {clock(s.eta)} left" if s.eta is not None else ""
     st.caption(f"{PHASE.get(s.status, 'Learning…')}  \nElapsed {clock(s.elapsed())}{eta}")
     stop_ui(s, runner)
-    if s.history:
-        last = s.history[-1]
+    if s.trace:
+        latest = s.trace[-1]
         cols = st.columns(2)
-        cols[0].metric("Training accuracy", f"{last['accuracy']:.2%}")
-        if last.get("val_accuracy") is not None:
-            cols[1].metric("Validation accuracy", f"{last['val_accuracy']:.2%}")
-        st.plotly_chart(curves_figure(s.history), config=CHART_CONFIG, key="train_live_curves")
+        cols[0].metric("Training accuracy (this epoch)", f"{latest['accuracy']:.2%}")
+        val = next((h["val_accuracy"] for h in reversed(s.history) if h.get("val_accuracy") is not None), None)
+        if val is not None:
+            cols[1].metric(f"Validation accuracy (epoch {s.history[-1]['epoch']})", f"{val:.2%}")
+        st.plotly_chart(curves_figure(s.history, s.trace), config=CHART_CONFIG, key="train_live_curves")
+        st.caption("Dots mark the end of each epoch; the validation images are checked only then.")
     else:
-        st.info("The loss and accuracy curves appear here after the first epoch.", icon=":material/show_chart:")
+        st.info("The loss and accuracy curves start after the first few batches.", icon=":material/show_chart:")
 
 
 def stop_ui(s: RunState, runner: Runner) -> None:
@@ -79,14 +81,15 @@ def finished_ui(s: RunState, runner: Runner, registry: Registry) -> None:
     else:
         st.subheader(f"{s.name} is trained")
         st.caption(_recipe(s))
-    cols = st.columns(4)
-    cols[0].metric("Test accuracy", f"{r['accuracy']:.2%}", help="On the 10,000 MNIST test images, never used in training.")
-    cols[1].metric("Test loss", f"{r['loss']:.4f}")
-    cols[2].metric("Parameters", f"{r['params']:,}")
-    cols[3].metric("Training time", f"{r['train_seconds']:.1f} s", help=f"{clock(s.elapsed())} from pressing Train to saved.")
+    top, bottom = st.columns(2), st.columns(2)
+    top[0].metric("Test accuracy", f"{r['accuracy']:.2%}", help="On the 10,000 MNIST test images, never used in training.")
+    top[1].metric("Test loss", f"{r['loss']:.4f}")
+    bottom[0].metric("Parameters", f"{r['params']:,}")
+    bottom[1].metric("Training time", f"{r['train_seconds']:.1f} s",
+                     help=f"Time spent learning; {clock(s.elapsed())} from pressing Train to saved, start-up and testing included.")
     activate_ui(s.name, registry)
     if s.history:
-        st.plotly_chart(curves_figure(s.history), config=CHART_CONFIG, key="train_done_curves")
+        st.plotly_chart(curves_figure(s.history, s.trace), config=CHART_CONFIG, key="train_done_curves")
     st.button("Close", key="train_dismiss", icon=":material/close:", on_click=runner.dismiss)
 
 
