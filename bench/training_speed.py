@@ -1,0 +1,76 @@
+"""Training speed: our `python -m training fit` vs the original notebooks' recipe, same network.
+
+    .venv/bin/python bench/training_speed.py [--epochs 5]
+
+The notebooks' recipe: 784-128-64-10 ReLU, plain Keras `model.fit` on the whole arrays, Adam,
+default batch size 32, 5 epochs. Ours: the same network through the CLI (batch 128, fit time
+only, as the CLI reports it). Both report MNIST test accuracy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+
+def notebook_recipe(epochs: int) -> tuple[float, float]:
+    """The notebooks' code path, timed around model.fit only."""
+    import keras
+    import numpy as np
+
+    from training.data import load_mnist
+
+    (x, y), (xt, yt) = load_mnist()
+    x, xt = x.astype("float32") / 255, xt.astype("float32") / 255
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(128, activation="relu"),
+                              keras.layers.Dense(64, activation="relu"), keras.layers.Dense(10, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    start = time.perf_counter()
+    model.fit(x, y, epochs=epochs, verbose=0)
+    seconds = time.perf_counter() - start
+    accuracy = float((model.predict(xt, verbose=0).argmax(1) == yt).mean())
+    return seconds, accuracy
+
+
+def ours(epochs: int, batch_size: int) -> tuple[float, float, float]:
+    """`python -m training fit` in a fresh process and data dir; returns (fit seconds, accuracy, wall seconds)."""
+    with tempfile.TemporaryDirectory() as home:
+        start = time.perf_counter()
+        out = subprocess.run(
+            [sys.executable, "-m", "training", "fit", "--hidden", "128,64", "--activation", "relu", "--optimizer", "adam",
+             "--lr", "1e-3", "--batch-size", str(batch_size), "--epochs", str(epochs), "--seed", "0", "--name", "speed",
+             "--json"],
+            cwd=REPO, env={**os.environ, "DIGITLAB_HOME": home}, capture_output=True, text=True, check=True,
+        )
+        wall = time.perf_counter() - start
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    return result["train_seconds"], result["accuracy"], wall
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--batch-size", type=int, default=128)
+    args = parser.parse_args()
+    fit_s, acc, wall = ours(args.epochs, args.batch_size)
+    base_s, base_acc = notebook_recipe(args.epochs)
+    print(f"784-128-64-10 ReLU + Adam, {args.epochs} epochs")
+    print(f"{'recipe':<44} {'fit s':>7} {'test acc':>9}")
+    print(f"{'notebooks: plain Keras fit, batch 32':<44} {base_s:>7.1f} {base_acc:>9.2%}")
+    print(f"{f'python -m training fit, batch {args.batch_size}':<44} {fit_s:>7.1f} {acc:>9.2%}")
+    print(f"speed-up (fit time): {base_s / fit_s:.1f}x; our whole command incl. start-up, data, evaluation, save: {wall:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
