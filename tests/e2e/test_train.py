@@ -1,0 +1,64 @@
+"""Browser test of the Train page: train one epoch from the UI, find the model in `python -m model list --json`.
+
+    .venv/bin/python -m pytest tests/e2e/test_train.py -q
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import REPO
+
+RUN_MS = 240_000  # TensorFlow start-up plus one small epoch on a shared machine
+expect.set_options(timeout=30_000)  # a rerun can take seconds when the shared machine is busy
+
+
+def listed_models(home) -> dict[str, dict]:
+    out = subprocess.run([sys.executable, "-m", "model", "list", "--json"], cwd=REPO, capture_output=True, text=True,
+                         env={**os.environ, "DIGITLAB_HOME": str(home)}, check=True).stdout
+    return {row["name"]: row for row in map(json.loads, out.splitlines())}
+
+
+def set_number(page, label: str, value) -> None:
+    field = page.get_by_role("spinbutton", name=label, exact=True)
+    field.fill(str(value))
+    field.press("Enter")
+    expect(field).to_have_value(str(value))
+
+
+@pytest.mark.e2e
+def test_train_one_epoch_from_the_ui_and_activate_it(server, page):
+    page.goto(f"{server.url}/Train")
+    expect(page.get_by_role("button", name="Train", exact=True)).to_be_visible(timeout=60_000)
+
+    page.get_by_role("combobox", name="Start from").click()
+    page.get_by_role("option", name="784-128-64-10 ReLU, Adam").click()
+    expect(page.get_by_text("The first notebook's network")).to_be_visible()
+    set_number(page, "Epochs", 1)
+    page.get_by_text("More settings").click()
+    set_number(page, "Train on the first N images only (0 = all 60,000)", 3000)  # keep the shared CPU free
+    name = page.get_by_role("textbox", name="Model name")
+    name.fill("e2e-one-epoch")
+    name.press("Enter")
+    expect(name).to_have_value("e2e-one-epoch")
+
+    page.get_by_role("button", name="Train", exact=True).click()
+    expect(page.get_by_role("heading", name="Training e2e-one-epoch")).to_be_visible()
+    expect(page.get_by_role("heading", name="e2e-one-epoch is trained")).to_be_visible(timeout=RUN_MS)
+    test_accuracy = page.get_by_test_id("stMetric").filter(has_text="Test accuracy")
+
+    row = listed_models(server.home)["e2e-one-epoch"]
+    assert row["architecture"] == "784-128(relu)-64(relu)-10" and row["params"] == 109_386
+    assert 0.5 < row["accuracy"] <= 1 and not row["active"]
+    expect(test_accuracy).to_contain_text(f"{row['accuracy']:.2%}")  # the page shows the registry's figure
+
+    page.get_by_role("button", name="Make e2e-one-epoch the active model").click()
+    expect(page.get_by_text("e2e-one-epoch is the active model")).to_be_visible()
+    assert listed_models(server.home)["e2e-one-epoch"]["active"]
+    assert "Traceback" not in server.log_text()

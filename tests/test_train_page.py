@@ -1,0 +1,172 @@
+"""AppTest for the Train page (pages/1_Train.py): the form, its refusals, a real run, the runs table.
+
+The live panel is a fragment polled every second in a browser; AppTest reruns the page by hand,
+waiting on the runner's own condition in between. tests/e2e/test_train.py drives a real browser.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from model.network import build_model
+from model.registry import BUNDLED_NAME, Registry
+from model.spec import ArchSpec
+from model.store import ModelMeta
+from training.runner import get_runner
+
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "1_Train.py")
+
+
+@pytest.fixture(autouse=True)
+def no_standby(monkeypatch):
+    """No warmed-up TensorFlow child per test (each test has its own data dir, hence its own runner)."""
+    monkeypatch.setenv("DIGITLAB_TRAIN_STANDBY", "0")
+
+
+def open_page() -> AppTest:
+    return AppTest.from_file(PAGE, default_timeout=120).run()
+
+
+def texts(elements) -> list[str]:
+    return [e.value for e in elements]
+
+
+def units(at: AppTest) -> list[int]:
+    return [w.value for w in at.number_input if w.label.startswith("Units")]
+
+
+def add_model(name: str, accuracy: float) -> None:
+    arch = ArchSpec.simple([8])
+    history = [{"epoch": e, "loss": 1 / e, "accuracy": accuracy - 0.1 / e, "val_loss": 1.1 / e,
+                "val_accuracy": accuracy - 0.12 / e} for e in (1, 2, 3)]
+    Registry().add(build_model(arch, seed=1), ModelMeta(name=name, arch=arch, metrics={"accuracy": accuracy, "loss": 0.3},
+                                                         history=history, train={"optimizer": "adam"}, train_seconds=1.0))
+
+
+def test_first_visit_starts_from_the_bundled_recipe():
+    at = open_page()
+    assert not at.exception
+    bundled = Registry().get(BUNDLED_NAME)
+    assert units(at) == [layer.units for layer in bundled.arch.hidden]
+    assert at.number_input(key="train_epochs").value == bundled.train["epochs"]
+    assert at.number_input(key="train_epochs").label == "Epochs"
+    assert at.text_input(key="train_name").label == "Model name"
+    assert at.text_input(key="train_name").value == "relu-" + "-".join(str(l.units) for l in bundled.arch.hidden)
+    assert at.button(key="train_go").label == "Train"
+    assert "Watch it learn" in texts(at.subheader)
+    assert at.dataframe[0].value["Name"].tolist() == [BUNDLED_NAME]
+
+
+def test_a_preset_fills_the_form_and_any_edit_makes_it_my_own():
+    at = open_page()
+    at.selectbox(key="train_preset").set_value("dense-128-64").run()
+    assert units(at) == [128, 64] and at.number_input(key="train_epochs").value == 10
+    assert at.text_input(key="train_name").value == "relu-128-64"
+    at.number_input(key="train_epochs").set_value(1).run()
+    assert at.selectbox(key="train_preset").value == "custom"
+    assert at.number_input(key="train_epochs").value == 1
+
+
+def test_rows_can_be_added_and_removed_down_to_softmax_regression():
+    at = open_page()
+    for key in [b.key for b in at.button if b.key and b.key.startswith("train_rm_")]:
+        at.button(key=key).click().run()
+    assert units(at) == []
+    assert any("softmax regression" in c.value for c in at.caption)
+    assert any("784 → 10 · 7,850 parameters" in c.value for c in at.caption)
+    at.button(key="train_add_row").click().run()
+    assert units(at) == [64]
+
+
+def test_bad_input_names_each_field_and_starts_nothing():
+    at = open_page()
+    first, second = [w for w in at.number_input if w.label.startswith("Units")]
+    first.set_value(0)
+    at.number_input(key=f"train_drop_{second.key.rsplit('_', 1)[1]}").set_value(1.0)
+    at.number_input(key="train_lr").set_value(0.0)
+    at.number_input(key="train_batch").set_value(0)
+    at.number_input(key="train_epochs").set_value(0)
+    at.button(key="train_go").click().run()
+    errors = texts(at.error)
+    assert "Units must be a whole number from 1 to 4096, got 0." in errors
+    assert "Dropout must be between 0 and 0.8, got 1.0." in errors
+    assert "Learning rate must be greater than 0, got 0.0." in errors
+    assert "Batch size must be a whole number of at least 1, got 0." in errors
+    assert "Epochs must be a whole number of at least 1, got 0." in errors
+    assert "Nothing was started: 5 fields above need a change." in errors
+    assert get_runner().snapshot().status == "idle"
+
+
+@pytest.mark.parametrize("name, sentence", [
+    (BUNDLED_NAME, "A model named 'default' already exists; choose another name."),
+    ("../models/x", "Model name '../models/x' is not allowed"),
+])
+def test_duplicate_and_path_like_names_are_refused(name, sentence):
+    at = open_page()
+    at.text_input(key="train_name").set_value(name)
+    at.button(key="train_go").click().run()
+    assert any(e.startswith(sentence) for e in texts(at.error))
+    assert get_runner().snapshot().status == "idle"
+
+
+def test_batch_larger_than_the_data_is_refused():
+    at = open_page()
+    at.number_input(key="train_limit").set_value(100)
+    at.number_input(key="train_batch").set_value(128)
+    at.button(key="train_go").click().run()
+    assert "Batch size 128 is larger than the 90 training images." in texts(at.error)
+
+
+def test_training_from_the_page_refuses_a_second_run_and_activates_the_result():
+    at = open_page()
+    at.selectbox(key="train_preset").set_value("dense-128-64").run()
+    for key, value in {"train_epochs": 1, "train_batch": 32, "train_limit": 600}.items():
+        at.number_input(key=key).set_value(value)
+    at.text_input(key="train_name").set_value("page-run")
+    at.button(key="train_go").click().run()
+    assert not texts(at.error)
+    assert "Training page-run" in texts(at.subheader)
+    assert at.text_input(key="train_name").value == "relu-128-64"  # a fresh name for the next run
+
+    at.button(key="train_go").click().run()  # a second run while the first is going
+    assert "'page-run' is training right now; wait for it to finish or stop it first." in texts(at.warning)
+
+    state = get_runner().wait(lambda s: not s.active, 240)
+    assert state.status == "done", state.error
+    at.run()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Test accuracy"] == f"{state.result['accuracy']:.2%}"
+    assert metrics["Parameters"] == "109,386"
+    assert "page-run" in at.dataframe[0].value["Name"].tolist()
+    at.button(key="train_activate").click().run()
+    assert Registry().active_name() == "page-run"
+    assert "page-run is the active model: the Draw page uses it now." in texts(at.success)
+    at.button(key="train_dismiss").click().run()
+    assert "Watch it learn" in texts(at.subheader)
+
+
+def test_runs_table_compares_and_deletes_but_never_the_bundled_default():
+    add_model("alpha", 0.91)
+    add_model("beta", 0.95)
+    at = open_page()
+    table = at.dataframe[0].value
+    assert set(table["Name"]) == {"alpha", "beta", BUNDLED_NAME}
+    assert table.set_index("Name").loc["beta", "Test accuracy"] == pytest.approx(95.0)
+
+    at.multiselect(key="train_compare").set_value(["alpha", "beta"]).run()
+    chart = at.get("plotly_chart")[-1]
+    assert {t["name"] for t in json.loads(chart.proto.spec)["data"]} == {"alpha", "beta"}
+
+    at.selectbox(key="train_manage").set_value("alpha").run()
+    at.button(key="train_manage_delete").click().run()
+    assert "alpha was deleted." in texts(at.success) and not Registry().exists("alpha")
+    assert at.multiselect(key="train_compare").value == ["beta"]
+
+    at.selectbox(key="train_manage").set_value(BUNDLED_NAME).run()
+    at.button(key="train_manage_delete").click().run()
+    assert "'default' is the bundled default model and cannot be deleted." in texts(at.error)
+    assert Registry().exists(BUNDLED_NAME)
