@@ -33,7 +33,7 @@ if data is None:
 ev = errors_models.evaluation(classifier, data)
 metrics_ui(classifier, data, ev)
 
-matrix_col, cell_col = st.columns([5, 6], gap="large")
+matrix_col, cell_col = st.columns(2, gap="medium")
 with matrix_col:
     matrix_ui(ev)
 with cell_col:

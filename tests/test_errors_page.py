@@ -123,7 +123,7 @@ def test_mistake_filters(reference):
     at.selectbox(key="errors_mistake_true").set_value(7).run()
     at.selectbox(key="errors_mistake_pred").set_value(2).run()
     keys = [b.key for b in at.button if b.key.startswith("errors_mistakes_inspect_")]
-    assert keys == [f"errors_mistakes_inspect_{p}" for p in errors.mistakes(reference, 7, 2)[:30]]
+    assert keys == [f"errors_mistakes_inspect_{p}" for p in errors.mistakes(reference, 7, 2)[:32]]
     assert f"{len(errors.mistakes(reference, 7, 2)):,} mistakes match." in texts(at.caption)
 
 
@@ -168,7 +168,7 @@ def test_compare_two_models(reference):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Only default right"] == f"{len(cmp.a_only):,}" and metrics["Only noisy right"] == f"{len(cmp.b_only):,}"
     keys = [b.key for b in at.button if b.key.startswith("errors_cmp_a_inspect_")]
-    assert keys == [f"errors_cmp_a_inspect_{p}" for p in cmp.a_only[:15]]
+    assert keys == [f"errors_cmp_a_inspect_{p}" for p in cmp.a_only[:16]]
     diff = figure(at, "errors_compare_matrix")["data"][0]["text"]
     assert diff[4][9] == (f"{cmp.difference[4, 9]:+d}" if cmp.difference[4, 9] else "")
 

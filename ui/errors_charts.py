@@ -21,7 +21,7 @@ ERRORS_SCALE = [[0.0, "#fff7ed"], [0.25, "#fdba74"], [0.6, "#f97316"], [1.0, "#b
 RIGHT, WRONG, OTHER = "#16a34a", "#dc2626", "#cbd5e1"  # bar colours: true digit, wrong answer, the rest
 CHART_CONFIG = {"displayModeBar": False}  # no toolbar over these charts
 CELL_MARKER = 36  # px: the invisible click target in each cell (about one cell wide at the default height)
-MATRIX_HEIGHT = 520
+MATRIX_HEIGHT = 440  # px; the plot stays square, pinned to the top when the column is narrower
 
 
 def _split_diagonal(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -88,7 +88,7 @@ def confusion_figure(confusion: np.ndarray, normalized: bool = False) -> go.Figu
     fig.update_layout(
         height=MATRIX_HEIGHT, margin=dict(l=50, r=10, t=50, b=10), plot_bgcolor=GRID, dragmode=False,
         xaxis=dict(title="Predicted digit", side="top", **axis),
-        yaxis=dict(title="True digit", autorange="reversed", scaleanchor="x", constrain="domain", **axis),
+        yaxis=dict(title="True digit", autorange="reversed", scaleanchor="x", constrain="domain", constraintoward="top", **axis),
         hoverlabel=dict(bgcolor="white", font_size=13), clickmode="event+select",
     )
     return fig
@@ -121,7 +121,7 @@ def difference_figure(difference: np.ndarray, name_a: str, name_b: str) -> go.Fi
     fig.update_layout(
         height=MATRIX_HEIGHT - 40, margin=dict(l=50, r=10, t=50, b=10), plot_bgcolor=GRID, dragmode=False,
         xaxis=dict(title="Predicted digit", side="top", **axis),
-        yaxis=dict(title="True digit", autorange="reversed", scaleanchor="x", constrain="domain", **axis),
+        yaxis=dict(title="True digit", autorange="reversed", scaleanchor="x", constrain="domain", constraintoward="top", **axis),
     )
     return fig
 

@@ -17,7 +17,7 @@ from ui import errors_charts
 
 TILE_PX = 112  # 28x28 shown 4x larger, nearest-neighbour so the pixels stay visible
 DETAIL_PX = 224
-PER_ROW = 5  # tiles per row in a half-width column; full-width galleries pass 10
+PER_ROW = 4  # tiles per row in a half-width column; full-width galleries pass 8
 
 
 def enlarged(x28: np.ndarray, side: int) -> Image.Image:
@@ -33,7 +33,7 @@ def tile_text(data: errors.Dataset, ev: Evaluation, pos: int) -> str:
     """Two short lines of HTML: 'true → said  #id' and the top-3 probabilities."""
     true, said = int(ev.labels[pos]), int(ev.predicted[pos])
     verdict = f"<b>{true} → {said}</b>" if true != said else f"<b>{true}</b> ✓"
-    top = " · ".join(f"{d}: {_percent(p)}" for d, p in errors.top_k(ev.probabilities[pos]))
+    top = " · ".join(f"{d} {_percent(p)}" for d, p in errors.top_k(ev.probabilities[pos]))
     return (f"<div style='font-size:0.85rem;line-height:1.35'>{verdict} "
             f"<span style='color:#6b7280'>#{int(data.ids[pos])}</span><br>"
             f"<span style='font-size:0.75rem;color:#374151'>{top}</span></div>")

@@ -133,7 +133,7 @@ def mistakes_ui(data: errors.Dataset, ev: Evaluation, classifier: Classifier) ->
         st.info("No mistakes match these filters.")
         return None
     st.caption(f"{len(positions):,} mistakes match.")
-    pos = gallery_ui(data, ev, positions, key="errors_mistakes", limit=30, per_row=10)
+    pos = gallery_ui(data, ev, positions, key="errors_mistakes", limit=32, per_row=8)
     return Inspect(classifier, ev, pos) if pos is not None else None
 
 
@@ -168,7 +168,7 @@ def compare_ui(a: Classifier, data: errors.Dataset, ev_a: Evaluation) -> Inspect
     cols[1].metric(f"{b.name} accuracy", f"{ev_b.accuracy:.2%}", delta=f"{ev_b.accuracy - ev_a.accuracy:+.2%}")
     cols[2].metric(f"Only {a.name} right", f"{len(cmp.a_only):,}")
     cols[3].metric(f"Only {b.name} right", f"{len(cmp.b_only):,}")
-    matrix_col, samples_col = st.columns([5, 6], gap="large")
+    matrix_col, samples_col = st.columns(2, gap="medium")
     with matrix_col:
         st.plotly_chart(difference_figure(cmp.difference, a.name, b.name), key="errors_compare_matrix",
                         config=CHART_CONFIG)
@@ -183,6 +183,6 @@ def compare_ui(a: Classifier, data: errors.Dataset, ev_a: Evaluation) -> Inspect
                 st.info("No such images.")
                 continue
             st.caption(f"Shown with {model.name}'s wrong answer, its most confident mistakes first.")
-            pos = gallery_ui(data, ev, positions, key=key, limit=15)
+            pos = gallery_ui(data, ev, positions, key=key, limit=16)
             clicked = Inspect(model, ev, pos) if pos is not None else clicked
     return clicked
