@@ -1,0 +1,65 @@
+"""Run every benchmark and write their tables to docs/benchmarks.md with the date and machine.
+
+    make bench        (or: .venv/bin/python bench/run_all.py [--only NAME ...])
+
+Each benchmark is a plain script that prints a table; this runs them one after another
+(never in parallel: they time things) and keeps what they printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BENCHMARKS = {  # name -> (script, what it measures)
+    "inference_latency": ("bench/inference_latency.py", "One drawing, canvas array to probabilities, vs Keras predict"),
+    "browser_latency": ("bench/browser_latency.py", "Mouse-up to updated prediction in a real browser, vs a bare canvas echo app"),
+    "training_speed": ("bench/training_speed.py", "Training time vs the original notebooks' recipe"),
+    "mnist_accuracy": ("bench/mnist_accuracy.py", "MNIST test accuracy of the bundled model"),
+    "holdout": ("bench/holdout.py", "Accuracy on held-out writers (../shared/holdout) drawn as canvases"),
+}
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else platform.processor()
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, no GPU, Python {platform.python_version()}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="*", choices=list(BENCHMARKS), help="run only these")
+    parser.add_argument("--out", type=Path, default=REPO / "docs" / "benchmarks.md")
+    args = parser.parse_args()
+    names = args.only or list(BENCHMARKS)
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    sections, failed = [], []
+    for name in names:
+        script, title = BENCHMARKS[name]
+        print(f"== {name}: {title}", flush=True)
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, script], cwd=REPO, env=env, capture_output=True, text=True)
+        print(done.stdout, flush=True)
+        if done.returncode != 0:
+            failed.append(name)
+            print(done.stderr[-2000:], file=sys.stderr)
+        body = done.stdout.strip() if done.returncode == 0 else f"FAILED (exit {done.returncode})"
+        sections.append(f"## {title}\n\n`.venv/bin/python {script}` ({time.perf_counter() - start:.0f} s)\n\n```\n{body}\n```\n")
+    header = (f"# Benchmarks\n\nWritten by `make bench` on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC.\n\n"
+              f"Machine: {machine()}.\n\n")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(header + "\n".join(sections))
+    print(f"wrote {args.out}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
