@@ -1,0 +1,63 @@
+"""Plotly figure builders shared by the pages. Figures only: the caller passes them to st.plotly_chart.
+
+    st.plotly_chart(probability_bars(probs, highlight=7), config=CHART_CONFIG)
+
+Figures are built from plain dict specs (one validation pass, a few ms) rather than through
+graph_objects helpers like add_hline (tens of ms each): the Draw page rebuilds one per stroke.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from model.spec import N_CLASSES
+
+ACCENT = "#4F46E5"  # the winning bar; matches the theme's primary colour in .streamlit/config.toml
+MUTED = "#C7CCD6"  # every other bar
+DOUBT = "#D97706"  # the winning bar when the network is not sure
+GUIDE = "#9CA3AF"  # threshold line
+SERIES = ("#4F46E5", "#0EA5E9", "#F59E0B", "#10B981", "#EF4444", "#8B5CF6")  # one colour per compared model
+CHART_CONFIG = {"displayModeBar": False}  # pass as st.plotly_chart(config=...): no toolbar over small charts
+DIGITS = [str(d) for d in range(N_CLASSES)]
+
+
+def _layout(height: int, top: int = 8, legend: bool = False) -> dict:
+    return {
+        "height": height, "margin": {"l": 8, "r": 8, "t": top, "b": 8}, "bargap": 0.25, "showlegend": legend,
+        "plot_bgcolor": "rgba(0,0,0,0)", "paper_bgcolor": "rgba(0,0,0,0)",
+        "xaxis": {"type": "category", "tickfont": {"size": 15}, "fixedrange": True},
+        "yaxis": {"range": [0, 1.08], "tickformat": ".0%", "gridcolor": "#E5E7EB", "fixedrange": True},
+    }
+
+
+def probability_bars(probs: np.ndarray, highlight: int | None = None, threshold: float | None = None,
+                     unsure: bool = False, height: int = 260) -> go.Figure:
+    """(10,) probabilities -> a bar per digit; `highlight` in the accent colour (amber if `unsure`),
+    `threshold` as a dotted line labelled "sure above"."""
+    probs = np.asarray(probs, dtype=float).reshape(N_CLASSES)
+    colours = [MUTED] * N_CLASSES
+    if highlight is not None:
+        colours[highlight] = DOUBT if unsure else ACCENT
+    bar = {"type": "bar", "x": DIGITS, "y": probs.tolist(), "marker": {"color": colours},
+           "text": [f"{p:.0%}" if p >= 0.01 else "" for p in probs], "textposition": "outside", "cliponaxis": False,
+           "hovertemplate": "digit %{x}: %{y:.1%}<extra></extra>"}
+    layout = _layout(height)
+    if threshold is not None:
+        layout["shapes"] = [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": threshold, "y1": threshold,
+                             "line": {"color": GUIDE, "dash": "dot", "width": 1}}]
+        layout["annotations"] = [{"xref": "paper", "x": 0, "y": threshold, "xanchor": "left", "yanchor": "bottom",
+                                  "text": f"sure above {threshold:.0%}", "showarrow": False,
+                                  "font": {"size": 11, "color": "#6B7280"}}]
+    return go.Figure({"data": [bar], "layout": layout})
+
+
+def probability_comparison(by_model: dict[str, np.ndarray], height: int = 280) -> go.Figure:
+    """{model name: (10,) probabilities} -> grouped bars, one colour per model, with a legend."""
+    bars = [{"type": "bar", "name": name, "x": DIGITS, "y": np.asarray(p, dtype=float).reshape(N_CLASSES).tolist(),
+             "marker": {"color": SERIES[i % len(SERIES)]},
+             "hovertemplate": f"{name}<br>digit %{{x}}: %{{y:.1%}}<extra></extra>"}
+            for i, (name, p) in enumerate(by_model.items())]
+    layout = _layout(height, top=36, legend=True)
+    layout.update(barmode="group", legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0})
+    return go.Figure({"data": bars, "layout": layout})
