@@ -1,0 +1,41 @@
+"""Digit Lab's Draw page: draw a digit and watch a dense network read it after every stroke.
+
+    streamlit run app.py        # or: make run
+
+Sidebar: which model reads the drawing (default: the active one) and any to compare with.
+Then the live panel (an st.fragment: a stroke reruns only it) and My drawings.
+"""
+
+import streamlit as st
+
+from model import Classifier
+from ui.draw_panel import live_panel
+from ui.draw_teach import my_drawings_ui
+from ui.models import classifier_for, describe, model_multipicker, model_picker, model_records
+
+st.set_page_config(page_title="Digit Lab · Draw", page_icon=":material/draw:", layout="wide")
+
+
+def models_ui() -> dict[str, Classifier]:
+    """Sidebar pickers -> {name: Classifier}, the reading model first."""
+    with st.sidebar:
+        st.header("Model")
+        records = model_records()
+        reader = model_picker("Reads your drawing", key="draw_model", records=records,
+                              help="Defaults to the active model; Train makes more.")
+        st.caption(describe(reader))
+        others = model_multipicker("Compare with", key="draw_compare", records=records, exclude=reader.name,
+                                   help="Draw once, see every chosen model's probabilities side by side.")
+    models = {record.name: classifier_for(record) for record in [reader, *others]}
+    for classifier in models.values():
+        if classifier.warning:
+            st.warning(classifier.warning)
+    return models
+
+
+st.title("Draw a digit")
+st.caption("A dense neural network trained on MNIST's handwritten digits reads your drawing after every stroke. "
+           "See what it sees, why it decided, and teach it when it is wrong.")
+live_panel(models_ui())
+st.divider()
+my_drawings_ui()

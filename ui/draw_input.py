@@ -1,0 +1,79 @@
+"""Where the Draw page's picture comes from: the canvas, or an uploaded image of a digit.
+
+Both end as a `DrawingInput` holding the raw uint8 picture that goes through `to_mnist`.
+Page tests inject a drawing by setting st.session_state[CANVAS_KEY] to the canvas
+component's state, {"drawing": {"raw": ..., "data": "data:image/png;base64,..."}}.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+from PIL import Image
+from streamlit_drawable_canvas import st_canvas
+
+from model.images import ImageError, load_image
+
+CANVAS_KEY = "draw_canvas"  # the canvas widget's key (its state is the drawing)
+CANVAS_SIDE = 280  # canvas width and height, px; what the browser sends back is this size
+STROKE_KEY = "draw_stroke"
+DEFAULT_STROKE = 18  # pen width, px: about MNIST's stroke (2 of 28 px) scaled to the canvas
+STROKE_RANGE = (6, 40)
+INK = "#111827"  # pen colour; the canvas background is transparent, so the ink is the alpha channel
+UPLOAD_KEY = "draw_upload"
+UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "webp", "bmp"]
+STORED_SIDE = 280  # uploads are stored as a PNG no larger than this on each side
+
+
+@dataclass(frozen=True)
+class DrawingInput:
+    source: str  # "canvas" or "upload"
+    image: np.ndarray | None  # (H, W), (H, W, 3) or (H, W, 4) uint8; None when nothing is there
+    png: bytes | None  # the picture as PNG, stored with a saved drawing
+    digest: str  # identifies this exact picture: unchanged digest -> nothing to recompute
+
+
+def canvas_input() -> DrawingInput:
+    """The drawing canvas with its stroke-width control; returns what is on it now."""
+    stroke = st.session_state.get(STROKE_KEY, DEFAULT_STROKE)
+    result = st_canvas(stroke_width=stroke, stroke_color=INK, width=CANVAS_SIDE, height=CANVAS_SIDE,
+                       drawing_mode="freedraw", return_image_data=True, key=CANVAS_KEY)
+    st.slider("Pen width", *STROKE_RANGE, value=DEFAULT_STROKE, step=1, key=STROKE_KEY, format="%d px",
+              help="Thicker pens look more like MNIST's strokes once the drawing is shrunk to 28x28.")
+    png = result.image_bytes
+    if not png:
+        return DrawingInput("canvas", None, None, "")
+    try:
+        image = load_image(png, name="the canvas")
+    except ImageError as error:
+        st.error(str(error))
+        return DrawingInput("canvas", None, None, "")
+    return DrawingInput("canvas", image, png, hashlib.sha1(png).hexdigest())
+
+
+def upload_input() -> DrawingInput:
+    """A file uploader; an image we refuse gets one sentence in st.error and counts as nothing."""
+    file = st.file_uploader("A picture of one handwritten digit", type=UPLOAD_TYPES, key=UPLOAD_KEY,
+                            help="Dark ink on light paper or light on dark both work; crop it roughly to the digit.")
+    if file is None:
+        return DrawingInput("upload", None, None, "")
+    data = file.getvalue()
+    try:
+        image = load_image(data, name=file.name)
+    except ImageError as error:
+        st.error(str(error))
+        return DrawingInput("upload", None, None, "")
+    return DrawingInput("upload", image, _stored_png(image), hashlib.sha1(data).hexdigest())
+
+
+def _stored_png(image: np.ndarray) -> bytes:
+    """The upload shrunk to at most STORED_SIDE px a side, as PNG: enough to show it again later."""
+    picture = Image.fromarray(image)
+    picture.thumbnail((STORED_SIDE, STORED_SIDE))
+    buf = io.BytesIO()
+    picture.save(buf, format="PNG")
+    return buf.getvalue()

@@ -1,0 +1,62 @@
+"""The Draw page's live panel: one st.fragment that reruns on every stroke, not the whole page.
+
+Per stroke it does only this: decode the canvas PNG, `preprocess_steps` (the `to_mnist` path),
+`predict_proba` for each chosen model, a verdict, and small pictures. Models arrive already
+loaded (cached); a rerun with an unchanged picture (another widget moved) reuses the analysis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+from model import Classifier
+from model.explain import Verdict, judge
+from model.preprocess import Steps, preprocess_steps
+from ui.draw_explain import sees_ui, why_ui
+from ui.draw_input import DrawingInput, canvas_input, upload_input
+from ui.draw_result import prediction_ui
+from ui.draw_teach import teach_ui
+
+SOURCE_KEY = "draw_source"
+SOURCES = ("Draw", "Upload")
+MEMO_KEY = "draw_analysis"  # (picture digest, models) -> Analysis of the last picture
+
+
+@dataclass(frozen=True)
+class Analysis:
+    steps: Steps | None  # the preprocessing of the picture; None when there is no ink
+    probs: dict[str, np.ndarray]  # model name -> (10,) probabilities, the reading model first; {} when empty
+    verdict: Verdict  # what the reading model's probabilities mean for the user
+
+
+def analyse(picture: DrawingInput, models: dict[str, Classifier]) -> Analysis:
+    """Preprocess once, predict with every model; memoised on the picture and the models."""
+    key = (picture.digest, tuple((name, clf.sha256) for name, clf in models.items()))
+    memo = st.session_state.get(MEMO_KEY)
+    if memo is not None and memo[0] == key:
+        return memo[1]
+    steps = None if picture.image is None else preprocess_steps(picture.image)
+    probs = {} if steps is None else {name: clf.predict_proba(steps.image[None])[0] for name, clf in models.items()}
+    analysis = Analysis(steps, probs, judge(steps, next(iter(probs.values()), None)))
+    st.session_state[MEMO_KEY] = (key, analysis)
+    return analysis
+
+
+@st.fragment
+def live_panel(models: dict[str, Classifier]) -> None:
+    """Canvas (or upload) and Teach it on the left, the reading on the right, the explanations below."""
+    reader = next(iter(models))
+    left, right = st.columns([5, 6], gap="large")
+    with left:
+        source = st.segmented_control("Input", SOURCES, default=SOURCES[0], key=SOURCE_KEY, label_visibility="collapsed")
+        picture = upload_input() if source == "Upload" else canvas_input()
+    analysis = analyse(picture, models)
+    with right:
+        prediction_ui(analysis.verdict, analysis.probs)
+    with left:
+        teach_ui(picture, analysis.steps, analysis.verdict, reader)
+    sees_ui(analysis.steps)
+    why_ui(analysis.steps, analysis.verdict, models[reader])
