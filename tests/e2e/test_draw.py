@@ -1,0 +1,98 @@
+"""The Draw page in a real browser: mouse strokes on the real canvas, the reading, reset, Teach it.
+
+    .venv/bin/python -m pytest tests/e2e/test_draw.py -q
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import start_server, stop_server
+
+pytestmark = pytest.mark.e2e
+
+ONE = [[(140, 45), (141, 140), (142, 240)]]  # one upright stroke, in canvas pixels
+SEVEN = [[(80, 60), (200, 60), (125, 240)]]
+
+
+def open_draw_page(page: Page, url: str) -> None:
+    page.goto(url)
+    expect(prediction(page)).to_have_text("—", timeout=90_000)  # the first run loads the model
+    expect(page.get_by_text("Draw a digit from 0 to 9")).to_be_visible()
+    expect(canvas(page)).to_be_visible()
+
+
+def canvas(page: Page):
+    return page.locator(".st-key-draw_canvas canvas").last  # fabric.js stacks two canvases; the top one takes the mouse
+
+
+def prediction(page: Page):
+    return page.get_by_test_id("stMetric").filter(has_text="Prediction").get_by_test_id("stMetricValue")
+
+
+def draw(page: Page, strokes: list[list[tuple[int, int]]]) -> None:
+    """Press, move and release the mouse over the canvas for each stroke."""
+    box = canvas(page).bounding_box()
+    for stroke in strokes:
+        (x, y), *rest = stroke
+        page.mouse.move(box["x"] + x, box["y"] + y)
+        page.mouse.down()
+        for x, y in rest:
+            page.mouse.move(box["x"] + x, box["y"] + y, steps=12)
+        page.mouse.up()
+
+
+def test_a_stroke_is_read_without_pressing_anything(server, page):
+    open_draw_page(page, server.url)
+    draw(page, ONE)
+    expect(prediction(page)).to_have_text("1", timeout=30_000)
+    expect(page.get_by_text("What did you draw?")).to_be_visible()
+    expect(page.get_by_text("3 · Centre")).to_be_visible()
+
+
+def test_the_toolbar_reset_brings_back_the_dash(server, page):
+    open_draw_page(page, server.url)
+    draw(page, SEVEN)
+    expect(prediction(page)).not_to_have_text("—", timeout=30_000)
+    page.get_by_role("button", name="Reset canvas & history").click()
+    expect(prediction(page)).to_have_text("—", timeout=30_000)
+    expect(page.get_by_text("Draw a digit from 0 to 9")).to_be_visible()
+
+
+def test_a_bad_upload_gets_one_sentence(server, page):
+    open_draw_page(page, server.url)
+    page.locator(".st-key-draw_source").get_by_text("Upload").click()
+    page.locator("input[type=file]").set_input_files(
+        files=[{"name": "notes.png", "mimeType": "image/png", "buffer": b"not an image at all"}])
+    expect(page.get_by_text("notes.png: not an image file Pillow can read")).to_be_visible(timeout=30_000)
+    expect(prediction(page)).to_have_text("—")
+
+
+def test_teach_it_saves_a_drawing_that_survives_a_restart(tmp_path, browser):
+    server = start_server(tmp_path, tmp_path / "streamlit.log")
+    try:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        open_draw_page(page, server.url)
+        draw(page, ONE)
+        expect(prediction(page)).to_have_text("1", timeout=30_000)
+        page.get_by_role("button", name="Save as 1").click()
+        expect(page.get_by_text("Saved as 1")).to_be_visible(timeout=30_000)
+        expect(page.get_by_role("heading", name="My drawings (1)")).to_be_visible()
+        page.close()
+    finally:
+        stop_server(server)
+
+    server = start_server(tmp_path, tmp_path / "streamlit.log")
+    try:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        open_draw_page(page, server.url)
+        expect(page.get_by_role("heading", name="My drawings (1)")).to_be_visible()
+        card = page.locator("[class*='st-key-draw_card_']")
+        expect(card).to_have_count(1)
+        expect(card).to_contain_text("read 1 ✓")
+        card.get_by_role("button", name="Delete").click()
+        expect(page.get_by_role("heading", name="My drawings (0)")).to_be_visible(timeout=30_000)
+        page.close()
+    finally:
+        stop_server(server)
