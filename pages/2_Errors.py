@@ -11,7 +11,8 @@ import streamlit as st
 
 from ui import errors_models
 from ui.errors_gallery import sample_dialog
-from ui.errors_views import cell_ui, compare_ui, dataset_picker_ui, matrix_ui, metrics_ui, mistakes_ui, model_picker_ui, report_ui
+from ui.errors_views import (cell_ui, chosen_model, compare_ui, dataset_picker_ui, matrix_ui, metrics_ui, mistakes_ui,
+                             model_picker_ui, report_ui)
 
 st.set_page_config(page_title="Errors · Digit Lab", page_icon="🔍", layout="wide")
 state = st.session_state
@@ -22,9 +23,12 @@ st.title("Errors")
 st.caption("A network that is right 97% of the time is still wrong hundreds of times on 10,000 images. "
            "Here you can see which digits it mixes up, and look at every one of those images.")
 
+classifier, notice = chosen_model()  # before the picker: a model deleted elsewhere resets it
+if notice:
+    st.warning(notice)
 model_col, data_col = st.columns(2)
 with model_col:
-    classifier = model_picker_ui()
+    model_picker_ui()
 with data_col:
     data = dataset_picker_ui()
 if data is None:

@@ -68,7 +68,7 @@ def figure(at: AppTest, key: str) -> dict:
 def test_page_shows_metrics_matrix_and_a_hint_to_click(reference):
     at = run_page()
     assert not at.exception
-    assert at.selectbox(key="errors_model").value == "default"
+    assert at.session_state["errors_model"] == "default"
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Accuracy"] == f"{reference.accuracy:.2%}"
     assert metrics["Mistakes"] == f"{int((reference.labels != reference.predicted).sum()):,}"
@@ -91,6 +91,22 @@ def test_a_clicked_cell_shows_its_images_most_confident_mistake_first(reference)
     keys = [b.key for b in at.button if b.key.startswith("errors_cell_inspect_")]
     expected = errors.cell_samples(reference, true, predicted)[:20]
     assert keys == [f"errors_cell_inspect_{p}" for p in expected]
+
+
+def test_clicking_cells_never_recomputes_the_evaluation(monkeypatch):
+    import streamlit as st
+
+    calls = []
+    real = errors.evaluate_on
+    monkeypatch.setattr(errors, "evaluate_on", lambda clf, data: calls.append(data.key) or real(clf, data))
+    st.cache_data.clear()
+    at = run_page()
+    assert calls == [errors.MNIST_TEST]
+    for cell in [(4, 9), (1, 1), (7, 2)]:
+        at.session_state["errors_cell"] = cell
+        at.run()
+    at.toggle(key="errors_normalized").set_value(True).run()
+    assert not at.exception and calls == [errors.MNIST_TEST]
 
 
 def test_a_diagonal_cell_and_an_empty_cell(reference):
@@ -138,12 +154,14 @@ def test_normalized_toggle_prints_shares():
 def test_a_model_deleted_in_another_tab_resets_the_picker():
     add_model("other", 0.05)
     at = run_page(errors_model="other")
-    assert at.selectbox(key="errors_model").value == "other" and not at.warning
+    assert at.session_state["errors_model"] == "other" and not at.warning
     Registry().delete("other")
-    at.run()
+    # the session still holds "other" (AppTest cannot rerun a selectbox whose value has a custom label,
+    # so a fresh run carries that session state instead)
+    at = run_page(errors_model="other")
     assert not at.exception
     assert any("'other' no longer exists" in w for w in texts(at.warning))
-    assert at.selectbox(key="errors_model").value == "default"
+    assert at.session_state["errors_model"] == "default"
 
 
 def test_a_damaged_model_resets_the_picker():
@@ -153,7 +171,7 @@ def test_a_damaged_model_resets_the_picker():
     at = run_page(errors_model="broken")
     assert not at.exception
     assert any("damaged" in w and "active model, 'default'" in w for w in texts(at.warning))
-    assert at.selectbox(key="errors_model").value == "default"
+    assert at.session_state["errors_model"] == "default"
     assert {m.label for m in at.metric} >= {"Accuracy", "Loss"}
 
 
@@ -162,7 +180,7 @@ def test_compare_two_models(reference):
     assert any("only one model" in i for i in texts(at.info))
     add_model("noisy", 0.05)
     at = run_page()
-    assert at.selectbox(key="errors_compare_model").value == "noisy"
+    assert at.session_state["errors_compare_model"] == "noisy"
     noisy = errors.evaluate_on(Classifier.load("noisy"), errors.mnist_test())
     cmp = errors.compare(reference, noisy)
     metrics = {m.label: m.value for m in at.metric}
@@ -184,7 +202,7 @@ def test_my_drawings_empty_explains_then_evaluates(mnist):
     at.run()
     assert not at.exception
     assert {m.label: m.value for m in at.metric}["Images"] == "3"
-    assert at.selectbox(key="errors_dataset").format_func(errors.DRAWINGS) == "My drawings (3)"
+    assert at.selectbox(key="errors_dataset").options == ["MNIST test set (10,000 images)", "My drawings (3)"]
 
 
 def test_clicked_cell_reads_the_click_target_trace():

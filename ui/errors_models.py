@@ -24,6 +24,16 @@ def model_names() -> tuple[list[str], str]:
     return [r.name for r in records], next((r.name for r in records if r.active), records[-1].name)
 
 
+def model_label(name: str) -> str:
+    """'default · 97.2% (active)' for the pickers."""
+    try:
+        record = registry().get(name)
+    except RegistryError:
+        return name
+    accuracy = f" · {record.accuracy:.1%}" if record.accuracy is not None else ""
+    return f"{name}{accuracy}{' (active)' if record.active else ''}"
+
+
 def load_model(name: str) -> tuple[Classifier | None, str | None]:
     """The named model, or (None, one sentence) when it was deleted or its file is damaged."""
     try:

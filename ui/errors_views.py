@@ -35,8 +35,11 @@ class Inspect(NamedTuple):
     pos: int
 
 
-def model_picker_ui() -> Classifier:
-    """The model picker (default: the active model). A model deleted or damaged elsewhere resets it."""
+def chosen_model() -> tuple[Classifier, str | None]:
+    """The model the picker holds, and a sentence if it had to fall back to the active model.
+
+    Runs before the picker is drawn, so a model deleted or damaged in another tab can reset it.
+    """
     state = st.session_state
     names, active = errors_models.model_names()
     notice = None
@@ -49,10 +52,13 @@ def model_picker_ui() -> Classifier:
             notice, state.errors_model = f"{problem} Showing the active model, {active!r}, instead.", active
         classifier = errors_models.active_model()
         notice = classifier.warning or notice
-    if notice:
-        st.warning(notice)
-    st.selectbox("Model", names, key="errors_model", format_func=lambda n: f"{n} (active)" if n == active else n)
-    return classifier
+    return classifier, notice
+
+
+def model_picker_ui() -> None:
+    """The model picker (default: the active model); its value is read through chosen_model()."""
+    names, _ = errors_models.model_names()
+    st.selectbox("Model", names, key="errors_model", format_func=errors_models.model_label)
 
 
 def dataset_picker_ui() -> errors.Dataset | None:
@@ -130,7 +136,8 @@ def mistakes_ui(data: errors.Dataset, ev: Evaluation, classifier: Classifier) ->
     predicted = pred_col.selectbox("Predicted digit", digits, key="errors_mistake_pred", format_func=show)
     positions = errors.mistakes(ev, true, predicted)
     if not len(positions):
-        st.info("No mistakes match these filters.")
+        st.info("No mistakes match these filters." if true is not ANY or predicted is not ANY else
+                "No mistakes at all on these images.")
         return None
     st.caption(f"{len(positions):,} mistakes match.")
     pos = gallery_ui(data, ev, positions, key="errors_mistakes", limit=32, per_row=8)
@@ -156,7 +163,7 @@ def compare_ui(a: Classifier, data: errors.Dataset, ev_a: Evaluation) -> Inspect
         return None
     if st.session_state.get("errors_compare_model") not in others:
         st.session_state.errors_compare_model = others[0]
-    name_b = st.selectbox(f"Compare {a.name} with", others, key="errors_compare_model")
+    name_b = st.selectbox(f"Compare {a.name} with", others, key="errors_compare_model", format_func=errors_models.model_label)
     b, problem = errors_models.load_model(name_b)
     if problem:
         st.warning(problem)
