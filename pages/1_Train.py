@@ -13,7 +13,7 @@ from training.presets import all_presets
 from training.runner import get_runner
 from ui.models import registry
 from ui.train_form import form_ui, init_form
-from ui.train_live import live_ui
+from ui.train_live import curves_ui, live_ui
 from ui.train_runs import runs_ui
 
 st.set_page_config(page_title="Train · Digit Lab", page_icon="🏋️", layout="wide")
@@ -32,6 +32,7 @@ with form_col:
     form_ui(presets, models, runner)
 with live_col:
     live_ui(runner, models)
+    curves_ui(runner)
 
 st.divider()
 runs_ui(models)

@@ -17,7 +17,6 @@ processes from training at the same time. Nothing here imports Streamlit.
 from __future__ import annotations
 
 import atexit
-import copy
 import fcntl
 import json
 import os
@@ -28,7 +27,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -203,8 +202,13 @@ class Runner:
     # --- what the page calls ---------------------------------------------------------------
 
     def snapshot(self) -> RunState:
+        """A copy for the page: lists are copied, their dicts shared (reports are never changed once added)."""
         with self._lock:
-            return copy.deepcopy(self._state)
+            return self._copy()
+
+    def _copy(self) -> RunState:
+        s = self._state
+        return replace(s, history=list(s.history), trace=list(s.trace), result=None if s.result is None else dict(s.result))
 
     def warm_up(self) -> None:
         """Have a standby child starting or ready (no-op when one exists or a run is going)."""
@@ -247,7 +251,7 @@ class Runner:
         """Block until `until(state)` holds (or the timeout passes); returns a snapshot."""
         with self._lock:
             self._lock.wait_for(lambda: until(self._state), timeout=timeout)
-            return copy.deepcopy(self._state)
+            return self._copy()
 
     def shutdown(self) -> None:
         """Server exit: let the standby go; stop a live run, keeping its best weights, and wait for it to save."""

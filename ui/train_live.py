@@ -1,11 +1,14 @@
 """The Train page's live panel: the running (or last) training of this server, redrawn every second.
 
-    live_ui(runner, registry)   # an st.fragment polling runner.snapshot(); the rest of the page stays put
+    live_ui(runner, registry)   # an st.fragment polling runner.snapshot() every second; the rest of the page stays put
+    curves_ui(runner)           # the learning curves, a second fragment redrawn every few seconds while a run goes
 
 While a run is going: progress over epochs and batches, elapsed time and ETA, live curves, and a
 Stop menu (keep the best weights so far, or discard). When it ends: test accuracy, loss,
 parameters, time, and one click to make the new model the active one. The run lives in the
 runner, not in the session, so leaving for the Draw page and coming back shows it still going.
+The curves have their own, slower fragment: drawing is served by the same server process, and a
+chart costs far more to send than a progress bar.
 """
 
 from __future__ import annotations
@@ -13,10 +16,11 @@ from __future__ import annotations
 import streamlit as st
 
 from model.registry import Registry, RegistryError
-from training.runner import RunState, Runner
+from training.runner import ACTIVE, RunState, Runner
 from ui.charts import CHART_CONFIG
 from ui.train_charts import curves_figure
 
+CURVES_EVERY = 3  # seconds between redraws of the live curves
 PHASE = {  # what the child is doing, in the learner's words
     "starting": "Starting TensorFlow and loading the MNIST images…",
     "evaluating": "Measuring accuracy on the 10,000 test images the network has never seen…",
@@ -54,8 +58,6 @@ def running_ui(s: RunState, runner: Runner) -> None:
         val = next((h["val_accuracy"] for h in reversed(s.history) if h.get("val_accuracy") is not None), None)
         if val is not None:
             cols[1].metric(f"Validation accuracy (epoch {s.history[-1]['epoch']})", f"{val:.2%}")
-        st.plotly_chart(curves_figure(s.history, s.trace), config=CHART_CONFIG, key="train_live_curves")
-        st.caption("Dots mark the end of each epoch; the validation images are checked only then.")
     else:
         st.info("The loss and accuracy curves start after the first few batches.", icon=":material/show_chart:")
 
@@ -88,8 +90,6 @@ def finished_ui(s: RunState, runner: Runner, registry: Registry) -> None:
     bottom[1].metric("Training time", f"{r['train_seconds']:.1f} s",
                      help=f"Time spent learning; {clock(s.elapsed())} from pressing Train to saved, start-up and testing included.")
     activate_ui(s.name, registry)
-    if s.history:
-        st.plotly_chart(curves_figure(s.history, s.trace), config=CHART_CONFIG, key="train_done_curves")
     st.button("Close", key="train_dismiss", icon=":material/close:", on_click=runner.dismiss)
 
 
@@ -137,8 +137,24 @@ def live_ui(runner: Runner, registry: Registry) -> None:
             ended_ui(s, runner)
         else:
             idle_ui()
-    # a run just ended (or started elsewhere): rerun the whole page once, so the runs table shows it
+    # a run started (maybe in another tab) or ended: rerun the whole page once, so the curves
+    # fragment changes pace and the runs table shows the new model
     seen = st.session_state.get("train_seen")
-    st.session_state.train_seen = (s.name, s.status)
-    if seen is not None and seen != (s.name, s.status) and s.status in ("done", "stopped"):
+    st.session_state.train_seen = (s.name, s.active, s.status in ("done", "stopped"))
+    if seen is not None and seen != st.session_state.train_seen:
         st.rerun(scope="app")
+
+
+def _curves(runner: Runner) -> None:
+    s = runner.snapshot()
+    if not (s.trace or s.history) or s.status not in (*ACTIVE, "done", "stopped"):
+        return
+    with st.container(border=True):
+        st.plotly_chart(curves_figure(s.history, s.trace), config=CHART_CONFIG, key="train_curves")
+        st.caption("Dots mark the end of each epoch: the validation images are checked only then. "
+                   "The thin line is the training figure as the epoch goes.")
+
+
+def curves_ui(runner: Runner) -> None:
+    """The learning curves: redrawn every few seconds while a run goes, drawn once when it has ended."""
+    st.fragment(_curves, run_every=CURVES_EVERY if runner.snapshot().active else None)(runner)
