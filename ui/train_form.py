@@ -109,8 +109,9 @@ def preset_ui(presets: list[Preset], registry: Registry) -> None:
     st.selectbox("Start from", [*by_key, CUSTOM], key="train_preset", on_change=chosen,
                  format_func=lambda k: by_key[k].label if k in by_key else "My own settings",
                  help="Fills in the whole form; change anything afterwards.")
-    if st.session_state.train_preset in by_key:
-        st.caption(by_key[st.session_state.train_preset].note)
+    preset = by_key.get(st.session_state.train_preset)
+    # always one caption here: a vanishing element would shift (and remount) every widget below it
+    st.caption(preset.note if preset else "Your own mix: pick a preset again to start over from it.")
 
 
 def layers_ui() -> None:

@@ -41,6 +41,7 @@ def test_train_one_epoch_from_the_ui_and_activate_it(server, page):
     page.get_by_role("option", name="784-128-64-10 ReLU, Adam").click()
     expect(page.get_by_text("The first notebook's network")).to_be_visible()
     set_number(page, "Epochs", 1)
+    expect(page.get_by_role("combobox", name="Start from")).to_have_value("My own settings")  # the edit has landed
     page.get_by_text("More settings").click()
     set_number(page, "Train on the first N images only (0 = all 60,000)", 3000)  # keep the shared CPU free
     name = page.get_by_role("textbox", name="Model name")
