@@ -1,6 +1,6 @@
 """The Train page's live panel: the running (or last) training of this server, redrawn every second.
 
-    live_ui(runner, registry)   # an st.fragment polling runner.snapshot() every second; the rest of the page stays put
+    live_ui(runner, registry)   # an st.fragment polling runner.snapshot() every second during a run; the rest stays put
     curves_ui(runner)           # the learning curves, a second fragment redrawn every few seconds while a run goes
 
 While a run is going: progress over epochs and batches, elapsed time and ETA, live curves, and a
@@ -125,8 +125,13 @@ def idle_ui() -> None:
                 "Training runs in the background: you can go and draw meanwhile.")
 
 
-@st.fragment(run_every=1)
 def live_ui(runner: Runner, registry: Registry) -> None:
+    """The run's panel: polled every second while a run goes; drawn once otherwise (an idle timer would
+    race the user's typing in the form: a timed fragment rerun can carry the form's older values)."""
+    st.fragment(_live, run_every=1 if runner.snapshot().active else None)(runner, registry)
+
+
+def _live(runner: Runner, registry: Registry) -> None:
     s = runner.snapshot()
     with st.container(border=True):
         if s.active:
