@@ -116,6 +116,7 @@ def test_duplicate_and_path_like_names_are_refused(name, sentence):
 def test_batch_larger_than_the_data_is_refused():
     at = open_page()
     at.number_input(key="train_limit").set_value(100)
+    at.slider(key="train_val").set_value(0.1)
     at.number_input(key="train_batch").set_value(128)
     at.button(key="train_go").click().run()
     assert "Batch size 128 is larger than the 90 training images." in texts(at.error)
