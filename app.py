@@ -11,7 +11,7 @@ import streamlit as st
 from model import Classifier
 from ui.draw_panel import live_panel
 from ui.draw_teach import my_drawings_ui
-from ui.models import classifier_for, describe, model_multipicker, model_picker, model_records
+from ui.models import classifier_for, model_multipicker, model_picker, model_records
 
 st.set_page_config(page_title="Digit Lab · Draw", page_icon=":material/draw:", layout="wide")
 
@@ -23,7 +23,8 @@ def models_ui() -> dict[str, Classifier]:
         records = model_records()
         reader = model_picker("Reads your drawing", key="draw_model", records=records,
                               help="Defaults to the active model; Train makes more.")
-        st.caption(describe(reader))
+        accuracy = f"{reader.accuracy:.1%} on MNIST's test digits" if reader.accuracy is not None else "not tested yet"
+        st.caption(f"{reader.arch.describe()} · {reader.params:,} parameters · {accuracy}")
         others = model_multipicker("Compare with", key="draw_compare", records=records, exclude=reader.name,
                                    help="Draw once, see every chosen model's probabilities side by side.")
     models = {record.name: classifier_for(record) for record in [reader, *others]}

@@ -81,13 +81,16 @@ def judge(steps: Steps | None, probs: np.ndarray | None) -> Verdict:
 
 OCCLUSION_PATCH = 4  # side of the square of input pixels blanked at a time
 OCCLUSION_STRIDE = 2  # step between patches; patches overlap so the map is smooth
+TINY = 1e-12  # probabilities are floored here before the log
 
 
 def occlusion(predict_proba, x: np.ndarray, target: int, patch: int = OCCLUSION_PATCH,
               stride: int = OCCLUSION_STRIDE) -> np.ndarray:
-    """(28, 28) drop in P(target) when each pixel's neighbourhood is blanked (positive = that ink mattered).
+    """(28, 28) drop in log P(target) when each pixel's neighbourhood is blanked (positive = that ink mattered).
 
-    Only patches holding ink are tried (blanking background changes nothing), all in one batch.
+    Log-probabilities, because a confident network's P(target) sits at 0.9999 whichever patch goes:
+    the log still shows which ink it leans on. Only patches holding ink are tried (blanking
+    background changes nothing), all in one batch.
     """
     starts = range(0, IMAGE_SIDE - patch + 1, stride)
     corners = [(r, c) for r in starts for c in starts if x[r:r + patch, c:c + patch].any()]
@@ -97,8 +100,8 @@ def occlusion(predict_proba, x: np.ndarray, target: int, patch: int = OCCLUSION_
     batch = np.repeat(x[None].astype(np.float32), len(corners), axis=0)  # (k, 28, 28)
     for i, (r, c) in enumerate(corners):
         batch[i, r:r + patch, c:c + patch] = 0.0
-    base = float(predict_proba(x[None])[0, target])
-    drops = base - predict_proba(batch)[:, target]  # (k,)
+    base = np.log(max(float(predict_proba(x[None])[0, target]), TINY))
+    drops = base - np.log(np.maximum(predict_proba(batch)[:, target], TINY))  # (k,)
     for drop, (r, c) in zip(drops, corners):
         heat[r:r + patch, c:c + patch] += drop
         hits[r:r + patch, c:c + patch] += 1
@@ -113,7 +116,7 @@ def saliency(classifier, x: np.ndarray, target: int, method: str = SALIENCY_METH
 
     "Input gradient": gradient x input, d logit[target] / d pixel times the pixel, so only drawn
     ink lights up and it reads "this stroke helped". "Occlusion": how much P(target) drops when
-    a patch of the input is blanked.
+    a patch of the input is blanked (in log-probability).
     """
     if method == "Occlusion":
         return occlusion(classifier.predict_proba, x, target)

@@ -7,11 +7,11 @@ import streamlit as st
 from model import Classifier
 from model.explain import EMPTY, SALIENCY_METHODS, Verdict, hidden_layers, saliency
 from model.preprocess import BOX_SIDE, Steps
-from ui.draw_images import field_picture, find_ink_picture, ink_picture, signed_picture
+from ui.draw_images import Tile, field_picture, find_ink_picture, ink_picture, signed_picture, tiles_html
 
 SALIENCY_KEY = "draw_saliency"
 INPUT_PX = 224  # on-screen size of 28x28 pictures (8 px per input pixel)
-GRID_PX = 196  # on-screen size of a hidden layer's neuron grid
+GRID_PX = 168  # on-screen width of a hidden layer's neuron grid
 
 
 def sees_ui(steps: Steps | None) -> None:
@@ -21,16 +21,13 @@ def sees_ui(steps: Steps | None) -> None:
     if steps is None:
         st.caption("Nothing to show yet: draw something.")
         return
-    crop, box, field, _ = st.columns([3, 3, 4, 3], vertical_alignment="bottom")
-    with crop:
-        st.image(find_ink_picture(steps), width=168)
-        st.caption("**1 · Find the ink** and crop to it: where you drew stops mattering.")
-    with box:
-        st.image(ink_picture(steps.box, cell=7), width=7 * max(steps.box.shape[1], 1))
-        st.caption(f"**2 · Scale** the longer side to {BOX_SIDE} px: how big you drew stops mattering.")
-    with field:
-        st.image(field_picture(steps), width=INPUT_PX)
-        st.caption("**3 · Centre** its centre of mass (the cross) in a 28×28 field: the network's input.")
+    st.html(tiles_html([
+        Tile(find_ink_picture(steps), 168, "**1 · Find the ink** and crop to it: where you drew stops mattering."),
+        Tile(ink_picture(steps.box), 7 * steps.box.shape[1],
+             f"**2 · Scale** the longer side to {BOX_SIDE} px: how big you drew stops mattering."),
+        Tile(field_picture(steps), INPUT_PX, "**3 · Centre** its centre of mass (the cross) in a 28×28 field: "
+                                             "the network's input."),
+    ]))
 
 
 def why_ui(steps: Steps | None, verdict: Verdict, classifier: Classifier) -> None:
@@ -39,22 +36,20 @@ def why_ui(steps: Steps | None, verdict: Verdict, classifier: Classifier) -> Non
         st.caption("Draw something to see which strokes and which neurons the decision rests on.")
         return
     digit = verdict.digit
+    method = st.segmented_control("Saliency", SALIENCY_METHODS, default=SALIENCY_METHODS[0], key=SALIENCY_KEY,
+                                  label_visibility="collapsed") or SALIENCY_METHODS[0]
+    how = "ink × the gradient of its score" if method == SALIENCY_METHODS[0] else \
+        "how much blanking that spot lowers its log-probability"
+    tiles = [Tile(signed_picture(saliency(classifier, steps.image, digit, method)), INPUT_PX,
+                  f"**Saliency** for {digit}: red ink pushed towards it, blue ink away ({how}).")]
     views = hidden_layers(classifier, steps.image)
-    heat_col, *layer_cols = st.columns([4] + [3] * max(len(views), 1))
-    with heat_col:
-        method = st.segmented_control("Saliency", SALIENCY_METHODS, default=SALIENCY_METHODS[0], key=SALIENCY_KEY,
-                                      label_visibility="collapsed") or SALIENCY_METHODS[0]
-        st.image(signed_picture(saliency(classifier, steps.image, digit, method), cell=8), width=INPUT_PX)
-        how = "ink × the gradient of its score" if method == SALIENCY_METHODS[0] else "how much blanking that spot costs"
-        st.caption(f"**Saliency** for **{digit}**: red ink pushed towards it, blue ink away ({how}).")
+    for view in views:
+        tiles.append(Tile(signed_picture(view.grid), GRID_PX,
+                          f"**Hidden layer {view.index}**: {view.values.size} {view.activation} neurons, "
+                          f"{view.active:.0%} active (red = firing)."))
+    st.html(tiles_html(tiles))
     if not views:
-        layer_cols[0].caption("This model has no hidden layers: every pixel votes for every digit directly.")
-    for column, view in zip(layer_cols, views):
-        with column:
-            cell = max(1, GRID_PX // view.grid.shape[1])
-            st.image(signed_picture(view.grid, cell=cell), width=cell * view.grid.shape[1])
-            st.caption(f"**Hidden layer {view.index}**: {view.values.size} {view.activation} neurons, "
-                       f"{view.active:.0%} active (red = firing).")
-            if view.top_units:
-                units = ", ".join(f"#{u}" for u in view.top_units)
-                st.caption(f"Neurons {units} pushed hardest towards {digit}.")
+        st.caption("This model has no hidden layers: every pixel votes for every digit directly.")
+    elif views[-1].top_units:
+        units = ", ".join(f"#{u}" for u in views[-1].top_units)
+        st.caption(f"Neurons {units} of the last hidden layer pushed hardest towards {digit}.")

@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 import streamlit as st
+from PIL import Image
 
 from model.drawings import DrawingError, DrawingStore
 from model.explain import CONFIDENT, UNSURE, Verdict
@@ -25,6 +26,7 @@ SAVED_KEY = "draw_saved"  # (digest, label) last saved: a second click on Save d
 SAVE_KEY = "draw_teach_save"
 PER_ROW = 8  # thumbnails per row in My drawings
 SHOWN = 48  # newest drawings listed
+THUMB = 84  # px, the 28x28 input at 3x
 
 
 @st.cache_resource(show_spinner=False)
@@ -76,7 +78,7 @@ def my_drawings_ui() -> None:
     for start in range(0, len(shown), PER_ROW):
         for column, drawing in zip(st.columns(PER_ROW), shown[start:start + PER_ROW]):
             with column.container(border=True, key=f"draw_card_{drawing.id}"):
-                st.image(ink_picture(drawing.image, cell=3))
+                st.image(ink_picture(drawing.image).resize((THUMB, THUMB), Image.Resampling.NEAREST))
                 mark = "✓" if drawing.predicted == drawing.label else "✗"
                 read = "—" if drawing.predicted is None else drawing.predicted
                 st.markdown(f"**{drawing.label}** · read {read} {mark}")

@@ -43,12 +43,6 @@ def classifier_for(record: ModelRecord) -> Classifier:
     return load_classifier(record.name, record.sha256)
 
 
-def describe(record: ModelRecord) -> str:
-    """'default · 97.2% · 784-256(relu)-128(relu)-10' for pickers and captions."""
-    accuracy = f"{record.accuracy:.1%}" if record.accuracy is not None else "untested"
-    return f"{record.name} · {accuracy} · {record.arch.describe()}"
-
-
 def _option(record: ModelRecord) -> str:
     accuracy = f" · {record.accuracy:.1%}" if record.accuracy is not None else ""
     return f"{record.name}{accuracy}{' (active)' if record.active else ''}"
