@@ -27,8 +27,14 @@ def warn(message: str) -> None:
 
 
 def emit(obj: dict) -> None:
-    """One JSON object per line on stdout, flushed so a reading process sees it at once."""
-    print(json.dumps(obj), flush=True)
+    """One JSON object per line on stdout, flushed so a reading process sees it at once.
+
+    If the reader is gone (the Train page's server was killed), the lines go nowhere instead of
+    raising BrokenPipeError in the middle of a run: the run still ends and saves cleanly."""
+    try:
+        print(json.dumps(obj), flush=True)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's documented recipe for SIGPIPE
 
 
 def quiet_tensorflow() -> None:

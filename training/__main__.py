@@ -18,6 +18,7 @@ Keras and loads MNIST ahead of time, then reads one line, a JSON list of `fit` a
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import time
@@ -53,6 +54,8 @@ def build_parser() -> Parser:
     f.add_argument("--activate", action="store_true", help="make the new model the active one")
     f.add_argument("--on-stop", choices=("keep", "discard"), default="keep", help="what an interrupted run saves")
     f.add_argument("--out", help="also copy the saved model file here (how the bundled default is made)")
+    f.add_argument("--parent", type=int, metavar="PID",
+                   help="stop (as Ctrl-C does) if process PID exits: the Train page's server passes itself")
     f.add_argument("--json", action="store_true", help="one JSON object per line")
 
     sub.add_parser("standby", help="import TensorFlow and load MNIST, then run the fit arguments read from stdin")
@@ -86,10 +89,11 @@ def run_standby() -> int:
     except DataError:
         pass  # `fit` reports it with its usual sentence
     emit({"event": "ready"})
+    parent = os.getppid()  # the server that started us; if it dies mid-run, the run stops and saves
     line = sys.stdin.readline()
     if not line.strip():  # the parent went away or changed its mind
         return 0
-    return main(["fit", *json.loads(line)])
+    return main(["fit", *json.loads(line), "--parent", str(parent)])
 
 
 def _arch(args) -> ArchSpec:
@@ -123,7 +127,7 @@ def run_fit(args) -> int:
         (x_train, y_train), (x_test, y_test) = load_mnist()
     except DataError as error:
         fail(str(error))
-    stop = _StopFlag()
+    stop = _StopFlag(parent=args.parent)
     printer = _Printer(args.json)
     outcome = train_and_register(
         name, arch, cfg, training_set(cfg, (x_train, y_train)), (x_test, y_test), registry,
@@ -181,11 +185,13 @@ def default_name(arch: ArchSpec) -> str:
 
 
 class _StopFlag:
-    """Set by Ctrl-C, SIGTERM or SIGUSR1 (stop and save nothing); polled after every batch, so training stops within one batch."""
+    """Set by Ctrl-C, SIGTERM or SIGUSR1 (stop and save nothing), or by the death of process `parent`;
+    polled after every batch, so training stops within one batch."""
 
-    def __init__(self):
+    def __init__(self, parent: int | None = None):
         self.set = False
         self.discard = False  # SIGUSR1: the user chose to throw this run away
+        self.parent = parent  # once our parent is no longer this pid, it has died (we were re-parented)
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGUSR1):
             signal.signal(sig, self._handle)
 
@@ -194,6 +200,8 @@ class _StopFlag:
         self.discard = self.discard or signum == signal.SIGUSR1
 
     def __call__(self) -> bool:
+        if self.parent is not None and not self.set and os.getppid() != self.parent:
+            self.set = True  # like Ctrl-C: keep the best weights so far, unless --on-stop discard
         return self.set
 
 
