@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: setup run test test-setup bench clean
+.PHONY: setup run test test-setup bench screenshots clean
 
 setup: $(VENV)/.runtime data/mnist/.verified
 
@@ -32,8 +32,13 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 test: test-setup
 	$(PY) -m pytest tests
 
-bench: setup
+# The browser benchmarks need Playwright and Chromium, like the browser tests.
+bench: test-setup
 	$(PY) bench/run_all.py
+
+# The README's pictures: the browser tests save what they see at their key moments.
+screenshots: test-setup
+	DIGITLAB_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/e2e -q
 
 clean:
 	rm -rf $(VENV) data/mnist

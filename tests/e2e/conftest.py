@@ -19,6 +19,7 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
                  "--no-first-run", "--disable-component-update", "--disable-sync"]
 STARTUP_SECONDS = 90
+SCREENSHOTS = os.environ.get("DIGITLAB_SCREENSHOTS")  # `make screenshots` sets it to docs/screenshots
 
 
 @dataclass
@@ -70,6 +71,24 @@ def stop_server(server: Server) -> None:
     except subprocess.TimeoutExpired:
         server.process.kill()
         server.process.wait()
+
+
+def shoot(page, name: str) -> None:
+    """Keep a screenshot of what the test sees for the README, when $DIGITLAB_SCREENSHOTS names a folder."""
+    if SCREENSHOTS:
+        folder = Path(SCREENSHOTS)
+        folder.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=folder / f"{name}.png")
+
+
+def set_number(page, label: str, value) -> None:
+    """Type into a number input as a user does (Enter commits it) and wait until it holds the value."""
+    from playwright.sync_api import expect
+
+    field = page.get_by_role("spinbutton", name=label, exact=True)
+    field.fill(str(value))
+    field.press("Enter")
+    expect(field).to_have_value(str(value))
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import start_server, stop_server
+from tests.e2e.conftest import shoot, start_server, stop_server
 
 pytestmark = pytest.mark.e2e
 
@@ -49,6 +49,7 @@ def test_a_stroke_is_read_without_pressing_anything(server, page):
     expect(prediction(page)).to_have_text("1", timeout=30_000)
     expect(page.get_by_text("What did you draw?")).to_be_visible()
     expect(page.get_by_text("3 · Centre")).to_be_visible()
+    shoot(page, "draw")
 
 
 def test_the_toolbar_reset_brings_back_the_dash(server, page):

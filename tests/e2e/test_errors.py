@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from model import Classifier
+from tests.e2e.conftest import shoot
 from training import errors
 
 FIRST_LOAD_MS = 120_000  # the first visit loads Keras and evaluates the model on 10,000 images
@@ -46,6 +47,7 @@ def test_clicking_an_off_diagonal_cell_shows_its_images(server, page, reference)
     tiles = page.locator(".st-key-errors_cell_inspect_" + str(errors.cell_samples(reference, true, predicted)[0]))
     expect(tiles).to_be_visible(timeout=STEP_MS)  # the most confident mistake comes first
     expect(page.locator("[class*='st-key-errors_cell_inspect_']")).to_have_count(min(count, 20), timeout=STEP_MS)
+    shoot(page, "errors")
 
     tiles.get_by_role("button", name="Inspect").click()
     dialog = page.get_by_role("dialog")

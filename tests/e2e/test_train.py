@@ -13,7 +13,7 @@ import sys
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import REPO
+from tests.e2e.conftest import REPO, set_number, shoot
 
 RUN_MS = 240_000  # TensorFlow start-up plus one small epoch on a shared machine
 expect.set_options(timeout=30_000)  # a rerun can take seconds when the shared machine is busy
@@ -23,13 +23,6 @@ def listed_models(home) -> dict[str, dict]:
     out = subprocess.run([sys.executable, "-m", "model", "list", "--json"], cwd=REPO, capture_output=True, text=True,
                          env={**os.environ, "DIGITLAB_HOME": str(home)}, check=True).stdout
     return {row["name"]: row for row in map(json.loads, out.splitlines())}
-
-
-def set_number(page, label: str, value) -> None:
-    field = page.get_by_role("spinbutton", name=label, exact=True)
-    field.fill(str(value))
-    field.press("Enter")
-    expect(field).to_have_value(str(value))
 
 
 @pytest.mark.e2e
@@ -58,6 +51,7 @@ def test_train_one_epoch_from_the_ui_and_activate_it(server, page):
     assert row["architecture"] == "784-128(relu)-64(relu)-10" and row["params"] == 109_386
     assert 0.5 < row["accuracy"] <= 1 and not row["active"]
     expect(test_accuracy).to_contain_text(f"{row['accuracy']:.2%}")  # the page shows the registry's figure
+    shoot(page, "train")
 
     page.get_by_role("button", name="Make e2e-one-epoch the active model").click()
     expect(page.get_by_text("e2e-one-epoch is the active model")).to_be_visible()
