@@ -60,9 +60,10 @@ ECHO = App("echo", "bench/echo_app.py", ".st-key-echo_canvas canvas", "strokes: 
            "const t = document.querySelector('.st-key-echo_result [data-testid=\"stText\"]');"
            "return t ? t.textContent : '';")
 DRAW = App("draw", "app.py", ".st-key-draw_canvas canvas", "Draw a digit from 0 to 9",
-           "const c = [...document.querySelectorAll('[data-testid=\"stCaption\"]')]"
+           # the picture captioned "3 · Centre" (an st.image in a column, or a <figure> in st.html)
+           "const c = [...document.querySelectorAll('figcaption, [data-testid=\"stCaptionContainer\"]')]"
            ".find(e => e.textContent.includes('3 · Centre'));"
-           "const img = c && c.closest('[data-testid=\"stColumn\"]').querySelector('img');"
+           "const img = c && c.closest('figure, [data-testid=\"stColumn\"]').querySelector('img');"
            "return img ? img.getAttribute('src') : '';")
 
 # Installed once per page. arm() takes the marker's value; the next pointerup starts the clock;
@@ -78,9 +79,10 @@ WATCH = """(markerBody) => {
     w.changed = performance.now();
     requestAnimationFrame(() => { w.shown = performance.now(); });
   }).observe(document.body, {subtree: true, childList: true, attributes: true, characterData: true});
-  const el = document.querySelector('[data-test-script-state]');
-  new MutationObserver(() => { if (w.up !== null) w.states.push([performance.now(), el.getAttribute('data-test-script-state')]); })
-    .observe(el, {attributes: true, attributeFilter: ['data-test-script-state']});
+  new MutationObserver((records) => {
+    if (w.up === null) return;
+    for (const r of records) w.states.push([performance.now(), r.target.getAttribute('data-test-script-state')]);
+  }).observe(document.body, {subtree: true, attributes: true, attributeFilter: ['data-test-script-state']});
 }"""
 SETTLED = """() => {
   const w = window.__lat;
@@ -106,7 +108,16 @@ async def open_app(context, url: str, app: App):
 
 async def settle(page) -> tuple[float, float]:
     """Wait until the armed action's result is shown and the rerun is over; (shown ms, done ms)."""
-    await page.wait_for_function(SETTLED, timeout=STROKE_MS, polling=50)
+    from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        await page.wait_for_function(SETTLED, timeout=STROKE_MS, polling=50)
+    except PlaywrightTimeout:
+        state = await page.evaluate("() => JSON.stringify(window.__lat)")
+        shot = Path(tempfile.mkstemp(prefix="browser-latency-", suffix=".png")[1])
+        await page.screenshot(path=shot, full_page=True)
+        raise RuntimeError(f"{page.url}: no result {STROKE_MS / 1000:.0f} s after the mouse-up; watcher state {state}; "
+                           f"screenshot {shot}") from None
     shown, done = await page.evaluate(RESULT)
     return shown, done
 
