@@ -136,9 +136,11 @@ async def stroke(page, app: App, points: list[tuple[int, int]]) -> tuple[float, 
 
 
 async def reset(page) -> None:
+    """The toolbar's reset (not timed): wait until the cleared result is shown and the app is idle."""
     await page.evaluate("() => window.__lat.arm()")
     await page.get_by_role("button", name="Reset canvas & history").click()
-    await settle(page)
+    await page.wait_for_function("() => window.__lat.shown !== null", timeout=STROKE_MS, polling=50)
+    await page.wait_for_selector("[data-test-script-state='notRunning']", timeout=STROKE_MS)
 
 
 async def draw_strokes(page, app: App, n: int, figure_offset: int = 0) -> np.ndarray:
