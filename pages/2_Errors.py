@@ -13,8 +13,10 @@ from ui import errors_models
 from ui.errors_gallery import sample_dialog
 from ui.errors_views import (cell_ui, chosen_model, compare_ui, dataset_picker_ui, matrix_ui, metrics_ui, mistakes_ui,
                              model_picker_ui, report_ui)
+from ui.nav import sidebar_nav
 
-st.set_page_config(page_title="Errors · Digit Lab", page_icon="🔍", layout="wide")
+st.set_page_config(page_title="Errors · Digit Lab", page_icon=":material/troubleshoot:", layout="wide")
+sidebar_nav()
 state = st.session_state
 state.setdefault("errors_model", errors_models.model_names()[1])  # the active model
 state.setdefault("errors_cell", None)  # (true, predicted) of the clicked cell

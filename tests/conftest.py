@@ -25,3 +25,16 @@ def mnist():
     from training.data import load_mnist
 
     return load_mnist()
+
+
+def page_test(page: str, timeout: float = 120, **state):
+    """An AppTest of one page of the app as the server runs it: app.py is the entry point (so the
+    sidebar's page links resolve), then it switches to `page` ("pages/1_Train.py"), with `state`
+    put into Session State before the page's first run. Returns the AppTest after that run."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=timeout).run()
+    at.switch_page(page)
+    for key, value in state.items():
+        at.session_state[key] = value
+    return at.run()

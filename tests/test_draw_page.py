@@ -82,6 +82,8 @@ def test_empty_canvas_shows_a_dash_and_a_prompt():
     assert metric(at, "Prediction") == "—" and metric(at, "Confidence") == "—"
     assert any("Draw a digit" in i.value for i in at.info)
     assert at.subheader.values[-1] == "My drawings (0)"
+    links = [(link.proto.label, link.proto.page) for link in at.sidebar.get("page_link")]
+    assert links == [("Draw", ""), ("Train", "Train"), ("Errors", "Errors")]  # not Streamlit's "app"
 
 
 def test_a_drawn_digit_is_read_through_to_mnist(confident_digit):

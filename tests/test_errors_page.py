@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,11 +17,12 @@ from model import Classifier
 from model.drawings import DrawingStore
 from model.registry import BUNDLED_PATH, Registry
 from model.store import load_keras, read_meta
+from tests.conftest import page_test
 from training import errors
 from ui.errors_charts import clicked_cell, confusion_figure
 from ui.errors_views import HOW_TO_ADD_DRAWINGS
 
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "2_Errors.py")
+PAGE = "pages/2_Errors.py"
 
 
 @pytest.fixture(scope="module")
@@ -32,10 +32,7 @@ def reference():
 
 
 def run_page(**state) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    for key, value in state.items():
-        at.session_state[key] = value
-    return at.run()
+    return page_test(PAGE, **state)
 
 
 def add_model(name: str, noise: float) -> None:

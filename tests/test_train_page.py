@@ -7,7 +7,6 @@ waiting on the runner's own condition in between. tests/e2e/test_train.py drives
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -16,9 +15,10 @@ from model.network import build_model
 from model.registry import BUNDLED_NAME, Registry
 from model.spec import ArchSpec
 from model.store import ModelMeta
+from tests.conftest import page_test
 from training.runner import get_runner
 
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "1_Train.py")
+PAGE = "pages/1_Train.py"
 
 
 @pytest.fixture(autouse=True)
@@ -28,7 +28,7 @@ def no_standby(monkeypatch):
 
 
 def open_page() -> AppTest:
-    return AppTest.from_file(PAGE, default_timeout=120).run()
+    return page_test(PAGE)
 
 
 def texts(elements) -> list[str]:

@@ -1,0 +1,25 @@
+"""The sidebar's page links: "Draw", "Train", "Errors" (Streamlit's own list would call the Draw page "app").
+
+    page_header("Draw")   # first thing on every page, right after st.set_page_config
+
+.streamlit/config.toml hides Streamlit's automatic list (client.showSidebarNavigation = false);
+the pages stay in pages/, so their URLs are /, /Train and /Errors as before.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+PAGES = (  # (script, label, icon), in the order the sidebar lists them
+    ("app.py", "Draw", ":material/draw:"),
+    ("pages/1_Train.py", "Train", ":material/model_training:"),
+    ("pages/2_Errors.py", "Errors", ":material/troubleshoot:"),
+)
+
+
+def sidebar_nav() -> None:
+    with st.sidebar:
+        st.markdown("### Digit Lab")
+        for script, label, icon in PAGES:
+            st.page_link(script, label=label, icon=icon)
+        st.divider()
