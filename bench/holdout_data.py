@@ -38,19 +38,25 @@ def semeion() -> tuple[np.ndarray, np.ndarray]:
     return records[:, :256].astype(float).reshape(-1, 16, 16), records[:, 256:266].astype(float).argmax(axis=1)
 
 
-def draw_trajectory(points: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One pen trajectory -> (280, 280, 4) uint8 canvas, random size, position and pen width."""
+def place_trajectory(points: np.ndarray, rng: np.random.Generator, width: float) -> np.ndarray:
+    """One pen trajectory (8, 2) on pendigits' 0..100 grid, y up -> (8, 2) canvas pixels (x, y), y down,
+    at a random size and position that keeps a pen of `width` px inside the canvas."""
     xy = points.astype(float).copy()
     xy[:, 1] = 100 - xy[:, 1]  # y up -> y down
     span = max(np.ptp(xy[:, 0]), np.ptp(xy[:, 1]), 1.0)
     height = rng.uniform(*DIGIT_HEIGHT)
-    width = rng.uniform(*STROKE_WIDTH)
     scale = (height - width) / span
     xy = (xy - xy.min(axis=0)) * scale
     extent = xy.max(axis=0) + width
-    offset = rng.uniform(0, np.maximum(CANVAS - extent, 0)) + width / 2
+    return xy + rng.uniform(0, np.maximum(CANVAS - extent, 0)) + width / 2
+
+
+def draw_trajectory(points: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One pen trajectory -> (280, 280, 4) uint8 canvas, random size, position and pen width."""
+    width = rng.uniform(*STROKE_WIDTH)
+    xy = place_trajectory(points, rng, width)
     big = Image.new("L", (CANVAS * SUPERSAMPLE,) * 2, 0)
-    pts = [tuple(p) for p in (xy + offset) * SUPERSAMPLE]
+    pts = [tuple(p) for p in xy * SUPERSAMPLE]
     ImageDraw.Draw(big).line(pts, fill=255, width=int(width * SUPERSAMPLE), joint="curve")
     r = width * SUPERSAMPLE / 2
     for x, y in (pts[0], pts[-1]):  # round caps, as the canvas pen draws them
