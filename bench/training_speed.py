@@ -3,8 +3,10 @@
     .venv/bin/python bench/training_speed.py [--epochs 5] [--bundled]
 
 The notebooks' recipe: 784-128-64-10 ReLU, plain Keras `model.fit` on the whole arrays, Adam,
-default batch size 32, 5 epochs. Ours: the same network through the CLI (batch 128, fit time
-only, as the CLI reports it). Both report MNIST test accuracy. `--bundled` also retrains the
+default batch size 32, 5 epochs. Ours: the same network, the same 60,000 images (no validation
+split) and 5 epochs through the CLI, with batch 512 and learning rate 2e-3: on a CPU a step's fixed
+cost dominates a small dense net, so 16x fewer, larger steps do the same epochs several times
+faster (fit time only, as the CLI reports it). Both report MNIST test accuracy. `--bundled` also retrains the
 bundled default from the recipe stored in its own metadata and reports its fit time (~10 min).
 """
 
@@ -54,9 +56,9 @@ def cli_fit(args: list[str]) -> tuple[float, float, float]:
     return result["train_seconds"], result["accuracy"], wall
 
 
-def ours(epochs: int, batch_size: int) -> tuple[float, float, float]:
-    return cli_fit(["--hidden", "128,64", "--activation", "relu", "--optimizer", "adam", "--lr", "1e-3",
-                    "--batch-size", str(batch_size), "--epochs", str(epochs), "--seed", "0"])
+def ours(epochs: int, batch_size: int, lr: float) -> tuple[float, float, float]:
+    return cli_fit(["--hidden", "128,64", "--activation", "relu", "--optimizer", "adam", "--lr", str(lr),
+                    "--batch-size", str(batch_size), "--epochs", str(epochs), "--val-split", "0", "--seed", "0"])
 
 
 def bundled_recipe() -> list[str]:
@@ -77,15 +79,16 @@ def bundled_recipe() -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--batch-size", type=int, default=512)
+    parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--bundled", action="store_true", help="also time the bundled default's recipe (~10 min)")
     args = parser.parse_args()
-    fit_s, acc, wall = ours(args.epochs, args.batch_size)
+    fit_s, acc, wall = ours(args.epochs, args.batch_size, args.lr)
     base_s, base_acc = notebook_recipe(args.epochs)
     print(f"784-128-64-10 ReLU + Adam, {args.epochs} epochs")
     print(f"{'recipe':<44} {'fit s':>7} {'test acc':>9}")
     print(f"{'notebooks: plain Keras fit, batch 32':<44} {base_s:>7.1f} {base_acc:>9.2%}")
-    print(f"{f'python -m training fit, batch {args.batch_size}':<44} {fit_s:>7.1f} {acc:>9.2%}")
+    print(f"{f'python -m training fit, batch {args.batch_size}, lr {args.lr:g}':<44} {fit_s:>7.1f} {acc:>9.2%}")
     print(f"speed-up (fit time): {base_s / fit_s:.1f}x; our whole command incl. start-up, data, evaluation, save: {wall:.1f} s")
     if args.bundled:
         recipe = bundled_recipe()
