@@ -3,13 +3,15 @@
     make bench        (or: .venv/bin/python bench/run_all.py [--only NAME ...])
 
 Each benchmark is a plain script that prints a table; this runs them one after another
-(never in parallel: they time things) and keeps what they printed.
+(never in parallel: they time things) and keeps what they printed. With --only, the other
+benchmarks' sections already in the file are kept as they were (each section carries its date).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import platform
 import subprocess
 import sys
@@ -20,10 +22,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 BENCHMARKS = {  # name -> (script, what it measures)
     "inference_latency": ("bench/inference_latency.py", "One drawing, canvas array to probabilities, vs Keras predict"),
-    "browser_latency": ("bench/browser_latency.py", "Mouse-up to updated prediction in a real browser, vs a bare canvas echo app"),
+    "browser_latency": ("bench/browser_latency.py --while-training --two-sessions",
+                        "Mouse-up to updated prediction in a real browser, vs a bare canvas echo app, idle and under load"),
+    "browser_holdout": ("bench/browser_holdout.py", "Held-out pen digits drawn with the mouse on the Draw page in a real browser"),
     "training_speed": ("bench/training_speed.py --bundled", "Training time vs the original notebooks' recipe, and the bundled recipe's"),
     "mnist_accuracy": ("bench/mnist_accuracy.py", "MNIST test accuracy of the bundled model"),
-    "holdout": ("bench/holdout.py", "Accuracy on held-out writers (../shared/holdout) drawn as canvases"),
+    "holdout": ("bench/holdout.py --naive", "Accuracy on held-out writers (../shared/holdout) drawn as canvases"),
+    "train_ui": ("bench/train_ui.py", "Train page: a 1-epoch run from the UI, Train pressed to test accuracy shown"),
+    "errors_eval": ("bench/errors_eval.py", "Errors page: evaluating a model on the 10,000 test images"),
 }
 
 
@@ -34,6 +40,14 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, no GPU, Python {platform.python_version()}"
 
 
+def previous_sections(path: Path) -> dict[str, str]:
+    """{title: body} of the sections an earlier run wrote, so a partial run keeps them."""
+    if not path.exists():
+        return {}
+    parts = re.split(r"^## (.+)$", path.read_text(), flags=re.MULTILINE)[1:]
+    return {title.strip(): body.strip() + "\n" for title, body in zip(parts[::2], parts[1::2])}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", choices=list(BENCHMARKS), help="run only these")
@@ -41,7 +55,7 @@ def main() -> int:
     args = parser.parse_args()
     names = args.only or list(BENCHMARKS)
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    sections, failed = [], []
+    sections, failed = previous_sections(args.out), []
     for name in names:
         script, title = BENCHMARKS[name]
         print(f"== {name}: {title}", flush=True)
@@ -52,11 +66,13 @@ def main() -> int:
             failed.append(name)
             print(done.stderr[-2000:], file=sys.stderr)
         body = done.stdout.strip() if done.returncode == 0 else f"FAILED (exit {done.returncode})"
-        sections.append(f"## {title}\n\n`.venv/bin/python {script}` ({time.perf_counter() - start:.0f} s)\n\n```\n{body}\n```\n")
-    header = (f"# Benchmarks\n\nWritten by `make bench` on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC.\n\n"
-              f"Machine: {machine()}.\n\n")
+        when = f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"
+        sections[title] = f"`.venv/bin/python {script}` ({time.perf_counter() - start:.0f} s, {when})\n\n```\n{body}\n```\n"
+    order = [title for _, title in BENCHMARKS.values() if title in sections]
+    header = (f"# Benchmarks\n\nWritten by `make bench` (`.venv/bin/python bench/run_all.py`); each section says when it "
+              f"was last run.\n\nMachine: {machine()}.\n\n")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(header + "\n".join(sections))
+    args.out.write_text(header + "\n".join(f"## {title}\n\n{sections[title]}" for title in order))
     print(f"wrote {args.out}")
     return 1 if failed else 0
 

@@ -32,6 +32,11 @@ class Server:
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")
 
+    def log_problems(self) -> str:
+        """'no Traceback or Exception', or how many log lines hold one and the first of them."""
+        lines = [line for line in self.log_text().splitlines() if "Traceback" in line or "Exception" in line]
+        return f"{len(lines)} lines with Traceback/Exception, first: {lines[0]}" if lines else "no Traceback or Exception"
+
 
 def free_port() -> int:
     with socket.socket() as s:
