@@ -73,7 +73,7 @@ DRAW = App("draw", "app.py", ".st-key-draw_canvas canvas", "Draw a digit from 0 
 WATCH = """(markerBody) => {
   const marker = new Function(markerBody);
   const w = window.__lat = {base: null, up: null, changed: null, shown: null, states: [], armed: false};
-  w.arm = () => { w.base = marker(); w.up = w.changed = w.shown = null; w.states = []; w.armed = true; };
+  w.arm = () => { w.base = marker(); w.up = w.changed = w.shown = w.idleSeen = null; w.states = []; w.armed = true; };
   addEventListener('pointerup', () => { if (w.armed) { w.up = performance.now(); w.armed = false; } }, true);
   new MutationObserver(() => {
     if (w.up === null || w.changed !== null || marker() === w.base) return;
@@ -88,10 +88,17 @@ WATCH = """(markerBody) => {
 SETTLED = """() => {
   const w = window.__lat;
   if (w.up === null || w.shown === null) return false;
-  const ran = w.states.findIndex(([, s]) => s === 'running');
-  return ran >= 0 && w.states[w.states.length - 1][1] === 'notRunning';
+  if (w.states.some(([, s]) => s === 'running')) return w.states[w.states.length - 1][1] === 'notRunning';
+  // no state change seen (the element carrying the attribute can be replaced): idle now is done
+  const idle = document.querySelector("[data-test-script-state='notRunning']") !== null;
+  if (idle) w.idleSeen = performance.now();
+  return idle;
 }"""
-RESULT = "() => { const w = window.__lat; return [w.shown - w.up, w.states[w.states.length - 1][0] - w.up]; }"
+RESULT = """() => {
+  const w = window.__lat;
+  const done = w.states.length ? w.states[w.states.length - 1][0] : w.idleSeen;
+  return [w.shown - w.up, done - w.up];
+}"""
 
 
 # --- drawing -------------------------------------------------------------------------------------

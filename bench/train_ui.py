@@ -26,14 +26,19 @@ sys.path.insert(0, str(REPO))
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, set_number, start_server, stop_server  # noqa: E402
 
 PRESET = "784-128-64-10 ReLU, Adam"
+PRESET_NOTE = "The first notebook's network"  # the start of that preset's caption
 STANDBY_SECONDS = 15  # a user reading the form: time for the standby child to import TensorFlow and load MNIST
 
 
 def one_run(page, epochs: int) -> tuple[float, str]:
     """Pick the preset, set the epochs, press Train; seconds until the test accuracy shows, and that figure."""
+    from playwright.sync_api import expect
+
     page.get_by_role("combobox", name="Start from").click()
     page.get_by_role("option", name=PRESET).click()
+    expect(page.get_by_text(PRESET_NOTE)).to_be_visible()  # the preset's rerun has filled the form
     set_number(page, "Epochs", epochs)
+    expect(page.get_by_role("combobox", name="Start from")).to_have_value("My own settings")  # the edit has landed
     page.wait_for_timeout(STANDBY_SECONDS * 1000)
     pressed = time.perf_counter()
     page.get_by_role("button", name="Train", exact=True).click()
@@ -41,7 +46,7 @@ def one_run(page, epochs: int) -> tuple[float, str]:
     metric.wait_for(timeout=300_000)
     seconds = time.perf_counter() - pressed
     accuracy = metric.get_by_test_id("stMetricValue").inner_text()
-    page.get_by_role("button", name="Close").click()
+    page.locator(".st-key-train_dismiss").get_by_role("button", name="Close").click()
     page.get_by_role("heading", name="Watch it learn").wait_for(timeout=60_000)
     return seconds, accuracy
 
