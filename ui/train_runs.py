@@ -32,6 +32,7 @@ def runs_rows(records: list[ModelRecord]) -> list[dict]:
 
 
 COLUMNS = {
+    "Name": st.column_config.TextColumn(width="medium"),
     "Parameters": st.column_config.NumberColumn(format="localized"),
     "Test accuracy": st.column_config.NumberColumn(format="%.2f %%"),
     "Training time": st.column_config.NumberColumn(format="%.1f s"),

@@ -78,11 +78,14 @@ def stop_server(server: Server) -> None:
         server.process.wait()
 
 
-def shoot(page, name: str) -> None:
-    """Keep a screenshot of what the test sees for the README, when $DIGITLAB_SCREENSHOTS names a folder."""
+def shoot(page, name: str, top=None) -> None:
+    """Keep a screenshot of what the test sees for the README, when $DIGITLAB_SCREENSHOTS names a folder;
+    `top`, a locator above the current view, is scrolled into it first."""
     if SCREENSHOTS:
         folder = Path(SCREENSHOTS)
         folder.mkdir(parents=True, exist_ok=True)
+        if top is not None:
+            top.scroll_into_view_if_needed()
         page.screenshot(path=folder / f"{name}.png")
 
 

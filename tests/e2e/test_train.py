@@ -51,7 +51,7 @@ def test_train_one_epoch_from_the_ui_and_activate_it(server, page):
     assert row["architecture"] == "784-128(relu)-64(relu)-10" and row["params"] == 109_386
     assert 0.5 < row["accuracy"] <= 1 and not row["active"]
     expect(test_accuracy).to_contain_text(f"{row['accuracy']:.2%}")  # the page shows the registry's figure
-    shoot(page, "train")
+    shoot(page, "train", top=page.get_by_role("heading", name="Train", exact=True))
 
     page.get_by_role("button", name="Make e2e-one-epoch the active model").click()
     expect(page.get_by_text("e2e-one-epoch is the active model")).to_be_visible()
