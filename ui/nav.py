@@ -1,6 +1,6 @@
 """The sidebar's page links: "Draw", "Train", "Errors" (Streamlit's own list would call the Draw page "app").
 
-    page_header("Draw")   # first thing on every page, right after st.set_page_config
+    sidebar_nav()   # on every page, right after st.set_page_config
 
 .streamlit/config.toml hides Streamlit's automatic list (client.showSidebarNavigation = false);
 the pages stay in pages/, so their URLs are /, /Train and /Errors as before.
