@@ -40,7 +40,9 @@ def start_a_long_run(page, url: str) -> None:
     page.goto(f"{url}/Train")
     page.get_by_role("combobox", name="Start from").click()
     page.get_by_role("option", name="784-128-64-10 ReLU, Adam").click()
+    expect(page.get_by_text("The first notebook's network")).to_be_visible()  # the preset has filled the form
     set_number(page, "Epochs", 200)  # far more than it will get to run
+    expect(page.get_by_role("combobox", name="Start from")).to_have_value("My own settings")  # the edit has landed
     page.get_by_text("More settings").click()
     set_number(page, "Train on the first N images only (0 = all 60,000)", 2000)
     name = page.get_by_role("textbox", name="Model name")
