@@ -75,7 +75,7 @@ def bundled_recipe() -> list[str]:
             "--activation", layers[0].activation if layers else "relu", "--dropout", str(layers[0].dropout if layers else 0),
             "--optimizer", t["optimizer"], "--lr", str(t["learning_rate"]), "--batch-size", str(t["batch_size"]),
             "--epochs", str(t["epochs"]), "--val-split", str(t["validation_split"]), "--schedule", t["schedule"],
-            "--seed", str(t["seed"])]
+            "--seed", str(t["seed"]), "--pen-strokes", str(t.get("pen_strokes", 0.0))]
     return args + (["--augment"] if t["augment"] else [])
 
 

@@ -79,6 +79,7 @@ def test_predict_unknown_model(tmp_path, digitlab_home):
     (["--epochs", "0"], "epochs must be"),
     (["--name", "../../x"], "not allowed"),
     (["--dropout", "1"], "dropout must be between"),
+    (["--pen-strokes", "1.5"], "pen strokes must be a share between 0 and 1"),
 ])
 def test_fit_bad_settings_refused_before_anything_is_written(args, expected, digitlab_home):
     done = run("training", "fit", *args, home=digitlab_home)

@@ -44,6 +44,8 @@ def build_parser() -> Parser:
     f.add_argument("--epochs", type=int, default=10)
     f.add_argument("--val-split", type=float, default=0.1, help="fraction of training data held out, 0..0.5")
     f.add_argument("--augment", action="store_true", help="random shift/rotation/scale/shear/thickness/elastic per epoch")
+    f.add_argument("--pen-strokes", type=float, default=0.0, metavar="SHARE",
+                   help="share (0..1) of each epoch's images redrawn as quick pen strokes, like mouse drawings")
     f.add_argument("--schedule", default="constant", choices=SCHEDULES)
     f.add_argument("--label-smoothing", type=float, default=0.0)
     f.add_argument("--early-stopping", type=int, default=0, metavar="PATIENCE", help="epochs without val improvement")
@@ -111,7 +113,7 @@ def run_fit(args) -> int:
     arch = _arch(args)
     cfg = TrainConfig(
         optimizer=args.optimizer, learning_rate=args.lr, batch_size=args.batch_size, epochs=args.epochs,
-        validation_split=args.val_split, augment=args.augment, include_drawings=args.include_drawings, seed=args.seed,
+        validation_split=args.val_split, augment=args.augment, pen_strokes=args.pen_strokes, include_drawings=args.include_drawings, seed=args.seed,
         schedule=args.schedule, label_smoothing=args.label_smoothing, early_stopping=args.early_stopping,
         train_limit=args.train_limit,
     )

@@ -18,6 +18,7 @@ class TrainConfig:
     epochs: int = 10  # passes over the training split, >= 1
     validation_split: float = 0.1  # last fraction of the shuffled training set held out for val metrics, 0..0.5
     augment: bool = False  # random shift/rotation/scale/shear/thickness/elastic distortion per batch
+    pen_strokes: float = 0.0  # 0..1: share of each epoch's images redrawn as quick pen strokes (training/pen.py)
     include_drawings: bool = False  # add the user's labelled drawings ("Teach it") to the training split
     seed: int = 0  # shuffling, initial weights, augmentation and dropout all follow it
     schedule: str = "constant"  # learning-rate schedule: constant, or cosine decay to 0 over all epochs
@@ -41,6 +42,8 @@ class TrainConfig:
             raise SpecError(f"validation split must be between 0 and 0.5, got {self.validation_split}.")
         if self.schedule not in SCHEDULES:
             raise SpecError(f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}.")
+        if not 0.0 <= self.pen_strokes <= 1.0:
+            raise SpecError(f"pen strokes must be a share between 0 and 1, got {self.pen_strokes}.")
         if not 0.0 <= self.label_smoothing <= 0.3:
             raise SpecError(f"label smoothing must be between 0 and 0.3, got {self.label_smoothing}.")
         if self.early_stopping < 0 or self.train_limit < 0:

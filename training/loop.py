@@ -19,6 +19,7 @@ import numpy as np
 from model.network import build_model
 from model.spec import N_CLASSES, ArchSpec, SpecError
 from training.augment import AugmentConfig, augment_batch
+from training.pen import draw_pen, pen_paths
 from training.config import TrainConfig
 
 
@@ -96,7 +97,7 @@ def fit(
     bridge = _Bridge(cfg, steps, callbacks, has_val=validation is not None)
     start = time.perf_counter()
     bridge.start = start
-    if cfg.augment:
+    if cfg.augment or cfg.pen_strokes:
         # a fresh distortion of the whole training split every epoch, built one epoch ahead in a thread
         epochs = _AugmentedEpochs(x_train, y_train, cfg, augment)
         for epoch in range(cfg.epochs):
@@ -135,10 +136,12 @@ def _optimizer(cfg: TrainConfig, steps_per_epoch: int):
 
 
 class _AugmentedEpochs:
-    """Each epoch's shuffled (and optionally augmented) training arrays, built one epoch ahead in a thread."""
+    """Each epoch's shuffled training arrays, part redrawn as pen strokes and all distorted as the config
+    says, built one epoch ahead in a thread."""
 
     def __init__(self, x, y, cfg: TrainConfig, augment: AugmentConfig):
         self.x, self.y, self.cfg, self.augment = x, y, cfg, augment
+        self.paths: dict[int, tuple] = {}  # image index -> its pen paths, traced the first time it is redrawn
         self.pool = ThreadPoolExecutor(max_workers=1)
         self.pending = {0: self.pool.submit(self._build, 0)}
 
@@ -155,8 +158,14 @@ class _AugmentedEpochs:
         rng = np.random.default_rng([self.cfg.seed, epoch])
         order = rng.permutation(len(self.x))
         x = _scale(self.x[order])
-        for i in range(0, len(x), 1024):  # chunks keep the temporary coordinate arrays small
-            x[i : i + 1024] = augment_batch(x[i : i + 1024], rng, self.augment)
+        if self.cfg.pen_strokes:
+            redraw = np.flatnonzero(rng.random(len(x)) < self.cfg.pen_strokes)
+            new = [i for i in order[redraw].tolist() if i not in self.paths]
+            self.paths.update(zip(new, pen_paths(self.x[new])))
+            x[redraw] = draw_pen([self.paths[i] for i in order[redraw].tolist()], rng, labels=self.y[order[redraw]])
+        if self.cfg.augment:
+            for i in range(0, len(x), 1024):  # chunks keep the temporary coordinate arrays small
+                x[i : i + 1024] = augment_batch(x[i : i + 1024], rng, self.augment)
         return x, _one_hot(self.y[order])
 
 

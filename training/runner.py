@@ -133,7 +133,7 @@ def fit_args(name: str, arch: ArchSpec, cfg: TrainConfig, on_stop: str = "keep")
     """The `python -m training fit` arguments that train exactly (arch, cfg) under `name`."""
     args = ["--arch", json.dumps(arch.to_dict()), "--optimizer", cfg.optimizer, "--lr", repr(cfg.learning_rate),
             "--batch-size", str(cfg.batch_size), "--epochs", str(cfg.epochs), "--val-split", repr(cfg.validation_split),
-            "--schedule", cfg.schedule, "--label-smoothing", repr(cfg.label_smoothing),
+            "--schedule", cfg.schedule, "--label-smoothing", repr(cfg.label_smoothing), "--pen-strokes", repr(cfg.pen_strokes),
             "--early-stopping", str(cfg.early_stopping), "--train-limit", str(cfg.train_limit), "--seed", str(cfg.seed),
             "--name", name, "--on-stop", on_stop, "--json"]
     if cfg.augment:

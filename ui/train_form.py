@@ -26,6 +26,7 @@ CUSTOM = "custom"  # the preset picker's value once the user has changed anythin
 # TrainConfig field -> widget key
 SETTING_KEYS = {"optimizer": "train_optimizer", "learning_rate": "train_lr", "batch_size": "train_batch",
                 "epochs": "train_epochs", "validation_split": "train_val", "augment": "train_augment",
+                "pen_strokes": "train_pen",
                 "include_drawings": "train_drawings", "seed": "train_seed", "schedule": "train_schedule",
                 "label_smoothing": "train_smoothing", "early_stopping": "train_patience", "train_limit": "train_limit"}
 ROW_KEYS = ("train_units_{}", "train_act_{}", "train_drop_{}")
@@ -166,6 +167,10 @@ def settings_ui(n_drawings: int) -> None:
         st.number_input("Seed", key="train_seed", on_change=_edited, step=1, help="Same seed, same settings: the same model.")
         _error("seed")
     st.toggle("Augmentation (randomly shift, rotate, thicken the digits each epoch)", key="train_augment", on_change=_edited)
+    st.slider("Redraw as quick pen strokes", 0.0, 1.0, key="train_pen", on_change=_edited, step=0.05,
+              help="Share of the digits redrawn each epoch as one constant-width line of a few straight segments, "
+                   "the way people draw with a mouse: the network learns drawings, not only MNIST's scans.")
+    _error("pen_strokes")
     st.toggle(f"Include my labelled drawings ({n_drawings} saved)", key="train_drawings", on_change=_edited,
               help="Drawings you labelled on the Draw page join the training images.")
     with st.expander("More settings"):

@@ -1,0 +1,262 @@
+"""Quick pen strokes: MNIST's digits redrawn the way a fast writer draws with a mouse or a stylus.
+
+MNIST's digits were written with pens on paper and scanned: ink of varying weight, smooth curves.
+A digit drawn on a screen is one line of constant width, and a quick writer's line is a handful of
+nearly straight segments that cut the corners, often without lifting the pen between strokes. To
+teach the network that style, each training digit is
+  1. thinned to a one-pixel skeleton (Zhang-Suen), once per training run (`pen_paths`),
+  2. walked like a pen: one path over the whole skeleton, retracing dead ends (or lifting the pen
+     there, the strokes joined by straight moves) and moving straight from one piece to the next (`walks`),
+  3. redrawn every epoch (`draw_pen`): a random number of evenly spaced points along that path,
+     a little jitter, a random pen width, framed the way `to_mnist` frames a drawing (longer side
+     20 px including the pen, centre of mass at the centre of the 28x28 field), a share of them
+     stretched to fill a square as trajectory datasets normalised per axis are.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+SIDE = 28
+BOX = 20  # the digit's longer side in the 28x28 field, pen included, as `to_mnist` makes it
+CENTRE = SIDE / 2  # where `to_mnist` puts the centre of mass (pixel indices)
+EDGE = 0.6  # the soft edge adds 0.3 px a side of ink that `to_mnist`'s crop still counts
+MIN_PIECE = 3  # skeleton pieces smaller than this many pixels are specks, not strokes
+INK = 0.5  # an MNIST pixel at or above this is ink for the skeleton
+
+
+@dataclass(frozen=True)
+class PenConfig:
+    points: tuple[int, int] = (6, 16)  # evenly spaced points kept along the path: fewer = a quicker, more angular line
+    width: tuple[float, float] = (1.3, 4.0)  # pen width in the 28x28 field, pixels
+    jitter: float = 0.02  # each point moves by this fraction of the digit's size (Gaussian sd)
+    joined: float = 0.5  # share drawn by a writer who lifts the pen at dead ends, strokes joined by straight lines
+    stretch: float = 0.25  # share stretched to fill a square, as trajectory datasets normalised per axis are
+    continental: float = 0.5  # share of 1s given a long upstroke and of 7s a crossbar, as much of the world writes them
+
+
+def thin(ink: np.ndarray) -> np.ndarray:
+    """(n, H, W) bool -> (n, H, W) bool one-pixel-wide skeletons (Zhang & Suen, 1984), all images at once."""
+    img = np.pad(ink, ((0, 0), (1, 1), (1, 1))).astype(np.uint8)
+    inner = img[:, 1:-1, 1:-1]
+    while True:
+        changed = False
+        for first in (True, False):
+            # neighbours P2..P9, clockwise from north
+            p = [img[:, :-2, 1:-1], img[:, :-2, 2:], img[:, 1:-1, 2:], img[:, 2:, 2:],
+                 img[:, 2:, 1:-1], img[:, 2:, :-2], img[:, 1:-1, :-2], img[:, :-2, :-2]]
+            count = sum(q.astype(np.int8) for q in p)
+            transitions = sum(((p[i] == 0) & (p[(i + 1) % 8] == 1)).astype(np.int8) for i in range(8))
+            if first:
+                side = (p[0] & p[2] & p[4]) | (p[2] & p[4] & p[6])
+            else:
+                side = (p[0] & p[2] & p[6]) | (p[0] & p[4] & p[6])
+            remove = (inner == 1) & (count >= 2) & (count <= 6) & (transitions == 1) & (side == 0)
+            if remove.any():
+                inner[remove] = 0
+                changed = True
+        if not changed:
+            return inner.astype(bool)
+
+
+def walks(skeleton: np.ndarray, rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(H, W) bool skeleton -> two pen paths (m, 2) float32 (y, x), each over every piece of it:
+    the pen kept down (dead ends retraced) and the pen lifted at dead ends (a straight move to the next
+    fork with something left to draw, as a trajectory recorder joins the strokes).
+
+    Both start at the top-most loose end (a random one now and then), follow the straightest way on at
+    each fork, and move straight to the nearest piece not yet drawn.
+    """
+    ys, xs = np.nonzero(skeleton)
+    pixels = list(zip(ys.tolist(), xs.tolist()))
+    index = {p: i for i, p in enumerate(pixels)}
+    adj: list[list[int]] = [[] for _ in pixels]
+    for i, (y, x) in enumerate(pixels):
+        for dy, dx in ((-1, 0), (1, 0), (0, -1), (0, 1)):
+            j = index.get((y + dy, x + dx))
+            if j is not None:
+                adj[i].append(j)
+        for dy, dx in ((-1, -1), (-1, 1), (1, -1), (1, 1)):  # a diagonal step only where no square step links them
+            j = index.get((y + dy, x + dx))
+            if j is not None and (y + dy, x) not in index and (y, x + dx) not in index:
+                adj[i].append(j)
+    pieces = [p for p in _pieces(adj) if len(p) >= MIN_PIECE] or _pieces(adj)[:1]
+    if not pieces:
+        return np.zeros((0, 2), np.float32), np.zeros((0, 2), np.float32)
+    pts = np.array(pixels, dtype=np.float32)
+    start = _first_start(pieces, adj, pts, rng)
+    return pts[_walk(start, pieces, adj, pts, rng, lift=False)], pts[_walk(start, pieces, adj, pts, rng, lift=True)]
+
+
+def _walk(start: int, pieces, adj, pts, rng, lift: bool) -> list[int]:
+    """Node order of one pen path over all pieces, largest reached first from `start`."""
+    order: list[int] = []
+    used: set[tuple[int, int]] = set()
+    remaining = list(range(len(pieces)))
+    while remaining:
+        piece = next(k for k in remaining if start in pieces[k])
+        remaining.remove(piece)
+        order += _walk_piece(start, adj, pts, used, rng, lift)
+        if remaining:  # the nearest pixel of the nearest piece left, preferring loose ends
+            end = pts[order[-1]]
+            candidates = [i for k in remaining for i in pieces[k]]
+            dist = np.linalg.norm(pts[candidates] - end, axis=1) + np.array([0.0 if len(adj[i]) == 1 else 1.5 for i in candidates])
+            start = candidates[int(dist.argmin())]
+    return order
+
+
+def pen_paths(images: np.ndarray, chunk: int = 4096) -> list[tuple[np.ndarray, np.ndarray]]:
+    """uint8 (n, 28, 28) MNIST digits -> per digit two pen paths (m, 2), (y, x) in the digit's own pixels:
+    the pen kept down (dead ends retraced) and the pen lifted at dead ends (strokes joined)."""
+    paths: list[tuple[np.ndarray, np.ndarray]] = []
+    for i in range(0, len(images), chunk):
+        skeletons = thin(images[i : i + chunk] >= INK * 255)
+        paths += [walks(s) for s in skeletons]
+    return paths
+
+
+def draw_pen(paths: list[tuple[np.ndarray, np.ndarray]], rng: np.random.Generator, cfg: PenConfig = PenConfig(),
+             labels: np.ndarray | None = None) -> np.ndarray:
+    """`pen_paths` pairs -> (n, 28, 28) float32 in [0, 1]: each redrawn as a quick polyline, framed like `to_mnist`.
+    With `labels`, a share of the 1s and 7s are written the continental way (`continental_style`)."""
+    k_max = cfg.points[1]
+    joined = rng.random(len(paths)) < cfg.joined
+    chosen = [pair[int(j)] for pair, j in zip(paths, joined)]
+    if labels is not None:
+        restyle = rng.random(len(paths)) < cfg.continental
+        chosen = [continental_style(p, int(d), rng) if r else p for p, d, r in zip(chosen, labels, restyle)]
+    pts = np.stack([_resample(p, int(rng.integers(cfg.points[0], cfg.points[1] + 1)), k_max) for p in chosen])
+    width = rng.uniform(*cfg.width, len(paths)).astype(np.float32)
+    span = np.ptp(pts, axis=1).max(axis=1)  # (n,) the path's longer side
+    pts = pts + rng.normal(0.0, cfg.jitter, pts.shape).astype(np.float32) * np.maximum(span, 1.0)[:, None, None]
+
+    # longer side of the ink (path plus pen) -> 20 px; then centre of mass -> (14, 14). The centre of mass of a
+    # line of constant width is its segments' midpoints weighted by their lengths (caps and overlaps aside).
+    low, high = pts.min(axis=1), pts.max(axis=1)
+    extent = np.maximum(high - low, 1.0)  # (n, 2)
+    scale = np.repeat(extent.max(axis=1, keepdims=True), 2, axis=1)  # both axes as the longer one: aspect kept
+    stretch = rng.random(len(paths)) < cfg.stretch
+    scale[stretch] = extent[stretch]  # each axis on its own: the digit fills a square
+    pts = (pts - low[:, None, :]) * ((BOX - EDGE - width)[:, None] / scale)[:, None, :]
+    seg = np.linalg.norm(np.diff(pts, axis=1), axis=2)[..., None]  # (n, k-1, 1)
+    mid = (pts[:, 1:] + pts[:, :-1]) / 2
+    com = (seg * mid).sum(axis=1) / np.maximum(seg.sum(axis=1), 1e-6)
+    com = np.where(seg.sum(axis=1) > 1e-6, com, pts.mean(axis=1))  # a dot: its own centre
+    pts += (CENTRE - com)[:, None, :]
+    return np.concatenate([_polyline(pts[i : i + 512], width[i : i + 512]) for i in range(0, len(pts), 512)])
+
+
+def continental_style(path: np.ndarray, digit: int, rng: np.random.Generator) -> np.ndarray:
+    """A 1 or 7 pen path (m, 2) (y, x) rewritten the way much of Europe and Latin America writes it: a 1 that
+    starts with a long upstroke from the lower left, a 7 crossed in the middle of its stem (the crossbar
+    drawn last, left to right, joined to the foot). Other digits come back unchanged."""
+    if len(path) < 2 or digit not in (1, 7):
+        return path
+    top, bottom = path[:, 0].min(), path[:, 0].max()
+    height = max(bottom - top, 1.0)
+    if digit == 1:
+        if path[0, 0] > path[-1, 0]:
+            path = path[::-1]  # written from the top down
+        drop, reach = height * rng.uniform(0.15, 0.45), height * rng.uniform(0.2, 0.5)
+        flag = path[0] + np.float32([drop, -reach])
+        return np.concatenate([flag[None], path]).astype(np.float32)
+    y = top + height * rng.uniform(0.45, 0.65)  # where the crossbar cuts the stem
+    lower = path[path[:, 0] >= top + height * 0.3]  # the stem, below the 7's bar
+    x = float(lower[np.abs(lower[:, 0] - y).argmin(), 1]) if len(lower) else float(path[:, 1].mean())
+    half = max(np.ptp(path[:, 1]), height * 0.5) * rng.uniform(0.2, 0.35)
+    bar = np.float32([[y, x - half], [y + rng.normal(0, 0.03) * height, x + half]])
+    return np.concatenate([path, bar]).astype(np.float32)
+
+
+def _pieces(adj: list[list[int]]) -> list[list[int]]:
+    """Connected pieces of the skeleton graph, largest first."""
+    seen, pieces = set(), []
+    for s in range(len(adj)):
+        if s in seen:
+            continue
+        seen.add(s)
+        stack, piece = [s], []
+        while stack:
+            i = stack.pop()
+            piece.append(i)
+            for j in adj[i]:
+                if j not in seen:
+                    seen.add(j)
+                    stack.append(j)
+        pieces.append(piece)
+    return sorted(pieces, key=len, reverse=True)
+
+
+def _first_start(pieces, adj, pts, rng) -> int:
+    """Where the pen goes down: the top-most loose end of the whole drawing (a random loose end a quarter of the time)."""
+    nodes = [i for piece in pieces for i in piece]
+    ends = [i for i in nodes if len(adj[i]) == 1] or nodes
+    if rng is not None and len(ends) > 1 and rng.random() < 0.25:
+        return ends[int(rng.integers(len(ends)))]
+    return min(ends, key=lambda i: (pts[i, 0] + 0.3 * pts[i, 1]))
+
+
+def _walk_piece(start: int, adj, pts, used: set, rng, lift: bool) -> list[int]:
+    """Edge-covering walk of one piece from `start`: straightest continuation first; dead ends retraced
+    (or, with `lift`, left by a straight move to the next fork with edges to draw); the retrace after
+    the last new edge dropped."""
+    xy = pts.tolist()
+    path, stack = [start], [start]
+    last_new = 0
+    while stack:
+        here = stack[-1]
+        options = [j for j in adj[here] if (min(here, j), max(here, j)) not in used]
+        if not options:
+            stack.pop()
+            if stack and not lift:
+                path.append(stack[-1])
+            continue
+        if path[-1] != here:
+            path.append(here)  # the pen comes down again here
+        if len(path) > 1 and len(options) > 1:  # the straightest way on: the largest cosine with the heading
+            (hy, hx), (py, px) = xy[here], xy[path[-2]]
+            dy, dx = hy - py, hx - px
+            straight = [((xy[j][0] - hy) * dy + (xy[j][1] - hx) * dx) / math.hypot(xy[j][0] - hy, xy[j][1] - hx)
+                        for j in options]
+            if rng is not None:
+                straight = [s + rng.normal(0, 0.1) for s in straight]
+            nxt = options[straight.index(max(straight))]
+        elif len(options) == 1:
+            nxt = options[0]
+        else:
+            nxt = options[0] if rng is None else options[int(rng.integers(len(options)))]
+        used.add((min(here, nxt), max(here, nxt)))
+        stack.append(nxt)
+        path.append(nxt)
+        last_new = len(path)
+    return path[:last_new] if last_new else path
+
+
+def _resample(path: np.ndarray, k: int, k_max: int) -> np.ndarray:
+    """k points evenly spaced along the path's length, padded to k_max by repeating the last one."""
+    if len(path) == 0:
+        return np.full((k_max, 2), CENTRE, np.float32)
+    if len(path) == 1:
+        path = np.concatenate([path, path + np.float32([1.0, 0.0])])  # a dot becomes a tiny dash
+    length = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(path, axis=0), axis=1))])
+    at = np.linspace(0.0, length[-1], k)
+    at = np.concatenate([at, np.full(k_max - k, length[-1])])
+    return np.stack([np.interp(at, length, path[:, 0]), np.interp(at, length, path[:, 1])], -1).astype(np.float32)
+
+
+def _polyline(pts: np.ndarray, width: np.ndarray) -> np.ndarray:
+    """(n, k, 2) points (y, x) and (n,) pen widths -> (n, 28, 28) ink coverage with a one-pixel soft edge."""
+    grid = np.arange(SIDE, dtype=np.float32)
+    gy, gx = np.repeat(grid, SIDE), np.tile(grid, SIDE)  # (784,) pixel centres
+    ay, ax = pts[:, :-1, 0, None], pts[:, :-1, 1, None]  # (n, s, 1) segment starts
+    vy, vx = pts[:, 1:, 0, None] - ay, pts[:, 1:, 1, None] - ax  # segment vectors
+    py, px = gy - ay, gx - ax  # (n, s, 784) from each segment's start to each pixel
+    t = np.clip((py * vy + px * vx) / np.maximum(vy * vy + vx * vx, 1e-6), 0.0, 1.0)
+    py -= t * vy
+    px -= t * vx
+    d = np.sqrt((py * py + px * px).min(axis=1))  # (n, 784) distance to the line
+    ink = np.clip(width[:, None] / 2 - d + 0.5, 0.0, 1.0)
+    return ink.reshape(-1, SIDE, SIDE)
