@@ -34,7 +34,7 @@ def main() -> int:
     if meta.train:
         t = meta.train
         print(f"trained: {t.get('epochs')} epochs, {t.get('optimizer')} lr {t.get('learning_rate')} "
-              f"{t.get('schedule')}, batch {t.get('batch_size')}, augment={t.get('augment')}, "
+              f"{t.get('schedule')}, batch {t.get('batch_size')}, augment={t.get('augment')}, pen strokes {t.get('pen_strokes', 0.0):.0%}, "
               f"fit time {meta.train_seconds:.0f} s")
     print(f"MNIST test accuracy: {result.accuracy:.2%} ({int((result.predicted != result.labels).sum())} errors "
           f"of {len(y_test)}), loss {result.loss:.4f}; evaluation took {seconds * 1000:.0f} ms")

@@ -37,7 +37,7 @@ def clock(seconds: float) -> str:
 def _recipe(s: RunState) -> str:
     cfg = s.cfg
     return (f"{s.arch.describe()} · {cfg.optimizer} · learning rate {cfg.learning_rate:g} · batch {cfg.batch_size}"
-            f"{' · augmented' if cfg.augment else ''}")
+            f"{' · augmented' if cfg.augment else ''}{f' · {cfg.pen_strokes:.0%} pen strokes' if cfg.pen_strokes else ''}")
 
 
 def running_ui(s: RunState, runner: Runner) -> None:

@@ -36,6 +36,7 @@ COLUMNS = {
     "Parameters": st.column_config.NumberColumn(format="localized"),
     "Test accuracy": st.column_config.NumberColumn(format="%.2f %%"),
     "Training time": st.column_config.NumberColumn(format="%.1f s"),
+    "Pen strokes": st.column_config.NumberColumn(format="percent", help="Share of the digits redrawn as quick pen strokes"),
     "Created": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
     "Active": st.column_config.CheckboxColumn(help="The model the Draw page uses"),
 }
@@ -58,7 +59,7 @@ def compare_ui(records: list[ModelRecord]) -> None:
         "Test loss": r.metrics.get("loss"), "Parameters": r.params, "Epochs": len(r.history),
         "Training time": r.train_seconds, "Optimizer": r.train.get("optimizer"),
         "Learning rate": r.train.get("learning_rate"), "Batch size": r.train.get("batch_size"),
-        "Augmented": r.train.get("augment"),
+        "Augmented": r.train.get("augment"), "Pen strokes": r.train.get("pen_strokes", 0.0),
     } for r in chosen], column_config={**COLUMNS, "Test loss": st.column_config.NumberColumn(format="%.4f")},
         hide_index=True, key="train_compare_table")
 
