@@ -10,7 +10,8 @@ teach the network that style, each training digit is
   3. redrawn every epoch (`draw_pen`): a random number of evenly spaced points along that path,
      a little jitter, a random pen width, framed the way `to_mnist` frames a drawing (longer side
      20 px including the pen, centre of mass at the centre of the 28x28 field), a share of them
-     stretched to fill a square as trajectory datasets normalised per axis are.
+     stretched to fill a square as trajectory datasets normalised per axis are, and a share of the
+     1s and 7s written the continental way (`continental_style`).
 """
 
 from __future__ import annotations
