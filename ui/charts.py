@@ -23,11 +23,14 @@ DIGITS = [str(d) for d in range(N_CLASSES)]
 
 
 def _layout(height: int, top: int = 8, legend: bool = False) -> dict:
+    # Fixed margins that fit the tick labels, automargin off: with it on (Streamlit's theme turns it on),
+    # plotly draws the chart once, measures the labels, then draws it all again.
     return {
-        "height": height, "margin": {"l": 8, "r": 8, "t": top, "b": 8}, "bargap": 0.25, "showlegend": legend,
+        "height": height, "margin": {"l": 44, "r": 8, "t": top, "b": 30}, "bargap": 0.25, "showlegend": legend,
         "plot_bgcolor": "rgba(0,0,0,0)", "paper_bgcolor": "rgba(0,0,0,0)",
-        "xaxis": {"type": "category", "tickfont": {"size": 15}, "fixedrange": True},
-        "yaxis": {"range": [0, 1.08], "tickformat": ".0%", "gridcolor": "#E5E7EB", "fixedrange": True},
+        "xaxis": {"type": "category", "tickfont": {"size": 15}, "fixedrange": True, "automargin": False},
+        "yaxis": {"range": [0, 1.08], "tickformat": ".0%", "gridcolor": "#E5E7EB", "fixedrange": True,
+                  "automargin": False},
     }
 
 
