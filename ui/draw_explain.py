@@ -14,10 +14,13 @@ INPUT_PX = 224  # on-screen size of 28x28 pictures (8 px per input pixel)
 GRID_PX = 168  # on-screen width of a hidden layer's neuron grid
 
 
-def sees_ui(steps: Steps | None) -> None:
+def sees_heading() -> None:
     st.subheader("What the network sees")
     st.caption("The network only ever sees a 28×28 grid of numbers. Your drawing is turned into one the way "
                "MNIST's digits were made, which is why a small or off-centre drawing still works.")
+
+
+def sees_ui(steps: Steps | None) -> None:
     if steps is None:
         st.caption("Nothing to show yet: draw something.")
         return
@@ -30,8 +33,11 @@ def sees_ui(steps: Steps | None) -> None:
     ]))
 
 
-def why_ui(steps: Steps | None, verdict: Verdict, classifier: Classifier) -> None:
+def why_heading() -> None:
     st.subheader("Why it decided")
+
+
+def why_ui(steps: Steps | None, verdict: Verdict, classifier: Classifier) -> None:
     if steps is None or verdict.state == EMPTY:
         st.caption("Draw something to see which strokes and which neurons the decision rests on.")
         return

@@ -38,12 +38,10 @@ class DrawingInput:
 
 
 def canvas_input() -> DrawingInput:
-    """The drawing canvas with its stroke-width control; returns what is on it now."""
+    """The drawing canvas, with the pen width `pen_width_ui` set; returns what is on it now."""
     stroke = st.session_state.get(STROKE_KEY, DEFAULT_STROKE)
     result = st_canvas(stroke_width=stroke, stroke_color=INK, width=CANVAS_SIDE, height=CANVAS_SIDE,
                        drawing_mode="freedraw", return_image_data=True, key=CANVAS_KEY)
-    st.slider("Pen width", *STROKE_RANGE, value=DEFAULT_STROKE, step=1, key=STROKE_KEY, format="%d px",
-              help="Thicker pens look more like MNIST's strokes once the drawing is shrunk to 28x28.")
     png = result.image_bytes
     if not png:
         return DrawingInput("canvas", None, None, "")
@@ -53,6 +51,12 @@ def canvas_input() -> DrawingInput:
         st.error(str(error))
         return DrawingInput("canvas", None, None, "")
     return DrawingInput("canvas", image, png, hashlib.sha1(png).hexdigest())
+
+
+def pen_width_ui() -> None:
+    """The pen width slider shown under the canvas (drawn with the page: a change reruns it all)."""
+    st.slider("Pen width", *STROKE_RANGE, value=DEFAULT_STROKE, step=1, key=STROKE_KEY, format="%d px",
+              help="Thicker pens look more like MNIST's strokes once the drawing is shrunk to 28x28.")
 
 
 def upload_input() -> DrawingInput:

@@ -1,5 +1,8 @@
 """The Draw page's live panel: one st.fragment that reruns on every stroke, not the whole page.
 
+The page around it (headings, captions, the Draw/Upload switch, the pen width) is drawn once
+per full run; the fragment writes only what a stroke changes.
+
 Per stroke it does only this: decode the canvas PNG, `preprocess_steps` (the `to_mnist` path),
 `predict_proba` for each chosen model, a verdict, and small pictures. Models arrive already
 loaded (cached); a rerun with an unchanged picture (another widget moved) reuses the analysis.
@@ -15,10 +18,12 @@ import streamlit as st
 from model import Classifier
 from model.explain import Verdict, judge
 from model.preprocess import Steps, preprocess_steps
-from ui.draw_explain import sees_ui, why_ui
-from ui.draw_input import DrawingInput, canvas_input, upload_input
-from ui.draw_result import prediction_ui
-from ui.draw_teach import teach_ui
+from streamlit.delta_generator import DeltaGenerator
+
+from ui.draw_explain import sees_heading, sees_ui, why_heading, why_ui
+from ui.draw_input import DrawingInput, canvas_input, pen_width_ui, upload_input
+from ui.draw_result import prediction_ui, probabilities_caption
+from ui.draw_teach import teach_heading, teach_ui
 
 SOURCE_KEY = "draw_source"
 SOURCES = ("Draw", "Upload")
@@ -45,18 +50,49 @@ def analyse(picture: DrawingInput, models: dict[str, Classifier]) -> Analysis:
     return analysis
 
 
-@st.fragment
+@dataclass(frozen=True)
+class Slots:
+    """Containers laid out once per full run that the live fragment rewrites on every stroke."""
+    input: DeltaGenerator  # the canvas, or the uploader
+    teach: DeltaGenerator  # the label pills and Save
+    sees: DeltaGenerator  # the preprocessing pictures
+    why: DeltaGenerator  # saliency and hidden layers
+
+
 def live_panel(models: dict[str, Classifier]) -> None:
-    """Canvas (or upload) and Teach it on the left, the reading on the right, the explanations below."""
-    reader = next(iter(models))
+    """Canvas (or upload) and Teach it on the left, the reading on the right, the explanations below.
+
+    Headings, captions, the Draw/Upload switch and the pen width are drawn here, once per full run.
+    A stroke reruns only `_live`: its own body is the reading, and it rewrites the slots. Every
+    element a stroke sends costs the browser a redraw, so static ones stay out of the fragment."""
     left, right = st.columns([5, 6], gap="large")
     with left:
-        source = st.segmented_control("Input", SOURCES, default=SOURCES[0], key=SOURCE_KEY, label_visibility="collapsed")
+        source = st.segmented_control("Input", SOURCES, default=SOURCES[0], key=SOURCE_KEY,
+                                      label_visibility="collapsed") or SOURCES[0]
+        input_slot = st.container()
+        if source == "Draw":
+            pen_width_ui()
+        teach_heading()
+        teach = st.container()
+    sees_heading()
+    sees = st.container()
+    why_heading()
+    why = st.container()
+    with right:
+        _live(models, source, Slots(input_slot, teach, sees, why))
+        probabilities_caption()
+
+
+@st.fragment
+def _live(models: dict[str, Classifier], source: str, slots: Slots) -> None:
+    reader = next(iter(models))
+    with slots.input:
         picture = upload_input() if source == "Upload" else canvas_input()
     analysis = analyse(picture, models)
-    with right:
-        prediction_ui(analysis.verdict, analysis.probs)
-    with left:
+    prediction_ui(analysis.verdict, analysis.probs)
+    with slots.teach:
         teach_ui(picture, analysis.steps, analysis.verdict, reader)
-    sees_ui(analysis.steps)
-    why_ui(analysis.steps, analysis.verdict, models[reader])
+    with slots.sees:
+        sees_ui(analysis.steps)
+    with slots.why:
+        why_ui(analysis.steps, analysis.verdict, models[reader])

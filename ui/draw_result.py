@@ -31,9 +31,13 @@ def prediction_ui(verdict: Verdict, probs: dict[str, np.ndarray]) -> None:
     st.plotly_chart(probability_bars(reading, highlight=verdict.digit, threshold=UNSURE_BELOW,
                                      unsure=verdict.state != CONFIDENT),
                     config=CHART_CONFIG, key="draw_probs_chart")
-    st.caption(f"Probabilities of all ten digits; they add up to 100%. Below {UNSURE_BELOW:.0%} for the top digit, "
-               "the page says it is not sure instead of guessing.")
     if len(probs) > 1:
         st.markdown("**Side by side**")
         st.plotly_chart(probability_comparison(probs), config=CHART_CONFIG, key="draw_compare_chart")
         st.caption(" · ".join(f"{name}: {int(np.argmax(p))} ({float(np.max(p)):.0%})" for name, p in probs.items()))
+
+
+def probabilities_caption() -> None:
+    """What the bars are; under the reading, drawn once per page run (it never changes)."""
+    st.caption(f"Probabilities of all ten digits; they add up to 100%. Below {UNSURE_BELOW:.0%} for the top digit, "
+               "the page says it is not sure instead of guessing.")

@@ -38,9 +38,12 @@ def drawing_store() -> DrawingStore:
     return _store(str(data_home()))
 
 
+def teach_heading() -> None:
+    st.markdown("##### Teach it")
+
+
 def teach_ui(picture: DrawingInput, steps: Steps | None, verdict: Verdict, model_name: str) -> None:
     """Pick the digit you meant (pre-set to the network's reading) and save it."""
-    st.markdown("##### Teach it")
     if steps is None:
         st.caption("Draw a digit, then tell the network what it is: saved drawings can be trained on.")
         return
