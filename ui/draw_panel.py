@@ -20,6 +20,7 @@ from model.explain import Verdict, judge
 from model.preprocess import Steps, preprocess_steps
 from streamlit.delta_generator import DeltaGenerator
 
+from ui.blas import one_blas_thread
 from ui.draw_explain import sees_heading, sees_ui, why_heading, why_ui
 from ui.draw_input import DrawingInput, canvas_input, pen_width_ui, upload_input
 from ui.draw_result import prediction_ui, probabilities_caption
@@ -88,11 +89,12 @@ def _live(models: dict[str, Classifier], source: str, slots: Slots) -> None:
     reader = next(iter(models))
     with slots.input:
         picture = upload_input() if source == "Upload" else canvas_input()
-    analysis = analyse(picture, models)
-    prediction_ui(analysis.verdict, analysis.probs)
-    with slots.teach:
-        teach_ui(picture, analysis.steps, analysis.verdict, reader)
-    with slots.sees:
-        sees_ui(analysis.steps)
-    with slots.why:
-        why_ui(analysis.steps, analysis.verdict, models[reader])
+    with one_blas_thread():  # see ui/blas.py: a busy second core made one forward pass 23 ms
+        analysis = analyse(picture, models)
+        prediction_ui(analysis.verdict, analysis.probs)
+        with slots.teach:
+            teach_ui(picture, analysis.steps, analysis.verdict, reader)
+        with slots.sees:
+            sees_ui(analysis.steps)
+        with slots.why:
+            why_ui(analysis.steps, analysis.verdict, models[reader])
