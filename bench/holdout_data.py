@@ -25,7 +25,7 @@ DIGIT_HEIGHT = (110, 250)  # drawn digit height range in canvas pixels
 
 def pendigits() -> tuple[np.ndarray, np.ndarray]:
     """Pen trajectories (n, 8, 2) as (x, y) on a 0..100 grid with y pointing up, and labels (n,)."""
-    with open(HOLDOUT / "pendigits.csv", newline="") as f:
+    with open(_holdout_file("pendigits.csv"), newline="") as f:
         rows = list(csv.reader(f))[1:]
     values = np.array([[float(v) for v in row[1:]] for row in rows])
     return values[:, :16].reshape(-1, 8, 2), values[:, 16].astype(int)
@@ -33,9 +33,16 @@ def pendigits() -> tuple[np.ndarray, np.ndarray]:
 
 def semeion() -> tuple[np.ndarray, np.ndarray]:
     """Binary scans (n, 16, 16) in {0, 1} and labels (n,). Records are 267 whitespace-separated tokens."""
-    tokens = (HOLDOUT / "semeion.data").read_text().split()
+    tokens = _holdout_file("semeion.data").read_text().split()
     records = np.array(tokens[: len(tokens) // 267 * 267]).reshape(-1, 267)
     return records[:, :256].astype(float).reshape(-1, 16, 16), records[:, 256:266].astype(float).argmax(axis=1)
+
+
+def _holdout_file(name: str) -> Path:
+    path = HOLDOUT / name
+    if not path.is_file():
+        raise SystemExit(f"error: {path} not found; set DIGITLAB_HOLDOUT to the folder holding pendigits.csv and semeion.data.")
+    return path
 
 
 def place_trajectory(points: np.ndarray, rng: np.random.Generator, width: float) -> np.ndarray:
