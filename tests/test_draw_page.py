@@ -196,3 +196,21 @@ def test_comparing_models_shows_them_side_by_side(confident_digit, digitlab_home
     assert not at.exception
     assert len(at.get("plotly_chart")) == 2
     assert any(c.value.startswith("default:") and "tiny:" in c.value for c in at.caption)
+
+
+def test_one_blas_thread_changes_the_threads_not_the_reading(confident_digit):
+    """The stroke fragment's maths run on one OpenBLAS thread (ui/blas.py): same probabilities, setting restored."""
+    from ui.blas import _set_local_threads, one_blas_thread
+
+    classifier = Classifier.load()
+    x = to_mnist(np.asarray(confident_digit[0]))[None]
+    setter = _set_local_threads()  # None where numpy's BLAS has no per-thread setting: nothing to check
+    if setter:
+        before = setter(3)  # the setter returns the thread's previous setting: probe it, then put it back
+        setter(before)
+    with one_blas_thread():
+        inside = classifier.predict_proba(x)
+        assert setter is None or setter(1) == 1
+    np.testing.assert_allclose(inside, classifier.predict_proba(x), rtol=1e-5, atol=1e-7)
+    if setter:
+        assert setter(before) == before  # one_blas_thread put back what it found
