@@ -14,12 +14,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from model import Classifier
 from model.explain import Verdict, judge
 from model.preprocess import Steps, preprocess_steps
-from streamlit.delta_generator import DeltaGenerator
-
 from ui.blas import one_blas_thread
 from ui.draw_explain import sees_heading, sees_ui, why_heading, why_ui
 from ui.draw_input import DrawingInput, canvas_input, pen_width_ui, upload_input
