@@ -179,7 +179,8 @@ async def start_training(context, url: str, name: str):
     await page.goto(f"{url}/Train")
     await page.get_by_role("combobox", name="Start from").click()
     await page.get_by_role("option", name=TRAIN_PRESET).click()
-    await page.get_by_text(TRAIN_PRESET_NOTE).wait_for()  # the preset's rerun has filled the form
+    await page.get_by_text(TRAIN_PRESET_NOTE).wait_for()  # the preset's rerun is filling the form
+    await page.wait_for_selector("[data-test-script-state='notRunning']")  # and is over (see pick_preset)
     field = page.get_by_role("spinbutton", name="Epochs", exact=True)
     await field.fill(str(TRAIN_EPOCHS))
     await field.press("Enter")

@@ -23,7 +23,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, set_number, start_server, stop_server  # noqa: E402
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, pick_preset, set_number, start_server, stop_server  # noqa: E402
 
 PRESET = "784-128-64-10 ReLU, Adam"
 PRESET_NOTE = "The first notebook's network"  # the start of that preset's caption
@@ -34,9 +34,7 @@ def one_run(page, epochs: int) -> tuple[float, str]:
     """Pick the preset, set the epochs, press Train; seconds until the test accuracy shows, and that figure."""
     from playwright.sync_api import expect
 
-    page.get_by_role("combobox", name="Start from").click()
-    page.get_by_role("option", name=PRESET).click()
-    expect(page.get_by_text(PRESET_NOTE)).to_be_visible()  # the preset's rerun has filled the form
+    pick_preset(page, PRESET, PRESET_NOTE)
     set_number(page, "Epochs", epochs)
     expect(page.get_by_role("combobox", name="Start from")).to_have_value("My own settings")  # the edit has landed
     page.wait_for_timeout(STANDBY_SECONDS * 1000)

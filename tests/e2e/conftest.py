@@ -99,6 +99,19 @@ def set_number(page, label: str, value) -> None:
     expect(field).to_have_value(str(value))
 
 
+def pick_preset(page, option: str, note: str) -> None:
+    """Pick a Train-page preset and wait until its rerun is over, not only until its caption shows.
+
+    The preset's rerun sends the form's widgets after the caption; a field typed into before its
+    widget arrives gets the preset's value back in the browser, and the next rerun sends that."""
+    from playwright.sync_api import expect
+
+    page.get_by_role("combobox", name="Start from").click()
+    page.get_by_role("option", name=option).click()
+    expect(page.get_by_text(note)).to_be_visible()
+    page.wait_for_selector("[data-test-script-state='notRunning']")
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     home = tmp_path_factory.mktemp("e2e-home")

@@ -23,7 +23,7 @@ from playwright.sync_api import expect
 
 from model.drawings import DrawingStore
 from model.registry import Registry
-from tests.e2e.conftest import REPO, set_number, start_server, stop_server
+from tests.e2e.conftest import REPO, pick_preset, set_number, start_server, stop_server
 
 pytestmark = pytest.mark.e2e
 NAME = "killed-mid-run"
@@ -38,9 +38,7 @@ def listed(home) -> dict[str, dict]:
 
 def start_a_long_run(page, url: str) -> None:
     page.goto(f"{url}/Train")
-    page.get_by_role("combobox", name="Start from").click()
-    page.get_by_role("option", name="784-128-64-10 ReLU, Adam").click()
-    expect(page.get_by_text("The first notebook's network")).to_be_visible()  # the preset has filled the form
+    pick_preset(page, "784-128-64-10 ReLU, Adam", "The first notebook's network")
     set_number(page, "Epochs", 200)  # far more than it will get to run
     expect(page.get_by_role("combobox", name="Start from")).to_have_value("My own settings")  # the edit has landed
     page.get_by_text("More settings").click()
@@ -49,6 +47,7 @@ def start_a_long_run(page, url: str) -> None:
     name.fill(NAME)
     name.press("Enter")
     expect(name).to_have_value(NAME)
+    expect(page.get_by_role("spinbutton", name="Epochs", exact=True)).to_have_value("200")  # no edit was undone
     page.get_by_role("button", name="Train", exact=True).click()
     # learning, with a few epochs behind it (an epoch of 2,000 images can pass between two polls of the page)
     expect(page.get_by_text(re.compile(r"Epoch ([3-9]|\d\d+) of 200"))).to_be_visible(timeout=240_000)

@@ -13,7 +13,7 @@ import sys
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import REPO, set_number, shoot
+from tests.e2e.conftest import REPO, pick_preset, set_number, shoot
 
 RUN_MS = 240_000  # TensorFlow start-up plus one small epoch on a shared machine
 expect.set_options(timeout=30_000)  # a rerun can take seconds when the shared machine is busy
@@ -30,9 +30,7 @@ def test_train_one_epoch_from_the_ui_and_activate_it(server, page):
     page.goto(f"{server.url}/Train")
     expect(page.get_by_role("button", name="Train", exact=True)).to_be_visible(timeout=60_000)
 
-    page.get_by_role("combobox", name="Start from").click()
-    page.get_by_role("option", name="784-128-64-10 ReLU, Adam").click()
-    expect(page.get_by_text("The first notebook's network")).to_be_visible()
+    pick_preset(page, "784-128-64-10 ReLU, Adam", "The first notebook's network")
     set_number(page, "Epochs", 1)
     expect(page.get_by_role("combobox", name="Start from")).to_have_value("My own settings")  # the edit has landed
     page.get_by_text("More settings").click()
@@ -41,6 +39,7 @@ def test_train_one_epoch_from_the_ui_and_activate_it(server, page):
     name.fill("e2e-one-epoch")
     name.press("Enter")
     expect(name).to_have_value("e2e-one-epoch")
+    expect(page.get_by_role("spinbutton", name="Epochs", exact=True)).to_have_value("1")  # no edit was undone
 
     page.get_by_role("button", name="Train", exact=True).click()
     expect(page.get_by_role("heading", name="Training e2e-one-epoch")).to_be_visible()
