@@ -19,6 +19,9 @@ DOUBT = "#D97706"  # the winning bar when the network is not sure
 GUIDE = "#9CA3AF"  # threshold line
 SERIES = ("#4F46E5", "#0EA5E9", "#F59E0B", "#10B981", "#EF4444", "#8B5CF6")  # one colour per compared model
 CHART_CONFIG = {"displayModeBar": False}  # pass as st.plotly_chart(config=...): no toolbar over small charts
+# A chart that is only read: no hover or drag layers. Streamlit mounts a new chart whenever the figure
+# changes (the Draw page's bars, every stroke), and plotly builds those layers each time (~10 ms here).
+STATIC_CHART = {**CHART_CONFIG, "staticPlot": True}
 DIGITS = [str(d) for d in range(N_CLASSES)]
 
 
