@@ -129,7 +129,7 @@ def draw_pen(paths: list[tuple[np.ndarray, np.ndarray]], rng: np.random.Generato
     if labels is not None:
         restyle = rng.random(len(paths)) < cfg.continental
         chosen = [continental_style(p, int(d), rng) if r else p for p, d, r in zip(chosen, labels, restyle)]
-    pts = np.stack([_resample(p, int(rng.integers(cfg.points[0], cfg.points[1] + 1)), k_max) for p in chosen])
+    pts = np.stack([resample(p, int(rng.integers(cfg.points[0], cfg.points[1] + 1)), k_max) for p in chosen])
     width = rng.uniform(*cfg.width, len(paths)).astype(np.float32)
     span = np.ptp(pts, axis=1).max(axis=1)  # (n,) the path's longer side
     pts = pts + rng.normal(0.0, cfg.jitter, pts.shape).astype(np.float32) * np.maximum(span, 1.0)[:, None, None]
@@ -236,7 +236,7 @@ def _walk_piece(start: int, adj, pts, used: set, rng, lift: bool) -> list[int]:
     return path[:last_new] if last_new else path
 
 
-def _resample(path: np.ndarray, k: int, k_max: int) -> np.ndarray:
+def resample(path: np.ndarray, k: int, k_max: int) -> np.ndarray:
     """k points evenly spaced along the path's length, padded to k_max by repeating the last one."""
     if len(path) == 0:
         return np.full((k_max, 2), CENTRE, np.float32)

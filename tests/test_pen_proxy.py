@@ -1,0 +1,31 @@
+"""bench/pen_proxy.py: MNIST digits turned into pendigits-style trajectories (8 points, each axis 0..100, y up)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bench.pen_proxy import POINTS, trajectories
+
+
+def gamma() -> np.ndarray:
+    """A 'Γ': a bar along the top, a stem down the left side."""
+    image = np.zeros((28, 28), np.uint8)
+    image[6:9, 8:22] = 255
+    image[6:24, 8:11] = 255
+    return image
+
+
+def test_each_axis_spans_the_grid_and_y_points_up():
+    (traj,) = trajectories(gamma()[None], np.array([7]), np.random.default_rng(0), continental=0.0)
+    assert traj.shape == (POINTS, 2)
+    assert traj.min(axis=0).tolist() == [0, 0] and traj.max(axis=0).tolist() == [100, 100]
+    right = traj[traj[:, 0] == 100]  # the far end of the bar is at the top: y up
+    assert (right[:, 1] > 80).all()
+    bottom = traj[traj[:, 1] == 0]  # the foot of the stem is on the left
+    assert (bottom[:, 0] < 20).all()
+
+
+def test_a_continental_seven_gets_its_crossbar():
+    plain, crossed = (trajectories(gamma()[None], np.array([7]), np.random.default_rng(0), continental=share)[0]
+                      for share in (0.0, 1.0))
+    assert not np.array_equal(plain, crossed)
