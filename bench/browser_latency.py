@@ -294,12 +294,12 @@ def main() -> int:
     args = parser.parse_args()
     r = asyncio.run(measure(args))
 
-    print(f"{args.strokes} strokes each; ms from pointerup          {'p50':>8} {'p90':>8} {'max':>8}")
+    print(f"{f'{args.strokes} strokes each; ms from pointerup':<58} {'p50':>8} {'p90':>8} {'max':>8}")
     rows = [k for k in r if isinstance(r[k], np.ndarray)]
     for name in rows:
         shown = [*(ECHO if name == "echo" else DRAW).markers]
         for col, what in enumerate([*shown, "rerun done"]):
-            print(f"{name + ' · ' + what:<46} {stats(r[name][:, col])}")
+            print(f"{name + ' · ' + what:<58} {stats(r[name][:, col])}")
     echo, draw = np.median(r["echo"], axis=0), np.median(r["draw"], axis=0)
     print(f"Draw / echo p50: reading shown {draw[0] / echo[0]:.2f}x (target <= 1.2x), 28x28 input shown "
           f"{draw[1] / echo[0]:.2f}x, rerun done {draw[-1] / echo[-1]:.2f}x")

@@ -22,7 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 BENCHMARKS = {  # name -> (script, what it measures)
     "inference_latency": ("bench/inference_latency.py", "One drawing, canvas array to probabilities, vs Keras predict"),
-    "browser_latency": ("bench/browser_latency.py --while-training --two-sessions",
+    "browser_latency": ("bench/browser_latency.py --strokes 40 --while-training --two-sessions",
                         "Mouse-up to updated prediction in a real browser, vs a bare canvas echo app, idle and under load"),
     "browser_holdout": ("bench/browser_holdout.py", "Held-out pen digits drawn with the mouse on the Draw page in a real browser"),
     "training_speed": ("bench/training_speed.py", "Training time vs the original notebooks' recipe"),
