@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 from pathlib import Path
 
 import numpy as np
@@ -93,7 +94,10 @@ def test_a_drawn_digit_is_read_through_to_mnist(confident_digit):
     assert metric(at, "Prediction") == str(label)
     assert metric(at, "Confidence") == f"{confidence:.0%}"
     assert any(f"reads a {label}" in s.value for s in at.success)
-    assert at.get("plotly_chart"), "the probability chart is drawn"
+    (chart, *_) = at.get("plotly_chart")
+    bars = json.loads(chart.proto.spec)["data"][0]
+    assert bars["text"][label] == f"{confidence:.0%}", "the values are printed on the bars (the chart has no hover)"
+    assert json.loads(chart.proto.config)["staticPlot"] is True
     pictures = "".join(h.proto.body for h in at.get("html"))
     assert pictures.count("data:image/png;base64,") == 6, "3 preprocessing steps, saliency, 2 hidden layers"
 

@@ -1,6 +1,6 @@
 """Plotly figure builders shared by the pages. Figures only: the caller passes them to st.plotly_chart.
 
-    st.plotly_chart(probability_bars(probs, highlight=7), config=CHART_CONFIG)
+    st.plotly_chart(probability_bars(probs, highlight=7), config=STATIC_CHART)
 
 Figures are built from plain dict specs (one validation pass, a few ms) rather than through
 graph_objects helpers like add_hline (tens of ms each): the Draw page rebuilds one per stroke.
@@ -39,15 +39,14 @@ def _layout(height: int, top: int = 8, legend: bool = False) -> dict:
 
 def probability_bars(probs: np.ndarray, highlight: int | None = None, threshold: float | None = None,
                      unsure: bool = False, height: int = 260) -> go.Figure:
-    """(10,) probabilities -> a bar per digit; `highlight` in the accent colour (amber if `unsure`),
-    `threshold` as a dotted line labelled "sure above"."""
+    """(10,) probabilities -> a bar per digit, its value printed above it (shown as a static chart: no hover);
+    `highlight` in the accent colour (amber if `unsure`), `threshold` as a dotted line labelled "sure above"."""
     probs = np.asarray(probs, dtype=float).reshape(N_CLASSES)
     colours = [MUTED] * N_CLASSES
     if highlight is not None:
         colours[highlight] = DOUBT if unsure else ACCENT
     bar = {"type": "bar", "x": DIGITS, "y": probs.tolist(), "marker": {"color": colours},
-           "text": [f"{p:.0%}" if p >= 0.01 else "" for p in probs], "textposition": "outside", "cliponaxis": False,
-           "hovertemplate": "digit %{x}: %{y:.1%}<extra></extra>"}
+           "text": [f"{p:.0%}" if p >= 0.01 else "" for p in probs], "textposition": "outside", "cliponaxis": False}
     layout = _layout(height)
     if threshold is not None:
         layout["shapes"] = [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": threshold, "y1": threshold,
