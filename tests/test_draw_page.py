@@ -20,6 +20,7 @@ from streamlit.testing.v1 import AppTest
 from model import Classifier, to_mnist
 from model.drawings import DrawingStore
 from model.store import ModelMeta
+from ui.charts import ACCENT
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -58,6 +59,12 @@ def metric(at: AppTest, label: str) -> str:
     return next(m.value for m in at.metric if m.label == label)
 
 
+def live_chart(at: AppTest, key: str) -> dict:
+    """The data ui/live_chart.py sent its Components v2 element: {"figure": {"data", "layout"}, "config", "src"}."""
+    (chart,) = [c for c in at.get("bidi_component") if c.key == key]
+    return json.loads(chart.proto.json)
+
+
 def run_with(image: Image.Image | None, at: AppTest | None = None) -> AppTest:
     at = at or AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.session_state[CANVAS_KEY] = canvas_state(image)
@@ -94,10 +101,11 @@ def test_a_drawn_digit_is_read_through_to_mnist(confident_digit):
     assert metric(at, "Prediction") == str(label)
     assert metric(at, "Confidence") == f"{confidence:.0%}"
     assert any(f"reads a {label}" in s.value for s in at.success)
-    (chart, *_) = at.get("plotly_chart")
-    bars = json.loads(chart.proto.spec)["data"][0]
+    chart = live_chart(at, "draw_probs_chart")
+    bars = chart["figure"]["data"][0]
     assert bars["text"][label] == f"{confidence:.0%}", "the values are printed on the bars (the chart has no hover)"
-    assert json.loads(chart.proto.config)["staticPlot"] is True
+    assert bars["marker"]["color"][label] == ACCENT and bars["marker"]["color"].count(ACCENT) == 1
+    assert chart["config"]["staticPlot"] is True
     pictures = "".join(h.proto.body for h in at.get("html"))
     assert pictures.count("data:image/png;base64,") == 6, "3 preprocessing steps, saliency, 2 hidden layers"
 
@@ -198,7 +206,8 @@ def test_comparing_models_shows_them_side_by_side(confident_digit, digitlab_home
     assert at.selectbox(key="draw_model").value == "default"  # the active model reads by default
     at.multiselect(key="draw_compare").set_value(["tiny"]).run()
     assert not at.exception
-    assert len(at.get("plotly_chart")) == 2
+    assert [c.key for c in at.get("plotly_chart")] == ["draw_compare_chart"]  # the reading's own bars stay live
+    assert live_chart(at, "draw_probs_chart")["figure"]["data"][0]["text"][int(metric(at, "Prediction"))]
     assert any(c.value.startswith("default:") and "tiny:" in c.value for c in at.caption)
 
 

@@ -1,6 +1,7 @@
-"""Plotly figure builders shared by the pages. Figures only: the caller passes them to st.plotly_chart.
+"""Plotly figure builders shared by the pages. Figures only: the caller passes them to st.plotly_chart,
+or to ui/live_chart.py's live_plotly_chart for one that changes on every stroke.
 
-    st.plotly_chart(probability_bars(probs, highlight=7), config=STATIC_CHART)
+    live_plotly_chart(probability_bars(probs, highlight=7), key="draw_probs_chart", config=STATIC_CHART)
 
 Figures are built from plain dict specs (one validation pass, a few ms) rather than through
 graph_objects helpers like add_hline (tens of ms each): the Draw page rebuilds one per stroke.
@@ -19,8 +20,8 @@ DOUBT = "#D97706"  # the winning bar when the network is not sure
 GUIDE = "#9CA3AF"  # threshold line
 SERIES = ("#4F46E5", "#0EA5E9", "#F59E0B", "#10B981", "#EF4444", "#8B5CF6")  # one colour per compared model
 CHART_CONFIG = {"displayModeBar": False}  # pass as st.plotly_chart(config=...): no toolbar over small charts
-# A chart that is only read: no hover or drag layers. Streamlit mounts a new chart whenever the figure
-# changes (the Draw page's bars, every stroke), and plotly builds those layers each time (~10 ms here).
+# A chart that is only read: no hover or drag layers, which plotly would otherwise build with the chart
+# (~10 ms here) and update on every redraw (the Draw page's bars, every stroke).
 STATIC_CHART = {**CHART_CONFIG, "staticPlot": True}
 DIGITS = [str(d) for d in range(N_CLASSES)]
 

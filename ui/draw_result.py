@@ -8,6 +8,7 @@ import streamlit as st
 from model.explain import CONFIDENT, EMPTY, NOT_A_DIGIT, UNSURE_BELOW, Verdict
 from model.spec import N_CLASSES
 from ui.charts import CHART_CONFIG, STATIC_CHART, probability_bars, probability_comparison
+from ui.live_chart import live_plotly_chart
 
 
 def prediction_ui(verdict: Verdict, probs: dict[str, np.ndarray]) -> None:
@@ -28,9 +29,10 @@ def prediction_ui(verdict: Verdict, probs: dict[str, np.ndarray]) -> None:
         st.warning(verdict.reason, icon=":material/help:")
 
     reading = next(iter(probs.values()), np.zeros(N_CLASSES))
-    st.plotly_chart(probability_bars(reading, highlight=verdict.digit, threshold=UNSURE_BELOW,
-                                     unsure=verdict.state != CONFIDENT),
-                    config=STATIC_CHART, key="draw_probs_chart")
+    # one graph redrawn in place on every stroke: st.plotly_chart would rebuild it (see ui/live_chart.py)
+    live_plotly_chart(probability_bars(reading, highlight=verdict.digit, threshold=UNSURE_BELOW,
+                                       unsure=verdict.state != CONFIDENT),
+                      config=STATIC_CHART, key="draw_probs_chart")
     if len(probs) > 1:
         st.markdown("**Side by side**")
         st.plotly_chart(probability_comparison(probs), config=CHART_CONFIG, key="draw_compare_chart")

@@ -14,6 +14,8 @@ pytestmark = pytest.mark.e2e
 
 ONE = [[(140, 45), (141, 140), (142, 240)]]  # one upright stroke, in canvas pixels
 SEVEN = [[(80, 60), (200, 60), (125, 240)]]
+GRAPH = ".st-key-draw_probs_chart .js-plotly-plot"  # the probability bars' plotly graph (ui/live_chart.py)
+WINNER, OTHER = "rgb(79, 70, 229)", "rgb(199, 204, 214)"  # ui/charts.py's ACCENT and MUTED
 
 
 def open_draw_page(page: Page, url: str) -> None:
@@ -29,6 +31,22 @@ def canvas(page: Page):
 
 def prediction(page: Page):
     return page.get_by_test_id("stMetric").filter(has_text="Prediction").get_by_test_id("stMetricValue")
+
+
+def bar(page: Page, digit: int):
+    """The bar of `digit` in the probability bars, with the value printed above it."""
+    return page.locator(f"{GRAPH} .barlayer .point").nth(digit)
+
+
+def page_errors(page: Page, url: str) -> list[str]:
+    """Collects uncaught exceptions and console errors from now on, except a failed fetch from elsewhere than
+    the app (the favicon's material icon comes from fonts.gstatic.com, which this offline VM cannot reach)."""
+    errors = []
+    page.on("pageerror", lambda error: errors.append(f"uncaught: {error}"))
+    page.on("console", lambda msg: msg.type == "error" and not (
+        msg.text.startswith("Failed to load resource") and not msg.location.get("url", "").startswith(url))
+            and errors.append(f"{msg.text} ({msg.location.get('url')})"))
+    return errors
 
 
 def draw(page: Page, strokes: list[list[tuple[int, int]]]) -> None:
@@ -50,6 +68,31 @@ def test_a_stroke_is_read_without_pressing_anything(server, page):
     expect(page.get_by_text("What did you draw?")).to_be_visible()
     expect(page.get_by_text("3 · Centre")).to_be_visible()
     shoot(page, "draw")
+
+
+def test_the_bars_are_redrawn_in_place_digit_after_digit(server, page):
+    """One plotly graph follows every reading (Plotly.react), where st.plotly_chart built a new one per stroke."""
+    errors = page_errors(page, server.url)
+    open_draw_page(page, server.url)
+    draw(page, ONE)
+    expect(prediction(page)).to_have_text("1", timeout=30_000)
+    expect(bar(page, 1).locator("path")).to_have_css("fill", WINNER)
+    expect(bar(page, 1)).to_contain_text("%")  # its value, printed above it
+    graph = page.locator(GRAPH).element_handle()
+
+    page.get_by_role("button", name="Reset canvas & history").click()
+    expect(prediction(page)).to_have_text("—", timeout=30_000)
+    expect(bar(page, 1).locator("path")).to_have_css("fill", OTHER)
+    draw(page, SEVEN)
+    expect(prediction(page)).to_have_text("7", timeout=30_000)
+    expect(bar(page, 7).locator("path")).to_have_css("fill", WINNER)
+    expect(bar(page, 7)).to_contain_text("%")
+    expect(bar(page, 1)).not_to_contain_text("%")
+    assert page.evaluate("([graph, selector]) => graph.isConnected && graph === document.querySelector(selector)",
+                         [graph, GRAPH]), "the bars' graph was replaced, not redrawn"
+    assert int(page.locator(GRAPH).get_attribute("data-revision")) >= 3  # the 1, the reset, the 7
+    page.wait_for_selector("[data-test-script-state='notRunning']")
+    assert errors == []
 
 
 def test_the_toolbar_reset_brings_back_the_dash(server, page):
