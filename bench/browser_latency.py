@@ -65,13 +65,15 @@ ECHO = App("echo", "bench/echo_app.py", ".st-key-echo_canvas canvas", "strokes: 
              "return t ? t.textContent : '';"})
 DRAW = App("draw", "app.py", ".st-key-draw_canvas canvas", "Draw a digit from 0 to 9", {
     # the reading: the probability bars, drawn after the Prediction and Confidence metrics and the verdict.
-    # Streamlit mounts a new chart when the figure changes: the chart node's identity and its bars' shapes.
+    # One graph redrawn in place (ui/live_chart.py numbers each redraw in data-revision, so a redraw that moves
+    # no bar by a pixel still counts); the node's identity catches a remounted st.plotly_chart (its fallback).
     "reading shown": "const plot = document.querySelector('.st-key-draw_probs_chart .js-plotly-plot');"
                      "const bars = plot ? [...plot.querySelectorAll('.barlayer .point path')] : [];"
                      "if (!bars.length) return null;"
                      "const ids = window.__plots || (window.__plots = new WeakMap());"
                      "if (!ids.has(plot)) ids.set(plot, ids.n = (ids.n || 0) + 1);"
-                     "return ids.get(plot) + ':' + bars.map(b => b.getAttribute('d')).join('|');",
+                     "return ids.get(plot) + ':' + (plot.dataset.revision || '') + ':'"
+                     " + bars.map(b => b.getAttribute('d')).join('|');",
     # below the reading and Teach it: the network's 28x28 input picture, captioned "3 · Centre"
     "28x28 input shown": "const c = [...document.querySelectorAll('figcaption, [data-testid=\"stCaptionContainer\"]')]"
                          ".find(e => e.textContent.includes('3 · Centre'));"
