@@ -10,6 +10,8 @@ loaded (cached); a rerun with an unchanged picture (another widget moved) reuses
 
 from __future__ import annotations
 
+import sys
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +30,17 @@ from ui.draw_teach import teach_heading, teach_ui
 SOURCE_KEY = "draw_source"
 SOURCES = ("Draw", "Upload")
 MEMO_KEY = "draw_analysis"  # (picture digest, models) -> Analysis of the last picture
+# Seconds the fragment pauses between sending the reading and making the explanations. The browser
+# redraws the bars (ui/live_chart.py) only after it has painted what came with them, and while the
+# script thread computes, the server's sending thread waits for the GIL: explanations made and sent
+# at once hold the reading back (bench/browser_latency.py: 1.25-1.31x the echo app without it,
+# 1.14-1.19x with it; the 28x28 pictures come ~30 ms later instead).
+READING_HEAD_START = 0.03
+# Python hands the GIL between threads every 5 ms by default: while the fragment computes, each message
+# the server's event loop sends can wait that long. 1 ms makes the reading's dozen messages leave promptly
+# (the server process's setting; set once, when the Draw page is first imported).
+GIL_SWITCH_INTERVAL = 0.001
+sys.setswitchinterval(GIL_SWITCH_INTERVAL)
 
 
 @dataclass(frozen=True)
@@ -91,6 +104,8 @@ def _live(models: dict[str, Classifier], source: str, slots: Slots) -> None:
     with one_blas_thread():  # see ui/blas.py: a busy second core made one forward pass 23 ms
         analysis = analyse(picture, models)
         prediction_ui(analysis.verdict, analysis.probs)
+        if analysis.steps is not None:
+            time.sleep(READING_HEAD_START)  # the GIL is free: the reading goes out and is drawn first
         with slots.teach:
             teach_ui(picture, analysis.steps, analysis.verdict, reader)
         with slots.sees:
