@@ -1,14 +1,15 @@
 """MNIST test digits written the way pendigits was recorded: a stand-in to tune against, not the holdout.
 
-    .venv/bin/python bench/pen_proxy.py [--model NAME ...] [--n 3000] [--seed 1] [--continental 0.5]
+    .venv/bin/python bench/pen_proxy.py [--model NAME ...] [--n 3000] [--seed 1] [--styled 0.5]
 
 The held-out pendigits set (../shared/holdout) is for measuring only. To work on the gap without
 tuning on it, this bench rebuilds its recording process on digits nobody trains on, the MNIST
 test set: each digit is thinned and walked like a pen (training/pen.py; strokes joined by the
 pen-up move), resampled to 8 points evenly spaced along the path, each axis scaled to 0..100 on
 its own (as every pendigits row is), then drawn on a 280x280 canvas exactly like a pendigits
-sample (bench/holdout_data.py) and read through to_mnist. `--continental` writes that share of
-the 1s and 7s with a long upstroke / a crossbar.
+sample (bench/holdout_data.py) and read through to_mnist. `--styled` writes that share of
+the 1s, 7s and 9s in other writers' ways (training/pen.py's `writer_style`: a long upstroke, a crossbar
+or tick, a curled tail).
 
 What it does not have: the pendigits writers' own styles. It also flatters models trained with
 --pen-strokes, whose augmentation walks the digits the same way. Read it next to bench/holdout.py.
@@ -30,16 +31,16 @@ from model import Classifier, to_mnist  # noqa: E402
 from model.registry import RegistryError  # noqa: E402
 from training.data import load_mnist  # noqa: E402
 from training.evaluate import evaluate  # noqa: E402
-from training.pen import continental_style, pen_paths, resample  # noqa: E402
+from training.pen import writer_style, pen_paths, resample  # noqa: E402
 
 POINTS = 8  # pendigits keeps 8 points per digit
 
 
-def trajectories(images: np.ndarray, labels: np.ndarray, rng: np.random.Generator, continental: float) -> np.ndarray:
+def trajectories(images: np.ndarray, labels: np.ndarray, rng: np.random.Generator, styled: float) -> np.ndarray:
     """uint8 (n, 28, 28) digits -> (n, 8, 2) pen trajectories (x, y) on a 0..100 grid, y up, each axis spanning it."""
     out = []
     for (_, lifted), digit in zip(pen_paths(images), labels):
-        path = continental_style(lifted, int(digit), rng) if rng.random() < continental else lifted
+        path = writer_style(lifted, int(digit), rng) if rng.random() < styled else lifted
         yx = resample(path, POINTS, POINTS).astype(float)
         xy = np.stack([yx[:, 1], -yx[:, 0]], axis=1)  # (y down, x) -> (x, y up)
         out.append((xy - xy.min(axis=0)) / np.maximum(np.ptp(xy, axis=0), 1e-6) * 100)
@@ -51,10 +52,10 @@ def main() -> int:
     parser.add_argument("--model", nargs="*", default=[None], help="registry names (default: the active model)")
     parser.add_argument("--n", type=int, default=3000, help="MNIST test digits drawn (of 10,000)")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--continental", type=float, default=0.0, help="share of 1s and 7s written the continental way")
+    parser.add_argument("--styled", type=float, default=0.0, help="share of 1s, 7s and 9s written in other writers' ways")
     args = parser.parse_args()
-    if not 0 < args.n <= 10_000 or not 0 <= args.continental <= 1:
-        print("error: --n must be 1..10000 and --continental 0..1.", file=sys.stderr)
+    if not 0 < args.n <= 10_000 or not 0 <= args.styled <= 1:
+        print("error: --n must be 1..10000 and --styled 0..1.", file=sys.stderr)
         return 2
 
     try:
@@ -67,9 +68,9 @@ def main() -> int:
     rng = np.random.default_rng(args.seed)
     pick = rng.choice(len(x_test), args.n, replace=False)
     labels = y_test[pick]
-    drawn = np.stack([to_mnist(draw_trajectory(t, rng)) for t in trajectories(x_test[pick], labels, rng, args.continental)])
+    drawn = np.stack([to_mnist(draw_trajectory(t, rng)) for t in trajectories(x_test[pick], labels, rng, args.styled)])
     print(f"{args.n} MNIST test digits as 8-point pen trajectories, each axis stretched to 0..100, "
-          f"continental share {args.continental:.0%} ({time.perf_counter() - start:.0f} s to draw)")
+          f"styled share {args.styled:.0%} ({time.perf_counter() - start:.0f} s to draw)")
     print(f"{'model':<24} {'accuracy':>9}  recall per digit 0..9")
     for classifier in classifiers:
         result = evaluate(classifier.predict_proba(drawn), labels)

@@ -29,7 +29,7 @@ BENCHMARKS = {  # name -> (script, what it measures)
     "bundled_recipe": ("bench/training_speed.py --bundled", "Retraining the bundled default from the recipe in its file"),
     "mnist_accuracy": ("bench/mnist_accuracy.py", "MNIST test accuracy of the bundled model"),
     "holdout": ("bench/holdout.py --naive", "Accuracy on held-out writers (../shared/holdout) drawn as canvases"),
-    "pen_proxy": ("bench/pen_proxy.py --continental 0.5",
+    "pen_proxy": ("bench/pen_proxy.py --styled 0.5",
                   "MNIST test digits recorded the pendigits way (8 points, axes stretched): a stand-in to tune against"),
     "train_ui": ("bench/train_ui.py", "Train page: a 1-epoch run from the UI, Train pressed to test accuracy shown"),
     "errors_eval": ("bench/errors_eval.py", "Errors page: evaluating a model on the 10,000 test images"),

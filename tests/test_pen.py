@@ -3,7 +3,7 @@
 import numpy as np
 
 from model import to_mnist
-from training.pen import PenConfig, continental_style, draw_pen, pen_paths, thin, walks
+from training.pen import PenConfig, draw_pen, pen_paths, thin, walks, writer_style
 
 
 def ring(side=28, outer=9.0, inner=5.0) -> np.ndarray:
@@ -90,17 +90,41 @@ def test_fewer_points_cut_the_corners():
     assert np.abs(coarse - fine).sum() > 20  # a quick zero is a polygon, not a circle
 
 
-def test_continental_ones_start_with_an_upstroke_and_sevens_get_a_crossbar():
+def test_styled_ones_start_with_an_upstroke_and_sevens_get_a_crossbar_or_a_tick():
     rng = np.random.default_rng(3)
     stem = np.stack([np.arange(4, 24), np.full(20, 14)], 1).astype(np.float32)  # top to bottom
-    one = continental_style(stem[::-1], 1, rng)  # even when traced from the foot up
+    one = writer_style(stem[::-1], 1, rng)  # even when traced from the foot up
     assert one[0, 0] > one[1, 0] and one[0, 1] < one[1, 1]  # starts below and left of the top...
     assert tuple(one[1]) == (4, 14) and len(one) == len(stem) + 1  # ...then runs up to it and down the stem
 
     seven = np.concatenate([np.stack([np.full(10, 4), np.arange(5, 15)], 1), stem[1:]]).astype(np.float32)
-    crossed = continental_style(seven, 7, rng)
-    bar = crossed[-2:]
-    assert len(crossed) == len(seven) + 2 and bar[0, 1] < 14 < bar[1, 1]  # crosses the stem, left to right
-    assert 12 <= bar[:, 0].mean() <= 17  # about halfway down
+    crossed = ticked = 0
+    for _ in range(40):
+        styled = writer_style(seven, 7, rng)
+        has_tick = styled[0, 0] > seven[0, 0]  # starts below the bar's left end, then goes up to it
+        if has_tick:
+            ticked += 1
+            assert tuple(styled[1]) == tuple(seven[0]) and styled[0, 1] <= seven[0, 1]
+        extra = len(styled) - len(seven) - has_tick
+        assert extra in (0, 2) and has_tick or extra == 2, "a crossbar, a tick, or both"
+        if extra == 2:
+            crossed += 1
+            bar = styled[-2:]
+            assert bar[0, 1] < 14 < bar[1, 1] and 12 <= bar[:, 0].mean() <= 17  # crosses the stem about halfway down
+    assert crossed > 20 and ticked > 10
 
-    assert continental_style(stem, 4, rng) is stem
+    assert writer_style(stem, 4, rng) is stem
+
+
+def test_nines_end_in_a_tail_curling_left():
+    rng = np.random.default_rng(0)
+    angle = np.linspace(0, 2 * np.pi, 16)
+    loop = np.stack([8 - 5 * np.cos(angle), 14 + 5 * np.sin(angle)], 1)[::-1]  # closed, from the right round to it
+    nine = np.concatenate([loop, np.stack([np.linspace(8, 24, 8), np.full(8, 19)], 1)]).astype(np.float32)
+    curled = writer_style(nine, 9, rng)
+    tail = curled[len(nine):]
+    assert len(tail) == 3 and np.all(np.diff(tail[:, 1]) < 0) and tail[0, 1] < 19  # leftwards from the foot
+    assert tail[:, 0].max() - 24 < 0.1 * 16  # a curl, not a longer stem
+    assert writer_style(nine[::-1], 9, rng)[-4:-3].tolist() == [[24.0, 19.0]]  # traced from the foot up too
+    closed = loop.astype(np.float32)
+    assert writer_style(closed, 9, rng) is closed  # no stem to end at: nothing to curl

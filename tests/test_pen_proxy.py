@@ -16,7 +16,7 @@ def gamma() -> np.ndarray:
 
 
 def test_each_axis_spans_the_grid_and_y_points_up():
-    (traj,) = trajectories(gamma()[None], np.array([7]), np.random.default_rng(0), continental=0.0)
+    (traj,) = trajectories(gamma()[None], np.array([7]), np.random.default_rng(0), styled=0.0)
     assert traj.shape == (POINTS, 2)
     assert traj.min(axis=0).tolist() == [0, 0] and traj.max(axis=0).tolist() == [100, 100]
     right = traj[traj[:, 0] == 100]  # the far end of the bar is at the top: y up
@@ -25,7 +25,7 @@ def test_each_axis_spans_the_grid_and_y_points_up():
     assert (bottom[:, 0] < 20).all()
 
 
-def test_a_continental_seven_gets_its_crossbar():
-    plain, crossed = (trajectories(gamma()[None], np.array([7]), np.random.default_rng(0), continental=share)[0]
+def test_a_styled_seven_gets_a_crossbar_or_a_tick():
+    plain, crossed = (trajectories(gamma()[None], np.array([7]), np.random.default_rng(0), styled=share)[0]
                       for share in (0.0, 1.0))
     assert not np.array_equal(plain, crossed)

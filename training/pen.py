@@ -11,7 +11,7 @@ teach the network that style, each training digit is
      a little jitter, a random pen width, framed the way `to_mnist` frames a drawing (longer side
      20 px including the pen, centre of mass at the centre of the 28x28 field), a share of them
      stretched to fill a square as trajectory datasets normalised per axis are, and a share of the
-     1s and 7s written the continental way (`continental_style`).
+     1s, 7s and 9s written the way many writers outside MNIST write them (`writer_style`).
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ class PenConfig:
     width: tuple[float, float] = (1.3, 4.0)  # pen width in the 28x28 field, pixels
     jitter: float = 0.02  # each point moves by this fraction of the digit's size (Gaussian sd)
     joined: float = 0.5  # share drawn by a writer who lifts the pen at dead ends, strokes joined by straight lines
-    stretch: float = 0.25  # share stretched to fill a square, as trajectory datasets normalised per axis are
-    continental: float = 0.5  # share of 1s given a long upstroke and of 7s a crossbar, as much of the world writes them
+    stretch: float = 0.6  # share stretched to fill a square, as trajectory datasets normalised per axis are
+    styled: float = 0.5  # share of 1s given a long upstroke, of 7s a crossbar or a tick, of 9s a curled tail (`writer_style`)
 
 
 def thin(ink: np.ndarray) -> np.ndarray:
@@ -122,13 +122,13 @@ def pen_paths(images: np.ndarray, chunk: int = 4096) -> list[tuple[np.ndarray, n
 def draw_pen(paths: list[tuple[np.ndarray, np.ndarray]], rng: np.random.Generator, cfg: PenConfig = PenConfig(),
              labels: np.ndarray | None = None) -> np.ndarray:
     """`pen_paths` pairs -> (n, 28, 28) float32 in [0, 1]: each redrawn as a quick polyline, framed like `to_mnist`.
-    With `labels`, a share of the 1s and 7s are written the continental way (`continental_style`)."""
+    With `labels`, a share of the 1s, 7s and 9s are written in other writers' ways (`writer_style`)."""
     k_max = cfg.points[1]
     joined = rng.random(len(paths)) < cfg.joined
     chosen = [pair[int(j)] for pair, j in zip(paths, joined)]
     if labels is not None:
-        restyle = rng.random(len(paths)) < cfg.continental
-        chosen = [continental_style(p, int(d), rng) if r else p for p, d, r in zip(chosen, labels, restyle)]
+        restyle = rng.random(len(paths)) < cfg.styled
+        chosen = [writer_style(p, int(d), rng) if r else p for p, d, r in zip(chosen, labels, restyle)]
     pts = np.stack([resample(p, int(rng.integers(cfg.points[0], cfg.points[1] + 1)), k_max) for p in chosen])
     width = rng.uniform(*cfg.width, len(paths)).astype(np.float32)
     span = np.ptp(pts, axis=1).max(axis=1)  # (n,) the path's longer side
@@ -150,26 +150,41 @@ def draw_pen(paths: list[tuple[np.ndarray, np.ndarray]], rng: np.random.Generato
     return np.concatenate([_polyline(pts[i : i + 512], width[i : i + 512]) for i in range(0, len(pts), 512)])
 
 
-def continental_style(path: np.ndarray, digit: int, rng: np.random.Generator) -> np.ndarray:
-    """A 1 or 7 pen path (m, 2) (y, x) rewritten the way much of Europe and Latin America writes it: a 1 that
-    starts with a long upstroke from the lower left, a 7 crossed in the middle of its stem (the crossbar
-    drawn last, left to right, joined to the foot). Other digits come back unchanged."""
-    if len(path) < 2 or digit not in (1, 7):
+def writer_style(path: np.ndarray, digit: int, rng: np.random.Generator) -> np.ndarray:
+    """A 1, 7 or 9 pen path (m, 2) (y, x) rewritten the way many people outside MNIST's writers write it:
+    a 1 that starts with a long upstroke from the lower left (much of Europe and Latin America); a 7 crossed
+    in the middle of its stem (the crossbar drawn last, left to right, joined to the foot) and/or started
+    with a short downward tick at the left of its bar; a 9 whose stem ends in a tail curling to the left.
+    Other digits come back unchanged."""
+    if len(path) < 2 or digit not in (1, 7, 9):
         return path
     top, bottom = path[:, 0].min(), path[:, 0].max()
     height = max(bottom - top, 1.0)
+    width = max(float(np.ptp(path[:, 1])), height * 0.5)
+    if path[0, 0] > path[-1, 0]:
+        path = path[::-1]  # from the top end down
     if digit == 1:
-        if path[0, 0] > path[-1, 0]:
-            path = path[::-1]  # written from the top down
         drop, reach = height * rng.uniform(0.15, 0.45), height * rng.uniform(0.2, 0.5)
         flag = path[0] + np.float32([drop, -reach])
         return np.concatenate([flag[None], path]).astype(np.float32)
-    y = top + height * rng.uniform(0.45, 0.65)  # where the crossbar cuts the stem
-    lower = path[path[:, 0] >= top + height * 0.3]  # the stem, below the 7's bar
-    x = float(lower[np.abs(lower[:, 0] - y).argmin(), 1]) if len(lower) else float(path[:, 1].mean())
-    half = max(np.ptp(path[:, 1]), height * 0.5) * rng.uniform(0.2, 0.35)
-    bar = np.float32([[y, x - half], [y + rng.normal(0, 0.03) * height, x + half]])
-    return np.concatenate([path, bar]).astype(np.float32)
+    if digit == 9:
+        if path[-1, 0] < bottom - 0.15 * height:
+            return path  # the pen does not end at the foot of the stem: no tail to curl
+        size = rng.uniform(0.6, 1.1)
+        curl = path[-1] + np.float32([[0.05, -0.1], [0.06, -0.25], [0.02, -0.38]]) * np.float32([height, width]) * size
+        return np.concatenate([path, curl]).astype(np.float32)
+    kind = rng.random()  # a crossbar, a tick, or both
+    if kind < 0.7:
+        y = top + height * rng.uniform(0.45, 0.65)  # where the crossbar cuts the stem
+        lower = path[path[:, 0] >= top + height * 0.3]  # the stem, below the 7's bar
+        x = float(lower[np.abs(lower[:, 0] - y).argmin(), 1]) if len(lower) else float(path[:, 1].mean())
+        half = width * rng.uniform(0.2, 0.35)
+        bar = np.float32([[y, x - half], [y + rng.normal(0, 0.03) * height, x + half]])
+        path = np.concatenate([path, bar])
+    if kind > 0.5 and path[0, 1] <= path[:, 1].min() + 0.25 * width:  # the pen starts at the bar's left end
+        tick = path[0] + np.float32([height * rng.uniform(0.12, 0.3), -width * rng.uniform(0.0, 0.06)])
+        path = np.concatenate([tick[None], path])
+    return path.astype(np.float32)
 
 
 def _pieces(adj: list[list[int]]) -> list[list[int]]:
