@@ -33,8 +33,8 @@ MEMO_KEY = "draw_analysis"  # (picture digest, models) -> Analysis of the last p
 # Seconds the fragment pauses between sending the reading and making the explanations. The browser
 # redraws the bars (ui/live_chart.py) only after it has painted what came with them, and while the
 # script thread computes, the server's sending thread waits for the GIL: explanations made and sent
-# at once hold the reading back (bench/browser_latency.py: 1.25-1.31x the echo app without it,
-# 1.14-1.19x with it; the 28x28 pictures come ~30 ms later instead).
+# at once hold the reading back (bench/browser_latency.py, run back to back: 1.38x the echo app without
+# this pause and GIL_SWITCH_INTERVAL, 1.32x with them; the 28x28 pictures come ~30 ms later instead).
 READING_HEAD_START = 0.03
 # Python hands the GIL between threads every 5 ms by default: while the fragment computes, each message
 # the server's event loop sends can wait that long. 1 ms makes the reading's dozen messages leave promptly
