@@ -102,10 +102,11 @@ def _live(models: dict[str, Classifier], source: str, slots: Slots) -> None:
     with slots.input:
         picture = upload_input() if source == "Upload" else canvas_input()
     with one_blas_thread():  # see ui/blas.py: a busy second core made one forward pass 23 ms
+        previous = st.session_state.get(MEMO_KEY)
         analysis = analyse(picture, models)
         prediction_ui(analysis.verdict, analysis.probs)
-        if analysis.steps is not None:
-            time.sleep(READING_HEAD_START)  # the GIL is free: the reading goes out and is drawn first
+        if analysis.steps is not None and (previous is None or previous[1] is not analysis):
+            time.sleep(READING_HEAD_START)  # a new reading; the GIL is free: it goes out and is drawn first
         with slots.teach:
             teach_ui(picture, analysis.steps, analysis.verdict, reader)
         with slots.sees:
