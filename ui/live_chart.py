@@ -50,16 +50,17 @@ _component = st.components.v2.component(
 )
 
 
-def live_plotly_chart(fig: go.Figure, *, key: str, config: dict | None = None) -> None:
-    """Draw `fig` in one plotly graph that the browser keeps for this `key` and updates with each new figure.
+def live_plotly_chart(fig: go.Figure | dict, *, key: str, config: dict | None = None) -> None:
+    """Draw `fig` (a go.Figure, or a figure dict {"data", "layout"} sent as it is, unvalidated) in one plotly
+    graph that the browser keeps for this `key` and updates with each new figure.
 
     Wrapped in `.st-key-<key>` like a keyed st.plotly_chart; the graph div is `.js-plotly-plot`."""
     src = _plotly_src(_static_dir())
     if src is None:  # _plotly_src has logged why
         st.plotly_chart(fig, config=config, key=key)
         return
-    spec = fig.to_plotly_json()  # {"data": [...], "layout": {..., "template": plotly.py's default}}
-    figure = {"data": spec["data"], "layout": {**spec["layout"], "template": THEME}}
+    spec = fig if isinstance(fig, dict) else fig.to_plotly_json()  # a go.Figure's layout has plotly.py's template
+    figure = {"data": spec["data"], "layout": {**spec.get("layout", {}), "template": THEME}}
     _component(key=key, data={"figure": figure, "config": config or {}, "src": src})
 
 
