@@ -7,6 +7,7 @@ component's state, {"drawing": {"raw": ..., "data": "data:image/png;base64,..."}
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 from dataclasses import dataclass
@@ -37,18 +38,34 @@ class DrawingInput:
     digest: str  # identifies this exact picture: unchanged digest -> nothing to recompute
 
 
+def canvas_drawing() -> DrawingInput:
+    """What is on the canvas now, read from the state the browser sent, before the canvas is drawn this run.
+
+    The Draw page sends its reading before it redraws the canvas: the browser re-renders the canvas
+    element on every rerun, and that work would otherwise come first. A picture it cannot read counts as
+    nothing here; `canvas_input`, which draws the canvas afterwards, says why under it."""
+    drawing = (st.session_state.get(CANVAS_KEY) or {}).get("drawing") or {}
+    url = drawing.get("data")
+    return _canvas_picture(base64.b64decode(url.split(";base64,", 1)[-1]) if url else None, say_why=False)
+
+
 def canvas_input() -> DrawingInput:
     """The drawing canvas, with the pen width `pen_width_ui` set; returns what is on it now."""
     stroke = st.session_state.get(STROKE_KEY, DEFAULT_STROKE)
     result = st_canvas(stroke_width=stroke, stroke_color=INK, width=CANVAS_SIDE, height=CANVAS_SIDE,
                        drawing_mode="freedraw", return_image_data=True, key=CANVAS_KEY)
-    png = result.image_bytes
+    return _canvas_picture(result.image_bytes)
+
+
+def _canvas_picture(png: bytes | None, say_why: bool = True) -> DrawingInput:
+    """The canvas PNG -> DrawingInput; an empty canvas, or one we cannot read (said in st.error), is nothing."""
     if not png:
         return DrawingInput("canvas", None, None, "")
     try:
         image = load_image(png, name="the canvas")
     except ImageError as error:
-        st.error(str(error))
+        if say_why:
+            st.error(str(error))
         return DrawingInput("canvas", None, None, "")
     return DrawingInput("canvas", image, png, hashlib.sha1(png).hexdigest())
 

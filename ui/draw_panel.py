@@ -23,19 +23,19 @@ from model.explain import Verdict, judge
 from model.preprocess import Steps, preprocess_steps
 from ui.blas import one_blas_thread
 from ui.draw_explain import sees_heading, sees_ui, why_heading, why_ui
-from ui.draw_input import DrawingInput, canvas_input, pen_width_ui, upload_input
+from ui.draw_input import DrawingInput, canvas_drawing, canvas_input, pen_width_ui, upload_input
 from ui.draw_result import prediction_ui, probabilities_caption
 from ui.draw_teach import teach_heading, teach_ui
 
 SOURCE_KEY = "draw_source"
 SOURCES = ("Draw", "Upload")
 MEMO_KEY = "draw_analysis"  # (picture digest, models) -> Analysis of the last picture
-# Seconds the fragment pauses between sending the reading and making the explanations. The browser
-# redraws the bars (ui/live_chart.py) only after it has painted what came with them, and while the
-# script thread computes, the server's sending thread waits for the GIL: explanations made and sent
-# at once hold the reading back (bench/browser_latency.py, run back to back: 1.38x the echo app without
-# this pause and GIL_SWITCH_INTERVAL, 1.32x with them; the 28x28 pictures come ~30 ms later instead).
-READING_HEAD_START = 0.03
+# Seconds the fragment pauses between sending the reading (and the canvas) and making the explanations.
+# The browser draws the bars (ui/live_chart.py) only after it has rendered and painted what came with
+# them, ~60 ms after they reach it; explanations arriving meanwhile are rendered first and hold the bars
+# back. bench/browser_latency.py, 30 strokes each: 0.03 s 1.37x and 1.32x the echo app, 0.08 s 1.25x twice,
+# 0.12 s 1.26x. With 0.08 s the 28x28 pictures show ~15 ms later than with 0.03 s. The GIL is free meanwhile.
+READING_HEAD_START = 0.08
 # Python hands the GIL between threads every 5 ms by default: while the fragment computes, each message
 # the server's event loop sends can wait that long. 1 ms makes the reading's dozen messages leave promptly
 # (the server process's setting; set once, when the Draw page is first imported).
@@ -98,13 +98,23 @@ def live_panel(models: dict[str, Classifier]) -> None:
 
 @st.fragment
 def _live(models: dict[str, Classifier], source: str, slots: Slots) -> None:
+    """Sends, in this order: the reading, the canvas (or the uploader's slot first), Teach it, the explanations.
+    The browser renders messages in the order they come, and the reading is what a stroke waits for."""
     reader = next(iter(models))
-    with slots.input:
-        picture = upload_input() if source == "Upload" else canvas_input()
+    if source == "Upload":
+        with slots.input:
+            picture = upload_input()
+    else:
+        picture = canvas_drawing()  # the stroke just sent; the canvas itself is redrawn after the reading
     with one_blas_thread():  # see ui/blas.py: a busy second core made one forward pass 23 ms
         previous = st.session_state.get(MEMO_KEY)
         analysis = analyse(picture, models)
         prediction_ui(analysis.verdict, analysis.probs)
+        if source != "Upload":
+            with slots.input:
+                drawn = canvas_input()
+            if drawn.digest != picture.digest:  # not seen in practice; a reading of another picture must not stay
+                st.rerun(scope="fragment")
         if analysis.steps is not None and (previous is None or previous[1] is not analysis):
             time.sleep(READING_HEAD_START)  # a new reading; the GIL is free: it goes out and is drawn first
         with slots.teach:
