@@ -227,3 +227,14 @@ def test_one_blas_thread_changes_the_threads_not_the_reading(confident_digit):
     np.testing.assert_allclose(inside, classifier.predict_proba(x), rtol=1e-5, atol=1e-7)
     if setter:
         assert setter(before) == before  # one_blas_thread put back what it found
+
+
+def test_a_canvas_picture_that_cannot_be_read_is_said_once_and_read_as_nothing():
+    # the Draw page reads the stroke before it draws the canvas, then draws it: the reason shows once, under it
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.session_state[CANVAS_KEY] = {"drawing": {"raw": {"objects": []}, "data": "data:image/png;base64,"
+                                                + base64.b64encode(b"not a png at all").decode()}}
+    at.run()
+    assert not at.exception
+    assert len(at.error) == 1 and "canvas" in at.error[0].value
+    assert metric(at, "Prediction") == "—"

@@ -49,12 +49,16 @@ def canvas_drawing() -> DrawingInput:
     return _canvas_picture(base64.b64decode(url.split(";base64,", 1)[-1]) if url else None, say_why=False)
 
 
-def canvas_input() -> DrawingInput:
-    """The drawing canvas, with the pen width `pen_width_ui` set; returns what is on it now."""
+def canvas_input(known: DrawingInput | None = None) -> DrawingInput:
+    """The drawing canvas, with the pen width `pen_width_ui` set; returns what is on it now
+    (`known`, what `canvas_drawing` read this run, when it is the same picture: not decoded twice)."""
     stroke = st.session_state.get(STROKE_KEY, DEFAULT_STROKE)
     result = st_canvas(stroke_width=stroke, stroke_color=INK, width=CANVAS_SIDE, height=CANVAS_SIDE,
                        drawing_mode="freedraw", return_image_data=True, key=CANVAS_KEY)
-    return _canvas_picture(result.image_bytes)
+    png = result.image_bytes
+    if known is not None and png and hashlib.sha1(png).hexdigest() == known.digest:
+        return known
+    return _canvas_picture(png)
 
 
 def _canvas_picture(png: bytes | None, say_why: bool = True) -> DrawingInput:

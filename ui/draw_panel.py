@@ -112,7 +112,7 @@ def _live(models: dict[str, Classifier], source: str, slots: Slots) -> None:
         prediction_ui(analysis.verdict, analysis.probs)
         if source != "Upload":
             with slots.input:
-                drawn = canvas_input()
+                drawn = canvas_input(known=picture)
             if drawn.digest != picture.digest:  # not seen in practice; a reading of another picture must not stay
                 st.rerun(scope="fragment")
         if analysis.steps is not None and (previous is None or previous[1] is not analysis):
