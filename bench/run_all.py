@@ -31,6 +31,8 @@ BENCHMARKS = {  # name -> (script, what it measures)
     "holdout": ("bench/holdout.py --naive", "Accuracy on held-out writers (../shared/holdout) drawn as canvases"),
     "pen_proxy": ("bench/pen_proxy.py --styled 0.5",
                   "MNIST test digits recorded the pendigits way (8 points, axes stretched): a stand-in to tune against"),
+    "pen_proxy_optdigits": ("bench/pen_proxy.py --source optdigits",
+                            "scikit-learn's scans of other writers recorded the pendigits way: their styles, rough skeletons"),
     "train_ui": ("bench/train_ui.py", "Train page: a 1-epoch run from the UI, Train pressed to test accuracy shown"),
     "errors_eval": ("bench/errors_eval.py", "Errors page: evaluating a model on the 10,000 test images"),
 }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bench.pen_proxy import POINTS, trajectories
+from bench.pen_proxy import POINTS, optdigits, trajectories
 
 
 def gamma() -> np.ndarray:
@@ -29,3 +29,14 @@ def test_a_styled_seven_gets_a_crossbar_or_a_tick():
     plain, crossed = (trajectories(gamma()[None], np.array([7]), np.random.default_rng(0), styled=share)[0]
                       for share in (0.0, 1.0))
     assert not np.array_equal(plain, crossed)
+
+
+def test_optdigits_scans_come_framed_like_mnist_digits():
+    images, labels = optdigits()
+    assert images.shape == (1797, 28, 28) and images.dtype == np.uint8
+    assert sorted(set(labels.tolist())) == list(range(10))
+    rows, cols = np.nonzero(images[0] > 64)
+    assert max(np.ptp(rows), np.ptp(cols)) + 1 <= 21  # the longer side is about 20 px, as to_mnist makes it
+    ink = images.reshape(len(images), -1).astype(float)
+    centre = (ink @ np.repeat(np.arange(28), 28)) / ink.sum(axis=1)  # each digit's centre of mass, row
+    assert np.abs(centre - 13.5).max() < 1.0
