@@ -30,13 +30,28 @@ INK = 0.5  # an MNIST pixel at or above this is ink for the skeleton
 
 
 @dataclass(frozen=True)
+class WriterStyle:
+    """How the 1s, 7s and 9s of writers outside MNIST are written (`writer_style`). The ranges are wide on
+    purpose: crossbars and tails vary a lot from writer to writer (the scans in scikit-learn's `load_digits`,
+    written at the same university as pendigits, show long crossbars, ticks and tails curling far left)."""
+
+    crossbar: float = 0.85  # share of styled 7s crossed in the middle of the stem (the bar drawn last, joined to the foot)
+    crossbar_at: tuple[float, float] = (0.35, 0.75)  # where the crossbar cuts the stem, as a fraction of the height from the top
+    crossbar_half: tuple[float, float] = (0.25, 0.7)  # half the crossbar's length, as a fraction of the 7's width
+    crossbar_backward: float = 0.25  # share of crossbars drawn right to left
+    tick: float = 0.6  # share of styled 7s started with a short downward tick at the left of the bar
+    tail: tuple[float, float] = (1.0, 2.2)  # size of a 9's tail curling left from its foot (1: a third of the width)
+
+
+@dataclass(frozen=True)
 class PenConfig:
-    points: tuple[int, int] = (6, 16)  # evenly spaced points kept along the path: fewer = a quicker, more angular line
+    points: tuple[int, int] = (6, 10)  # evenly spaced points kept along the path: fewer = a quicker, more angular line
     width: tuple[float, float] = (1.3, 4.0)  # pen width in the 28x28 field, pixels
     jitter: float = 0.02  # each point moves by this fraction of the digit's size (Gaussian sd)
-    joined: float = 0.5  # share drawn by a writer who lifts the pen at dead ends, strokes joined by straight lines
-    stretch: float = 0.6  # share stretched to fill a square, as trajectory datasets normalised per axis are
-    styled: float = 0.5  # share of 1s given a long upstroke, of 7s a crossbar or a tick, of 9s a curled tail (`writer_style`)
+    joined: float = 0.9  # share drawn by a writer who lifts the pen at dead ends, strokes joined by straight lines
+    stretch: float = 0.9  # share stretched to fill a square, as trajectory datasets normalised per axis are
+    styled: float = 0.9  # share of 1s given a long upstroke, of 7s a crossbar and/or a tick, of 9s a curled tail
+    style: WriterStyle = WriterStyle()
 
 
 def thin(ink: np.ndarray) -> np.ndarray:
@@ -128,7 +143,7 @@ def draw_pen(paths: list[tuple[np.ndarray, np.ndarray]], rng: np.random.Generato
     chosen = [pair[int(j)] for pair, j in zip(paths, joined)]
     if labels is not None:
         restyle = rng.random(len(paths)) < cfg.styled
-        chosen = [writer_style(p, int(d), rng) if r else p for p, d, r in zip(chosen, labels, restyle)]
+        chosen = [writer_style(p, int(d), rng, cfg.style) if r else p for p, d, r in zip(chosen, labels, restyle)]
     pts = np.stack([resample(p, int(rng.integers(cfg.points[0], cfg.points[1] + 1)), k_max) for p in chosen])
     width = rng.uniform(*cfg.width, len(paths)).astype(np.float32)
     span = np.ptp(pts, axis=1).max(axis=1)  # (n,) the path's longer side
@@ -150,11 +165,11 @@ def draw_pen(paths: list[tuple[np.ndarray, np.ndarray]], rng: np.random.Generato
     return np.concatenate([_polyline(pts[i : i + 512], width[i : i + 512]) for i in range(0, len(pts), 512)])
 
 
-def writer_style(path: np.ndarray, digit: int, rng: np.random.Generator) -> np.ndarray:
+def writer_style(path: np.ndarray, digit: int, rng: np.random.Generator, style: WriterStyle = WriterStyle()) -> np.ndarray:
     """A 1, 7 or 9 pen path (m, 2) (y, x) rewritten the way many people outside MNIST's writers write it:
     a 1 that starts with a long upstroke from the lower left (much of Europe and Latin America); a 7 crossed
-    in the middle of its stem (the crossbar drawn last, left to right, joined to the foot) and/or started
-    with a short downward tick at the left of its bar; a 9 whose stem ends in a tail curling to the left.
+    in the middle of its stem (the crossbar drawn last, joined to the foot) and/or started with a short
+    downward tick at the left of its bar; a 9 whose stem ends in a tail curling to the left.
     Other digits come back unchanged."""
     if len(path) < 2 or digit not in (1, 7, 9):
         return path
@@ -170,18 +185,17 @@ def writer_style(path: np.ndarray, digit: int, rng: np.random.Generator) -> np.n
     if digit == 9:
         if path[-1, 0] < bottom - 0.15 * height:
             return path  # the pen does not end at the foot of the stem: no tail to curl
-        size = rng.uniform(0.6, 1.1)
+        size = rng.uniform(*style.tail)
         curl = path[-1] + np.float32([[0.05, -0.1], [0.06, -0.25], [0.02, -0.38]]) * np.float32([height, width]) * size
         return np.concatenate([path, curl]).astype(np.float32)
-    kind = rng.random()  # a crossbar, a tick, or both
-    if kind < 0.7:
-        y = top + height * rng.uniform(0.45, 0.65)  # where the crossbar cuts the stem
+    if rng.random() < style.crossbar:
+        y = top + height * rng.uniform(*style.crossbar_at)  # where the crossbar cuts the stem
         lower = path[path[:, 0] >= top + height * 0.3]  # the stem, below the 7's bar
         x = float(lower[np.abs(lower[:, 0] - y).argmin(), 1]) if len(lower) else float(path[:, 1].mean())
-        half = width * rng.uniform(0.2, 0.35)
+        half = width * rng.uniform(*style.crossbar_half)
         bar = np.float32([[y, x - half], [y + rng.normal(0, 0.03) * height, x + half]])
-        path = np.concatenate([path, bar])
-    if kind > 0.5 and path[0, 1] <= path[:, 1].min() + 0.25 * width:  # the pen starts at the bar's left end
+        path = np.concatenate([path, bar[::-1] if rng.random() < style.crossbar_backward else bar])
+    if rng.random() < style.tick and path[0, 1] <= path[:, 1].min() + 0.25 * width:  # the pen starts at the bar's left end
         tick = path[0] + np.float32([height * rng.uniform(0.12, 0.3), -width * rng.uniform(0.0, 0.06)])
         path = np.concatenate([tick[None], path])
     return path.astype(np.float32)
