@@ -46,7 +46,7 @@ def _holdout_file(name: str) -> Path:
 
 
 def place_trajectory(points: np.ndarray, rng: np.random.Generator, width: float) -> np.ndarray:
-    """One pen trajectory (8, 2) on pendigits' 0..100 grid, y up -> (8, 2) canvas pixels (x, y), y down,
+    """Pen points (m, 2) (x, y), y up (pendigits: 8 points on a 0..100 grid) -> (m, 2) canvas pixels (x, y), y down,
     at a random size and position that keeps a pen of `width` px inside the canvas."""
     xy = points.astype(float).copy()
     xy[:, 1] = 100 - xy[:, 1]  # y up -> y down
@@ -60,14 +60,21 @@ def place_trajectory(points: np.ndarray, rng: np.random.Generator, width: float)
 
 def draw_trajectory(points: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """One pen trajectory -> (280, 280, 4) uint8 canvas, random size, position and pen width."""
+    return draw_strokes([points], rng)
+
+
+def draw_strokes(strokes: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
+    """Pen strokes, each (m, 2) (x, y) with y up, placed together -> (280, 280, 4) uint8 canvas: random size,
+    position and pen width, each stroke a line of its own with round caps, as the canvas pen draws them."""
     width = rng.uniform(*STROKE_WIDTH)
-    xy = place_trajectory(points, rng, width)
+    xy = place_trajectory(np.concatenate(strokes), rng, width) * SUPERSAMPLE
     big = Image.new("L", (CANVAS * SUPERSAMPLE,) * 2, 0)
-    pts = [tuple(p) for p in xy * SUPERSAMPLE]
-    ImageDraw.Draw(big).line(pts, fill=255, width=int(width * SUPERSAMPLE), joint="curve")
-    r = width * SUPERSAMPLE / 2
-    for x, y in (pts[0], pts[-1]):  # round caps, as the canvas pen draws them
-        ImageDraw.Draw(big).ellipse([x - r, y - r, x + r, y + r], fill=255)
+    draw, r = ImageDraw.Draw(big), width * SUPERSAMPLE / 2
+    for stroke in np.split(xy, np.cumsum([len(s) for s in strokes])[:-1]):
+        pts = [tuple(p) for p in stroke]
+        draw.line(pts, fill=255, width=int(width * SUPERSAMPLE), joint="curve")
+        for x, y in (pts[0], pts[-1]):
+            draw.ellipse([x - r, y - r, x + r, y + r], fill=255)
     return _as_canvas(big)
 
 

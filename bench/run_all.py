@@ -33,6 +33,8 @@ BENCHMARKS = {  # name -> (script, what it measures)
                   "MNIST test digits recorded the pendigits way (8 points, axes stretched): a stand-in to tune against"),
     "pen_proxy_optdigits": ("bench/pen_proxy.py --source optdigits",
                             "scikit-learn's scans of other writers recorded the pendigits way: their styles, rough skeletons"),
+    "style_grid": ("bench/style_grid.py",
+                   "Common ways of writing each digit, drawn on the canvas and recorded the pendigits way"),
     "train_ui": ("bench/train_ui.py", "Train page: a 1-epoch run from the UI, Train pressed to test accuracy shown"),
     "errors_eval": ("bench/errors_eval.py", "Errors page: evaluating a model on the 10,000 test images"),
 }
