@@ -4,9 +4,15 @@
     python -m model list [--json]
     python -m model activate NAME
     python -m model delete NAME
+    python -m model neuron --layer L --unit U [--model NAME] [--json]
+    python -m model explain FILE [--versus D] [--model NAME] [--json]
 
 `predict` prints one line per file: {"file", "digit" (null when blank), "probabilities"}.
 Bad input: one sentence on stderr, exit code 2; the other files are still predicted.
+`neuron` prints one unit over the 10,000 MNIST test digits (layers from 1, units from 0): its most and
+least exciting test indices, how often it fires, its mean output. `explain` splits the score difference
+between the drawing's top digit and `--versus` (default: the runner-up) into 28x28 pixel contributions
+and a bias, which add up to it (exactly for ReLU networks; otherwise "residual" says what is left over).
 """
 
 from __future__ import annotations
@@ -31,6 +37,16 @@ def build_parser() -> Parser:
     a.add_argument("name")
     d = sub.add_parser("delete", help="delete a model (never the bundled default)")
     d.add_argument("name")
+    n = sub.add_parser("neuron", help="what one hidden unit responds to over the MNIST test digits")
+    n.add_argument("--layer", type=int, required=True, help="hidden layer, from 1")
+    n.add_argument("--unit", type=int, required=True, help="unit within the layer, from 0")
+    n.add_argument("--model", help="registry name (default: the active model)")
+    n.add_argument("--json", action="store_true")
+    e = sub.add_parser("explain", help="why an image reads as its top digit and not another one")
+    e.add_argument("file", metavar="FILE")
+    e.add_argument("--versus", type=int, help="the digit to compare with (default: the runner-up)")
+    e.add_argument("--model", help="registry name (default: the active model)")
+    e.add_argument("--json", action="store_true")
     return parser
 
 
@@ -43,6 +59,10 @@ def main(argv: list[str] | None = None) -> int:
             return predict(args, registry)
         if args.command == "list":
             return list_models(args, registry)
+        if args.command == "neuron":
+            return neuron(args, registry)
+        if args.command == "explain":
+            return explain(args, registry)
         if args.command == "activate":
             registry.set_active(args.name)
             print(f"{args.name} is now the active model.")
@@ -93,6 +113,76 @@ def list_models(args, registry: Registry) -> int:
     for r in records:
         acc = f"{r.accuracy:.2%}" if r.accuracy is not None else "-"
         print(f"{'*' if r.active else ' ':2}{r.name:<28} {r.arch.describe():<34} {r.params:>9,} {acc:>8}  {r.created}")
+    return 0
+
+
+def _classifier(args, registry: Registry):
+    from model.inference import Classifier
+
+    if args.model:
+        registry.get(args.model)  # unknown name: one sentence before loading anything
+    classifier = Classifier.load(args.model, registry)
+    if classifier.warning:
+        warn(classifier.warning)
+    return classifier
+
+
+def neuron(args, registry: Registry) -> int:
+    from model import neurons
+    from training.data import DataError, load_mnist
+
+    classifier = _classifier(args, registry)
+    try:
+        neurons.check(classifier, args.layer, args.unit)
+        _, (x_test, _) = load_mnist()
+    except (neurons.NeuronError, DataError) as error:
+        fail(str(error))
+    view = neurons.neuron(classifier, neurons.record(classifier, x_test, layers=args.layer), args.layer, args.unit)
+    out = {"model": classifier.name, "layer": view.layer, "unit": view.unit, "activation": view.activation,
+           "top": list(view.top), "bottom": list(view.bottom), "active_share": round(view.active_share, 6),
+           "mean_activation": round(view.mean_activation, 6)}
+    if args.layer == neurons.hidden_count(classifier):
+        out["votes"] = [round(float(w), 6) for w in neurons.outgoing(classifier, args.layer, args.unit)]
+    if args.json:
+        emit(out)
+        return 0
+    print(f"{classifier.name}: hidden layer {view.layer}, unit {view.unit} ({view.activation})")
+    print(f"fires on {view.active_share:.1%} of the 10,000 MNIST test digits; mean output {view.mean_activation:.4f}")
+    print(f"most exciting test digits:  {' '.join(f'#{i}' for i in view.top)}")
+    print(f"least exciting test digits: {' '.join(f'#{i}' for i in view.bottom)}")
+    if "votes" in out:
+        print("votes (outgoing weights): " + "  ".join(f"{d}:{w:+.3f}" for d, w in enumerate(out["votes"])))
+    return 0
+
+
+def explain(args, registry: Registry) -> int:
+    from model.contrast import contrast, runner_up
+    from model.preprocess import to_mnist
+
+    try:
+        image = load_image(args.file)
+    except ImageError as error:
+        fail(str(error))
+    x = to_mnist(image)
+    if x is None:
+        fail(f"{args.file} is blank: there is no ink to explain.")
+    if args.versus is not None and not 0 <= args.versus <= 9:
+        fail(f"--versus must be a digit from 0 to 9, got {args.versus}.")
+    classifier = _classifier(args, registry)
+    digit, second = runner_up(classifier, x)
+    versus = second if args.versus is None else args.versus
+    if versus == digit:
+        fail(f"{args.file} reads as {digit}; --versus must be another digit to compare it with.")
+    c = contrast(classifier, x, digit, versus)
+    if args.json:
+        emit({"file": args.file, "model": classifier.name, "digit": digit, "versus": versus,
+              "logit_difference": c.logit_difference, "bias": c.bias, "residual": c.residual, "exact": c.exact,
+              "contributions": c.contributions.tolist()})
+        return 0
+    print(f"{args.file}: reads as {digit}; score {digit} - score {versus} = {c.logit_difference:.4f}")
+    print(f"  = pixels {c.contributions.sum():.4f} (for {digit}: {c.contributions[c.contributions > 0].sum():.4f}, "
+          f"for {versus}: {c.contributions[c.contributions < 0].sum():.4f}) + bias {c.bias:.4f}"
+          + ("" if c.exact else f" + residual {c.residual:.4f} (an approximation: not a ReLU network)"))
     return 0
 
 
