@@ -1,15 +1,20 @@
-"""What the network sees (the preprocessing steps) and why it decided (saliency, hidden layers)."""
+"""What the network sees (the preprocessing steps) and why it decided (saliency, hidden layers, the neurons
+that pushed hardest as links to the Inside page, and why this digit and not another one)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from model import Classifier
+from model.contrast import contrast
 from model.explain import EMPTY, SALIENCY_METHODS, Verdict, hidden_layers, saliency
 from model.preprocess import BOX_SIDE, Steps
 from ui.draw_images import Tile, field_picture, find_ink_picture, ink_picture, signed_picture, tiles_html
+from ui.inside.link import neuron_links
+from ui.inside.why_not import activation_name, picture_caption, sum_text, versus_picker
 
 SALIENCY_KEY = "draw_saliency"
+VERSUS_KEY = "draw_versus"  # the digit "why this digit and not that one" compares with
 INPUT_PX = 224  # on-screen size of 28x28 pictures (8 px per input pixel)
 GRID_PX = 168  # on-screen width of a hidden layer's neuron grid
 
@@ -57,5 +62,18 @@ def why_ui(steps: Steps | None, verdict: Verdict, classifier: Classifier) -> Non
     if not views:
         st.caption("This model has no hidden layers: every pixel votes for every digit directly.")
     elif views[-1].top_units:
-        units = ", ".join(f"#{u}" for u in views[-1].top_units)
-        st.caption(f"Neurons {units} of the last hidden layer pushed hardest towards {digit}.")
+        neuron_links(classifier.name, views[-1].index, views[-1].top_units,
+                     lead=f"Neurons of the last hidden layer that pushed hardest towards {digit} (open one to see "
+                          "what it looks for):")
+    why_not_ui(steps, digit, classifier)
+
+
+def why_not_ui(steps: Steps, digit: int, classifier: Classifier) -> None:
+    """The score difference of the top digit and another one, pixel by pixel (computed for these two only)."""
+    versus = versus_picker(digit, classifier.predict_proba(steps.image[None])[0], key=VERSUS_KEY)
+    split = contrast(classifier, steps.image, digit, versus)
+    picture_col, numbers_col = st.columns([1, 2], vertical_alignment="center")
+    with picture_col:
+        st.html(tiles_html([Tile(signed_picture(split.contributions), INPUT_PX, picture_caption(split))]))
+    with numbers_col:
+        st.markdown(sum_text(split, activation_name(classifier)))

@@ -1,7 +1,8 @@
 """Galleries of test images for the Errors page, and the dialog that explains one of them.
 
 A tile shows the enlarged 28x28 image, its true and predicted digit and the top-3 probabilities;
-its "Inspect" button opens the dialog: the image, all ten probabilities and the saliency map.
+its "Inspect" button opens the dialog: the image, all ten probabilities, the saliency map, why the answer and
+not another digit (ui/inside/why_not.py) and links to the neurons that pushed hardest towards the answer.
 """
 
 from __future__ import annotations
@@ -10,10 +11,13 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from model.explain import SALIENCY_METHODS, saliency
+from model.contrast import contrast
+from model.explain import SALIENCY_METHODS, hidden_layers, saliency
 from training import errors
 from training.evaluate import Evaluation
 from ui import errors_charts
+from ui.inside.link import neuron_links
+from ui.inside.why_not import activation_name, sum_text, versus_picker
 
 TILE_PX = 112  # 28x28 shown 4x larger, nearest-neighbour so the pixels stay visible
 DETAIL_PX = 224
@@ -68,6 +72,8 @@ def sample_dialog(classifier, data: errors.Dataset, ev: Evaluation, pos: int) ->
         st.image(enlarged(data.x[pos], DETAIL_PX), width="stretch")
         st.caption("What the network saw: 28×28 pixels.")
     with why_col:
+        saliency_tab, versus_tab = st.tabs(["Saliency", f"Why {said}, not…"])
+    with saliency_tab:
         targets = [said] if said == true else [said, true]
         target = st.radio("Saliency for", targets, horizontal=True, key=f"errors_detail_target_{pos}",
                           format_func=lambda d: f"answer {d}" if d == said else f"true {d}")
@@ -76,7 +82,20 @@ def sample_dialog(classifier, data: errors.Dataset, ev: Evaluation, pos: int) ->
         st.plotly_chart(errors_charts.saliency_figure(saliency(classifier, x28, target, method), x28, target),
                         key="errors_detail_saliency", config=errors_charts.CHART_CONFIG)
         st.caption(f"Red ink pushed towards **{target}**, blue ink pushed away.")
+    with versus_tab:
+        ranked = ev.probabilities[pos] if said == true else np.eye(10)[true] + 0.5 * ev.probabilities[pos]
+        versus = versus_picker(said, ranked, key=f"errors_detail_versus_{pos}")  # default: the true digit if wrong
+        split = contrast(classifier, x28, said, versus)
+        st.plotly_chart(errors_charts.saliency_figure(split.contributions, x28, f"{said} − {versus}"),
+                        key="errors_detail_versus", config=errors_charts.CHART_CONFIG)
+        st.caption(f"Each pixel's share of score {said} − score {versus}: red ink argues for **{said}**, "
+                   f"blue for **{versus}**.")
+        st.markdown(sum_text(split, activation_name(classifier)))
     with bars_col:
         st.plotly_chart(errors_charts.probability_figure(ev.probabilities[pos], true), key="errors_detail_bars",
                         config=errors_charts.CHART_CONFIG)
         st.caption("All ten probabilities. Green: the true digit; red: the model's answer when it is wrong.")
+    views = hidden_layers(classifier, x28)
+    if views and views[-1].top_units:
+        neuron_links(classifier.name, views[-1].index, views[-1].top_units,
+                     lead=f"Neurons that pushed hardest towards {said}:")

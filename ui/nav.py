@@ -1,9 +1,9 @@
-"""The sidebar's page links: "Draw", "Train", "Errors" (Streamlit's own list would call the Draw page "app").
+"""The sidebar's page links: "Draw", "Train", "Errors", "Inside" (Streamlit's own list would call the Draw page "app").
 
     sidebar_nav()   # on every page, right after st.set_page_config
 
 .streamlit/config.toml hides Streamlit's automatic list (client.showSidebarNavigation = false);
-the pages stay in pages/, so their URLs are /, /Train and /Errors as before.
+the pages stay in pages/, so their URLs are /, /Train, /Errors and /Inside.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ PAGES = (  # (script, label, icon), in the order the sidebar lists them
     ("app.py", "Draw", ":material/draw:"),
     ("pages/1_Train.py", "Train", ":material/model_training:"),
     ("pages/2_Errors.py", "Errors", ":material/troubleshoot:"),
+    ("pages/3_Inside.py", "Inside", ":material/neurology:"),
 )
 
 

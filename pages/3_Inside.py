@@ -1,0 +1,61 @@
+"""Inside page: every neuron of a model, what it responds to across the 10,000 MNIST test digits.
+
+    streamlit run app.py        # then "Inside" in the sidebar (URL path /Inside)
+    /Inside?model=NAME&layer=1&unit=17                       # a deep link; every parameter optional
+
+Pickers (model, layer, unit; mirrored in the URL) -> tabs: the neuron inspector, the layer overview
+(every unit as one clickable picture; dead and busiest units), the hidden space (PCA map, your drawing).
+A clicked test digit opens the Errors page's sample dialog.
+"""
+
+import streamlit as st
+
+from training.data import DataError
+from ui.errors_gallery import sample_dialog
+from ui.errors_models import evaluation
+from ui.inside import data
+from ui.inside.choice import chosen, pickers_ui, sync_link
+from ui.inside.hidden import hidden_ui
+from ui.inside.inspector import inspector_ui
+from ui.inside.overview import INSPECTOR_TAB, TAB_KEY, overview_ui
+from ui.nav import sidebar_nav
+
+TABS = [INSPECTOR_TAB, "Layer overview", "Hidden space"]  # "Replay" (ui/inside/replay.py) joins here as a fourth tab
+
+st.set_page_config(page_title="Inside · Digit Lab", page_icon=":material/neurology:", layout="wide")
+sidebar_nav()
+st.title("Inside the network")
+st.caption("A dense network is layers of neurons, each adding up weighted inputs and firing when the sum is high "
+           "enough. Pick any neuron and see what it responds to across the 10,000 MNIST test digits.")
+
+classifier, notices = chosen()  # before the pickers: a deep link or a deleted model may set them
+for notice in notices:
+    st.warning(notice)
+if len(classifier.layers) < 2:
+    st.info(f"The model {classifier.name!r} has no hidden layers: every pixel votes for every digit directly, "
+            "so there are no neurons to look inside. Pick another model.")
+    st.stop()
+pickers_ui(classifier)
+sync_link()
+try:
+    test_digits = data.test_set()
+except DataError as error:
+    st.error(str(error))
+    st.stop()
+
+rec, drawing = data.recording(classifier), data.last_drawing()
+layer, unit = st.session_state.inside_layer, st.session_state.inside_unit
+neuron_tab, overview_tab, space_tab = st.tabs(TABS, key=TAB_KEY, on_change="rerun")
+clicked = None
+if neuron_tab.open:
+    with neuron_tab:
+        clicked = inspector_ui(classifier, rec, test_digits, layer, unit, drawing)
+if overview_tab.open:
+    with overview_tab:
+        overview_ui(classifier, rec, layer, unit)
+if space_tab.open:
+    with space_tab:
+        clicked = hidden_ui(classifier, test_digits, evaluation(classifier, test_digits), drawing)
+
+if clicked is not None:
+    sample_dialog(classifier, test_digits, evaluation(classifier, test_digits), clicked)

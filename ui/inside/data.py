@@ -1,0 +1,62 @@
+"""What the Inside page computes once per model file and keeps: st.cache_resource keyed by (name, sha256).
+
+Resources, not st.cache_data: the recording of a 1024-1024 model is ~80 MB, and cache_data would
+unpickle a copy of it on every rerun (every click). The cached objects are shared by all sessions
+and never mutated. The MNIST test set comes from training.errors.mnist_test (training/data.py's loader).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from model import Classifier, neurons
+from model.hidden_space import HiddenMap, fit_map
+from training import errors
+
+DRAWING_KEY = "draw_analysis"  # ui/draw_panel.py's MEMO_KEY: (key, Analysis) of the Draw page's last picture
+
+
+def test_set() -> errors.Dataset:
+    return errors.mnist_test()
+
+
+@st.cache_resource(max_entries=4, show_spinner="Running the 10,000 test digits through every layer…")
+def _recording(name: str, sha256: str, _classifier: Classifier) -> neurons.Recording:
+    return neurons.record(_classifier, test_set().x)
+
+
+def recording(classifier: Classifier) -> neurons.Recording:
+    """All hidden layers over the MNIST test digits, computed once per model file."""
+    return _recording(classifier.name, classifier.sha256, classifier)
+
+
+@st.cache_resource(max_entries=8, show_spinner="Drawing every unit's picture…")
+def _layer_pictures(name: str, sha256: str, layer: int, _classifier: Classifier) -> np.ndarray:
+    if layer == 1:
+        return _classifier.layers[0].kernel.T.reshape(-1, 28, 28)
+    return neurons.input_pictures(recording(_classifier), test_set().x, layer)
+
+
+def layer_pictures(classifier: Classifier, layer: int) -> np.ndarray:
+    """(units, 28, 28): the first layer's weights, or a deeper layer's input pictures."""
+    return _layer_pictures(classifier.name, classifier.sha256, layer, classifier)
+
+
+@st.cache_resource(max_entries=4, show_spinner="Mapping the last hidden layer…")
+def _hidden(name: str, sha256: str, _classifier: Classifier) -> tuple[np.ndarray, HiddenMap]:
+    rec = recording(_classifier)
+    hidden = neurons.output(rec.pre[-1], rec.activations[-1]).T.copy()  # (n, units)
+    return hidden, fit_map(hidden)
+
+
+def hidden_space(classifier: Classifier) -> tuple[np.ndarray, HiddenMap]:
+    """The last hidden layer's outputs (n, units) over the test digits, and its PCA map."""
+    return _hidden(classifier.name, classifier.sha256, classifier)
+
+
+def last_drawing() -> np.ndarray | None:
+    """The Draw page's last drawing this session as a (28, 28) input, or None."""
+    memo = st.session_state.get(DRAWING_KEY)
+    steps = getattr(memo[1], "steps", None) if memo else None
+    return None if steps is None else steps.image

@@ -1,0 +1,73 @@
+"""Deep links to the Inside page: /Inside?model=NAME&layer=1&unit=17, every parameter optional.
+
+    choice, notices = read_link(st.query_params.to_dict(), names, active)   # parse, never trust
+    neuron_links("default", layer=2, units=[918, 527])                      # "#918 #527" as page links
+
+Links navigate inside the app (st.page_link), so the session and its last drawing come along.
+Layers count from 1 (the first hidden layer), units from 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+PAGE = "pages/3_Inside.py"
+PARAMS = ("model", "layer", "unit")
+
+
+@dataclass(frozen=True)
+class Link:
+    model: str | None  # a registry name, or None: keep the current one
+    layer: int | None  # 1-based hidden layer, or None
+    unit: int | None  # 0-based unit, or None
+
+
+def read_link(params: dict[str, str], names: list[str]) -> tuple[Link, list[str]]:
+    """The query parameters -> a Link holding only what is usable, and one sentence per part that is not.
+
+    Ranges depend on the model, so they are checked by the caller (`clamp`) once it is loaded."""
+    notices = []
+    model = params.get("model")
+    if model is not None and model not in names:
+        notices.append(f"There is no model named {model!r} (it may have been deleted), so this page shows the active model.")
+        model = None
+    numbers: dict[str, int | None] = {}
+    for name in ("layer", "unit"):
+        raw = params.get(name)
+        numbers[name] = None
+        if raw is None:
+            continue
+        try:
+            numbers[name] = int(raw)
+        except ValueError:
+            notices.append(f"The link's {name} {raw!r} is not a whole number, so it was left out.")
+    return Link(model, numbers["layer"], numbers["unit"]), notices
+
+
+def clamp(layer: int, unit: int, sizes: list[int]) -> tuple[int, int, list[str]]:
+    """(layer, unit) brought into range for a model with hidden layers of `sizes` units, and why it moved."""
+    notices = []
+    if not 1 <= layer <= len(sizes):
+        notices.append(f"This model has hidden layers 1 to {len(sizes)}; there is no layer {layer}, so this shows layer 1.")
+        layer, unit = 1, 0
+    if not 0 <= unit < sizes[layer - 1]:
+        notices.append(f"Hidden layer {layer} has units 0 to {sizes[layer - 1] - 1}; there is no unit {unit}, "
+                       "so this shows unit 0.")
+        unit = 0
+    return layer, unit, notices
+
+
+def query(model: str, layer: int, unit: int) -> dict[str, str]:
+    return {"model": model, "layer": str(layer), "unit": str(unit)}
+
+
+def neuron_links(model: str, layer: int, units: list[int] | tuple[int, ...], lead: str = "") -> None:
+    """One row: `lead` then a link per unit ("#918") that opens it in the Inside page's inspector."""
+    with st.container(horizontal=True, gap="small", vertical_alignment="center"):
+        if lead:
+            st.caption(lead)
+        for unit in units:
+            st.page_link(PAGE, label=f"#{unit}", query_params=query(model, layer, unit),
+                         help=f"Open hidden layer {layer}'s unit {unit} in the neuron inspector")
