@@ -91,7 +91,7 @@ def test_empty_canvas_shows_a_dash_and_a_prompt():
     assert any("Draw a digit" in i.value for i in at.info)
     assert at.subheader.values[-1] == "My drawings (0)"
     links = [(link.proto.label, link.proto.page) for link in at.sidebar.get("page_link")]
-    assert links == [("Draw", ""), ("Train", "Train"), ("Errors", "Errors")]  # not Streamlit's "app"
+    assert links == [("Draw", ""), ("Train", "Train"), ("Errors", "Errors"), ("Inside", "Inside")]  # not Streamlit's "app"
 
 
 def test_a_drawn_digit_is_read_through_to_mnist(confident_digit):
@@ -107,7 +107,7 @@ def test_a_drawn_digit_is_read_through_to_mnist(confident_digit):
     assert bars["marker"]["color"][label] == ACCENT and bars["marker"]["color"].count(ACCENT) == 1
     assert chart["config"]["staticPlot"] is True
     pictures = "".join(h.proto.body for h in at.get("html"))
-    assert pictures.count("data:image/png;base64,") == 6, "3 preprocessing steps, saliency, 2 hidden layers"
+    assert pictures.count("data:image/png;base64,") == 7, "3 preprocessing steps, saliency, 2 hidden layers, why not"
 
 
 def test_reset_canvas_goes_back_to_the_dash(confident_digit):

@@ -99,7 +99,8 @@ def clicked_point(selection) -> int | None:
 
 def hidden_map_figure(xy: np.ndarray, labels: np.ndarray, explained: tuple[float, float],
                       drawing: np.ndarray | None = None, selected: int | None = None, height: int = 560) -> go.Figure:
-    """Every test digit as a dot at its last-hidden-layer PCA position, one colour (and legend entry) per label."""
+    """Every test digit as a dot at its last-hidden-layer PCA position, one colour (and legend entry) per label.
+    All traces are WebGL: an SVG trace would be drawn under the WebGL dots, hidden."""
     traces = []
     for digit in range(N_CLASSES):
         idx = np.flatnonzero(labels == digit)
@@ -107,11 +108,11 @@ def hidden_map_figure(xy: np.ndarray, labels: np.ndarray, explained: tuple[float
                                    marker=dict(size=4, color=DIGIT_COLOURS[digit], opacity=0.6),
                                    hovertemplate=f"test #%{{customdata}}: a {digit}<extra></extra>"))
     if selected is not None:
-        traces.append(go.Scatter(x=[xy[selected, 0]], y=[xy[selected, 1]], mode="markers", name=f"#{selected}",
+        traces.append(go.Scattergl(x=[xy[selected, 0]], y=[xy[selected, 1]], mode="markers", name=f"#{selected}",
                                  hoverinfo="skip", marker=dict(size=14, color="rgba(0,0,0,0)",
                                                                line=dict(color=SELECTED, width=2))))
     if drawing is not None:
-        traces.append(go.Scatter(x=[drawing[0]], y=[drawing[1]], mode="markers+text", name="your drawing",
+        traces.append(go.Scattergl(x=[drawing[0]], y=[drawing[1]], mode="markers+text", name="your drawing",
                                  text=["your drawing"], textposition="top center", hoverinfo="skip",
                                  marker=dict(symbol="star", size=18, color=SELECTED, line=dict(color="white", width=1))))
     fig = go.Figure(traces)

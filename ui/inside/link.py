@@ -64,10 +64,10 @@ def query(model: str, layer: int, unit: int) -> dict[str, str]:
 
 
 def neuron_links(model: str, layer: int, units: list[int] | tuple[int, ...], lead: str = "") -> None:
-    """One row: `lead` then a link per unit ("#918") that opens it in the Inside page's inspector."""
-    with st.container(horizontal=True, gap="small", vertical_alignment="center"):
-        if lead:
-            st.caption(lead)
+    """`lead` as a caption, then a row of links, one per unit ("#918"), that open it in the Inside page's inspector."""
+    if lead:
+        st.caption(lead)
+    with st.container(horizontal=True, gap="small"):
         for unit in units:
             st.page_link(PAGE, label=f"#{unit}", query_params=query(model, layer, unit),
                          help=f"Open hidden layer {layer}'s unit {unit} in the neuron inspector")

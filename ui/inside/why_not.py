@@ -26,7 +26,7 @@ def versus_picker(digit: int, probs: np.ndarray, key: str) -> int:
     state, shown_for = st.session_state, f"{key}_for"
     if state.get(shown_for) != digit or state.get(key) not in options:
         state[key], state[shown_for] = order[0], digit
-    picked = st.segmented_control(f"Why {digit} and not…", options, key=key, help="Default: the runner-up, the "
+    picked = st.segmented_control(f"Why {digit} and not…", options, key=key, required=True, help="Default: the runner-up, the "
                                   "digit with the second highest probability.")
     return order[0] if picked is None else int(picked)
 
