@@ -36,7 +36,7 @@ class NeuronError(ValueError):
 @dataclass(frozen=True)
 class Recording:
     """All hidden layers' pre-activations over a set of images (the MNIST test set)."""
-    pre: tuple[np.ndarray, ...]  # one (units, n) float32 per hidden layer, unit-major so a unit's row is contiguous
+    pre: tuple[np.ndarray, ...]  # one (n, units) float32 per hidden layer, as the matrix products make them
     active_share: tuple[np.ndarray, ...]  # one (units,) float per hidden layer: share of images it fires on
     activations: tuple[str, ...]  # each hidden layer's activation function
 
@@ -74,33 +74,32 @@ def check(classifier, layer: int, unit: int | None = None) -> None:
         raise NeuronError(f"hidden layer {layer} has units 0 to {sizes[layer - 1] - 1}; there is no unit {unit}.")
 
 
-def fires(values: np.ndarray, activation: str) -> np.ndarray:
-    return values > ACTIVE_ABOVE.get(activation, 0.0)
-
-
 def output(pre: np.ndarray, activation: str) -> np.ndarray:
     return ACTIVATIONS[activation][0](pre).astype(np.float32)
 
 
 def record(classifier, images: np.ndarray, layers: int | None = None) -> Recording:
-    """(n, 28, 28) uint8 -> every hidden layer's pre-activations (or only the first `layers`)."""
+    """(n, 28, 28) uint8 -> every hidden layer's pre-activations (or only the first `layers`).
+
+    A unit fires (output above ACTIVE_ABOVE) exactly when its pre-activation is above 0, for every activation
+    Digit Lab runs (sigmoid(0) = 0.5; relu, tanh, gelu, elu and selu are positive exactly for z > 0)."""
     hidden = classifier.layers[:-1][:layers]
-    pre: list[list[np.ndarray]] = [[] for _ in hidden]
+    pre = tuple(np.empty((len(images), layer.kernel.shape[1]), dtype=np.float32) for layer in hidden)
     for start in range(0, len(images), BATCH):
         h = images[start:start + BATCH].reshape(-1, N_INPUTS).astype(np.float32) / 255  # (b, 784) in [0, 1]
-        for i, layer in enumerate(hidden):
-            z = h @ layer.kernel + layer.bias  # (b, units)
-            pre[i].append(z.T)
+        for out, layer in zip(pre, hidden):
+            z = out[start:start + len(h)]
+            np.matmul(h, layer.kernel, out=z)  # (b, units), written in place: no copy of 40 MB per layer
+            z += layer.bias
             h = ACTIVATIONS[layer.activation][0](z)
-    rows = tuple(np.ascontiguousarray(np.concatenate(chunks, axis=1)) for chunks in pre)
-    shares = tuple(fires(output(z, layer.activation), layer.activation).mean(axis=1) for z, layer in zip(rows, hidden))
-    return Recording(rows, shares, tuple(layer.activation for layer in hidden))
+    shares = tuple(np.count_nonzero(z > 0, axis=0) / max(len(z), 1) for z in pre)
+    return Recording(pre, shares, tuple(layer.activation for layer in hidden))
 
 
 def neuron(classifier, rec: Recording, layer: int, unit: int) -> NeuronView:
     """One unit's view over the recorded images."""
     check(classifier, layer, unit)
-    z = rec.pre[layer - 1][unit]  # (n,)
+    z = np.ascontiguousarray(rec.pre[layer - 1][:, unit])  # (n,)
     activation = rec.activations[layer - 1]
     values = output(z, activation)
     order = np.argsort(-z, kind="stable")
@@ -119,7 +118,7 @@ def input_picture(rec: Recording, images: np.ndarray, layer: int, unit: int) -> 
     """(28, 28) in [-1, 1]: the mean of a unit's PICTURE_TOP most exciting test digits minus the mean test digit.
 
     For any layer, this says which ink the digits it likes have more (+) or less (-) of than digits in general."""
-    z = rec.pre[layer - 1][unit]
+    z = rec.pre[layer - 1][:, unit]
     top = np.argpartition(-z, PICTURE_TOP)[:PICTURE_TOP]
     return (images[top].mean(axis=0) - images.mean(axis=0)) / 255
 
@@ -154,11 +153,13 @@ def drawing_activation(classifier, x28: np.ndarray, layer: int, unit: int) -> fl
 
 def input_pictures(rec: Recording, images: np.ndarray, layer: int, chunk: int = 128) -> np.ndarray:
     """(units, 28, 28): `input_picture` of every unit of a layer, computed a chunk of units at a time."""
-    pre = rec.pre[layer - 1]
+    pre = rec.pre[layer - 1]  # (n, units)
     mean = images.mean(axis=0)
-    out = np.empty((len(pre), IMAGE_SIDE, IMAGE_SIDE), dtype=np.float32)
-    for start in range(0, len(pre), chunk):
-        top = np.argpartition(-pre[start:start + chunk], PICTURE_TOP, axis=1)[:, :PICTURE_TOP]  # (c, PICTURE_TOP)
+    units = pre.shape[1]
+    out = np.empty((units, IMAGE_SIDE, IMAGE_SIDE), dtype=np.float32)
+    for start in range(0, units, chunk):
+        part = np.ascontiguousarray(pre[:, start:start + chunk].T)  # (c, n)
+        top = np.argpartition(-part, PICTURE_TOP, axis=1)[:, :PICTURE_TOP]  # (c, PICTURE_TOP)
         out[start:start + chunk] = (images[top].mean(axis=1) - mean) / 255
     return out
 

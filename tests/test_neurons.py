@@ -52,7 +52,7 @@ def test_top_equals_the_ranking_of_a_keras_sub_model(bundled, recording, mnist, 
 
 def test_bottom_is_the_most_inhibited_and_the_histogram_counts_every_digit(bundled, recording):
     view = neurons.neuron(bundled, recording, 1, 17)
-    pre = recording.pre[0][17]
+    pre = recording.pre[0][:, 17]
     assert list(view.bottom) == np.argsort(pre, kind="stable")[:neurons.SHOWN].tolist()
     assert not set(view.top) & set(view.bottom)
     assert view.histogram[0].sum() == pre.size
@@ -82,9 +82,9 @@ def test_the_mosaic_puts_unit_k_at_row_k_div_cols(bundled):
 def test_layer_summary_dead_units_never_fire(recording):
     summary = neurons.layer_summary(recording, 1)
     pre = recording.pre[0]
-    assert all((pre[u] <= 0).all() for u in summary.dead)
-    assert len(summary.dead) == int(((pre > 0).sum(axis=1) == 0).sum())
-    shares = (pre > 0).mean(axis=1)
+    assert all((pre[:, u] <= 0).all() for u in summary.dead)
+    assert len(summary.dead) == int(((pre > 0).sum(axis=0) == 0).sum())
+    shares = (pre > 0).mean(axis=0)
     assert shares[summary.busiest[0]] == shares.max()
 
 
@@ -132,7 +132,7 @@ def test_for_a_smooth_activation_the_split_is_an_approximation_with_its_residual
 
 
 def test_the_hidden_map_is_the_top_two_principal_directions(recording):
-    hidden = neurons.output(recording.pre[-1], "relu").T[:2000].astype(np.float64)
+    hidden = neurons.output(recording.pre[-1], "relu")[:2000].astype(np.float64)
     space = fit_map(hidden)
     centred = hidden - hidden.mean(axis=0)
     _, s, vt = np.linalg.svd(centred, full_matrices=False)

@@ -12,7 +12,6 @@ import plotly.graph_objects as go
 
 from model.spec import N_CLASSES
 from ui.charts import ACCENT
-from ui.draw_images import png_data_uri, signed_picture
 
 CHART_CONFIG = {"displayModeBar": False}
 DIVERGING = [[0, "#2563eb"], [0.5, "#ffffff"], [1, "#dc2626"]]  # blue negative, white 0, red positive
@@ -68,14 +67,16 @@ def votes_figure(weights: np.ndarray, height: int = 240) -> go.Figure:
     return fig
 
 
-def overview_figure(tiles: np.ndarray, units: int, cols: int, selected: int | None, height: int = 720) -> go.Figure:
-    """`tiles`: model.neurons.mosaic's picture of every unit. One image, and a transparent marker per tile
-    centre (customdata = unit) that Streamlit's on_select sees; the selected unit is outlined."""
-    side = (tiles.shape[1] + TILE_GAP) // cols - TILE_GAP
+def overview_figure(source: str, width: int, units: int, cols: int, selected: int | None,
+                    height: int = 720) -> go.Figure:
+    """`source`: model.neurons.mosaic's picture of every unit as an image URI, `width` px wide. One image, and a
+    transparent marker per tile centre (customdata = unit) that Streamlit's on_select sees; the selected unit
+    is outlined."""
+    side = (width + TILE_GAP) // cols - TILE_GAP
     step = side + TILE_GAP
     rows, col = np.divmod(np.arange(units), cols)
     fig = go.Figure([
-        go.Image(source=png_data_uri(signed_picture(tiles)), x0=0, y0=0, dx=1, dy=1, hoverinfo="skip"),
+        go.Image(source=source, x0=0, y0=0, dx=1, dy=1, hoverinfo="skip"),
         go.Scatter(x=col * step + side / 2 - 0.5, y=rows * step + side / 2 - 0.5, mode="markers",
                    customdata=np.arange(units), hovertemplate="unit %{customdata}<extra></extra>",
                    marker=dict(symbol="square", size=14, color="rgba(0,0,0,0)", opacity=0), showlegend=False),

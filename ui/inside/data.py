@@ -13,6 +13,7 @@ import streamlit as st
 from model import Classifier, neurons
 from model.hidden_space import HiddenMap, fit_map
 from training import errors
+from ui.draw_images import png_data_uri, signed_picture
 
 DRAWING_KEY = "draw_analysis"  # ui/draw_panel.py's MEMO_KEY: (key, Analysis) of the Draw page's last picture
 
@@ -43,10 +44,23 @@ def layer_pictures(classifier: Classifier, layer: int) -> np.ndarray:
     return _layer_pictures(classifier.name, classifier.sha256, layer, classifier)
 
 
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _layer_tiles(name: str, sha256: str, layer: int, _classifier: Classifier) -> tuple[str, int, int]:
+    pictures = layer_pictures(_classifier, layer)
+    cols = int(np.ceil(np.sqrt(len(pictures))))
+    tiles = neurons.mosaic(pictures, cols)
+    return png_data_uri(signed_picture(tiles)), cols, tiles.shape[1]
+
+
+def layer_tiles(classifier: Classifier, layer: int) -> tuple[str, int, int]:
+    """The layer overview's one picture as a PNG data URI, its tiles per row and its width in pixels."""
+    return _layer_tiles(classifier.name, classifier.sha256, layer, classifier)
+
+
 @st.cache_resource(max_entries=4, show_spinner="Mapping the last hidden layer…")
 def _hidden(name: str, sha256: str, _classifier: Classifier) -> tuple[np.ndarray, HiddenMap]:
     rec = recording(_classifier)
-    hidden = neurons.output(rec.pre[-1], rec.activations[-1]).T.copy()  # (n, units)
+    hidden = neurons.output(rec.pre[-1], rec.activations[-1])  # (n, units)
     return hidden, fit_map(hidden)
 
 

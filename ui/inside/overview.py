@@ -3,7 +3,6 @@ its dead units (never fire on the test digits) and its busiest ones."""
 
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 
 from model import Classifier, neurons
@@ -35,17 +34,17 @@ def _on_pick(layer: int, key: str) -> None:
 
 
 def tiles_ui(classifier: Classifier, layer: int, selected: int) -> None:
-    pictures = data.layer_pictures(classifier, layer)
-    cols = int(np.ceil(np.sqrt(len(pictures))))
+    units = neurons.layer_sizes(classifier)[layer - 1]
+    source, cols, width = data.layer_tiles(classifier, layer)
     if layer == 1:
-        st.caption(f"Each tile is one of layer 1's {len(pictures):,} units: its 784 incoming weights as a 28×28 "
+        st.caption(f"Each tile is one of layer 1's {units:,} units: its 784 incoming weights as a 28×28 "
                    "picture (red positive, blue negative, each tile scaled to its own largest weight). "
                    "**Click a tile** to open that unit.")
     else:
-        st.caption(f"Each tile is one of layer {layer}'s {len(pictures):,} units: the average of the "
+        st.caption(f"Each tile is one of layer {layer}'s {units:,} units: the average of the "
                    f"{neurons.PICTURE_TOP} test digits that excite it most minus the average test digit "
                    "(its weights come from units, not pixels). **Click a tile** to open that unit.")
-    st.plotly_chart(charts.overview_figure(neurons.mosaic(pictures, cols), len(pictures), cols, selected),
+    st.plotly_chart(charts.overview_figure(source, width, units, cols, selected),
                     key=OVERVIEW_KEY, on_select=lambda: _on_tile_click(layer), selection_mode="points",
                     config=charts.CHART_CONFIG)
 
