@@ -52,5 +52,8 @@ def test_clicking_an_off_diagonal_cell_shows_its_images(server, page, reference)
     tiles.get_by_role("button", name="Inspect").click()
     dialog = page.get_by_role("dialog")
     expect(dialog.get_by_text(f"a {true}, the model said {predicted}")).to_be_visible(timeout=STEP_MS)
-    expect(dialog.locator(".js-plotly-plot")).to_have_count(2, timeout=STEP_MS)  # saliency and probabilities
+    expect(dialog.locator(".js-plotly-plot")).to_have_count(3, timeout=STEP_MS)  # saliency, why-not, probabilities
+    dialog.get_by_role("tab", name=f"Why {predicted}, not…").click()
+    expect(dialog.get_by_text("✓ adds up")).to_be_visible(timeout=STEP_MS)
+    shoot(page, "errors-why-not")
     assert "Traceback" not in server.log_text()
