@@ -53,13 +53,14 @@ def contrast(classifier, x: np.ndarray, digit: int, versus: int) -> Contrast:
     # J_digit - J_versus through the existing backward pass (its float32 rounding stays far under 1e-4)
     gradient = classifier.logit_gradient(x, digit).astype(np.float64) - classifier.logit_gradient(x, versus)
     # the biases' path: run the network on a blank input with every unit's slope frozen at its value for x
-    carried = np.zeros(0)
+    # (float32 products like the forward pass: a float64 copy of a 1024x1024 kernel would cost more than all the rest)
+    carried = np.zeros(0, dtype=np.float32)
     for layer, z in zip(classifier.layers[:-1], pre[:-1]):
-        slope = ACTIVATIONS[layer.activation][1](z[0].astype(np.float64))
+        slope = ACTIVATIONS[layer.activation][1](z[0])
         carried = slope * ((carried @ layer.kernel if carried.size else 0.0) + layer.bias)
     last = classifier.layers[-1]
     direction = last.kernel[:, digit].astype(np.float64) - last.kernel[:, versus]
-    bias = float((carried @ direction if carried.size else 0.0) + last.bias[digit] - last.bias[versus])
+    bias = float((carried.astype(np.float64) @ direction if carried.size else 0.0) + last.bias[digit] - last.bias[versus])
     contributions = x.astype(np.float64) * gradient
     difference = float(logits[digit] - logits[versus])
     exact = all(layer.activation in PIECEWISE_LINEAR for layer in classifier.layers[:-1])
