@@ -26,7 +26,6 @@ SHOWN = 9  # test images shown as most and as least exciting
 PICTURE_TOP = 100  # a deeper unit's picture averages its this-many most exciting test digits
 HISTOGRAM_BINS = 40
 BUSIEST = 10  # units listed as the busiest of a layer
-ACTIVE_ABOVE = {"sigmoid": 0.5}  # a unit fires above this output (sigmoid rests at 0.5); 0 for the others
 
 
 class NeuronError(ValueError):
@@ -81,8 +80,9 @@ def output(pre: np.ndarray, activation: str) -> np.ndarray:
 def record(classifier, images: np.ndarray, layers: int | None = None) -> Recording:
     """(n, 28, 28) uint8 -> every hidden layer's pre-activations (or only the first `layers`).
 
-    A unit fires (output above ACTIVE_ABOVE) exactly when its pre-activation is above 0, for every activation
-    Digit Lab runs (sigmoid(0) = 0.5; relu, tanh, gelu, elu and selu are positive exactly for z > 0)."""
+    A unit fires (output above its resting level, as model.explain.ACTIVE_ABOVE counts it) exactly when its
+    pre-activation is above 0, for every activation Digit Lab runs: sigmoid is above 0.5 and relu, tanh, gelu,
+    elu and selu are above 0 exactly for z > 0."""
     hidden = classifier.layers[:-1][:layers]
     pre = tuple(np.empty((len(images), layer.kernel.shape[1]), dtype=np.float32) for layer in hidden)
     for start in range(0, len(images), BATCH):
