@@ -35,6 +35,11 @@ def texts(elements) -> list[str]:
     return [e.value for e in elements]
 
 
+def picker(at: AppTest):
+    """The preset picker ("Start from"): its key changes after each edit (ui.train_form.preset_key)."""
+    return next(box for box in at.selectbox if box.label == "Start from")
+
+
 def units(at: AppTest) -> list[int]:
     return [w.value for w in at.number_input if w.label.startswith("Units")]
 
@@ -63,13 +68,25 @@ def test_first_visit_starts_from_the_bundled_recipe():
 
 def test_a_preset_fills_the_form_and_any_edit_makes_it_my_own():
     at = open_page()
-    at.selectbox(key="train_preset").set_value("dense-128-64").run()
+    picker(at).set_value("dense-128-64").run()
     assert units(at) == [128, 64] and at.number_input(key="train_epochs").value == 10
     assert at.text_input(key="train_name").value == "relu-128-64"
     at.number_input(key="train_epochs").set_value(1).run()
-    assert at.selectbox(key="train_preset").value == "custom"
+    assert picker(at).value == "custom"
     assert at.number_input(key="train_epochs").value == 1
+    picker(at).set_value("dense-128-64").run()  # picking a preset again starts over from it
+    assert at.number_input(key="train_epochs").value == 10 and picker(at).value == "dense-128-64"
 
+
+def test_the_page_never_sets_the_picker_the_browser_shows():
+    """Issue #16, item 2: an edit draws a fresh picker saying "My own settings" instead of setting the one the
+    browser shows; a click sent before the browser heard of the edit carries the old picker's stale preset,
+    which must not read as picking that preset again (and refill the form over what was just typed)."""
+    at = open_page()
+    first = picker(at)
+    at.number_input(key="train_epochs").set_value(1).run()
+    assert picker(at).key != first.key and picker(at).value == "custom"
+    assert first.key not in at.session_state or at.session_state[first.key] == first.value  # never written
 
 def test_rows_can_be_added_and_removed_down_to_softmax_regression():
     at = open_page()
@@ -124,7 +141,7 @@ def test_batch_larger_than_the_data_is_refused():
 
 def test_training_from_the_page_refuses_a_second_run_and_activates_the_result():
     at = open_page()
-    at.selectbox(key="train_preset").set_value("dense-128-64").run()
+    picker(at).set_value("dense-128-64").run()
     for key, value in {"train_epochs": 1, "train_batch": 32, "train_limit": 600}.items():
         at.number_input(key=key).set_value(value)
     at.text_input(key="train_name").set_value("page-run")

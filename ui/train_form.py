@@ -6,6 +6,12 @@
 Widget values live in session_state under stable `train_*` keys. Streamlit forgets the state of
 widgets a page does not draw, so a copy is kept under `_train_form` and restored when the user
 comes back from the Draw page. A bad field gets its sentence right under it; nothing starts.
+
+The page never writes a widget the person may be using: the preset picker showing "My own
+settings" after an edit is a fresh picker (key `train_preset_<n>`), not the old one set from code.
+Setting the old one raced the browser: a click sent before the browser had heard of the change
+carried the old preset, which read as picking that preset again and refilled the whole form over
+what had just been typed (issue #16, item 2).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from training.config import OPTIMIZERS, SCHEDULES
 from training.form import FormErrors, FormValues, LayerRow, suggest_name, to_plan
 from training.presets import Preset
 from training.runner import Runner, RunRefused
+from ui.train_live import session_id
 
 OPTIMIZER_LABELS = {"adam": "Adam", "sgd": "SGD with momentum", "rmsprop": "RMSprop"}
 SCHEDULE_LABELS = {"constant": "Constant", "cosine": "Cosine decay to 0"}
@@ -33,9 +40,14 @@ ROW_KEYS = ("train_units_{}", "train_act_{}", "train_drop_{}")
 SAVED = "_train_form"  # a plain (non-widget) copy of the form, which survives visits to other pages
 
 
+def preset_key() -> str:
+    """The key of the preset picker drawn now: a new one after each edit (see the module's docstring)."""
+    return f"train_preset_{st.session_state.train_preset_gen}"
+
+
 def _widget_keys() -> list[str]:
     rows = [k.format(i) for i in st.session_state.train_layer_ids for k in ROW_KEYS]
-    return ["train_preset", "train_name", *SETTING_KEYS.values(), *rows]
+    return [preset_key(), "train_name", *SETTING_KEYS.values(), *rows]
 
 
 def init_form(presets: list[Preset], registry: Registry) -> None:
@@ -44,11 +56,13 @@ def init_form(presets: list[Preset], registry: Registry) -> None:
     state.setdefault("train_errors", {})  # field -> sentence from the last Train press
     state.setdefault("train_notice", None)  # a refusal sentence from the runner
     if SAVED in state:
+        state.setdefault("train_preset_gen", 0)
         for key, value in state[SAVED].items():
             state.setdefault(key, value)
         return
     state.train_next_row = 0
-    state.train_preset = presets[0].key
+    state.train_preset_gen = 0  # picker generation, a plain number: see preset_key()
+    state[preset_key()] = presets[0].key
     _fill(presets[0], registry)
 
 
@@ -75,8 +89,13 @@ def _add_row(row: LayerRow = LayerRow(64)) -> None:
 
 
 def _edited() -> None:
-    """Any change to the recipe: the picker now says "My own settings" (picking a preset again re-applies it)."""
-    st.session_state.train_preset = CUSTOM
+    """Any change to the recipe: a fresh picker says "My own settings" (picking a preset on it re-applies it).
+
+    The old picker is left as the browser has it: a stale value it still sends changes nothing."""
+    state = st.session_state
+    if state.get(preset_key()) != CUSTOM:
+        state.train_preset_gen += 1
+        state[preset_key()] = CUSTOM
 
 
 def _remove_row(i: int) -> None:
@@ -103,14 +122,16 @@ def _error(field: str) -> None:
 def preset_ui(presets: list[Preset], registry: Registry) -> None:
     by_key = {p.key: p for p in presets}
 
-    def chosen():
-        if st.session_state.train_preset in by_key:
-            _fill(by_key[st.session_state.train_preset], registry)
+    key = preset_key()
 
-    st.selectbox("Start from", [*by_key, CUSTOM], key="train_preset", on_change=chosen,
+    def chosen():
+        if st.session_state[key] in by_key:
+            _fill(by_key[st.session_state[key]], registry)
+
+    st.selectbox("Start from", [*by_key, CUSTOM], key=key, on_change=chosen,
                  format_func=lambda k: by_key[k].label if k in by_key else "My own settings",
                  help="Fills in the whole form; change anything afterwards.")
-    preset = by_key.get(st.session_state.train_preset)
+    preset = by_key.get(st.session_state[key])
     # always one caption here: a vanishing element would shift (and remount) every widget below it
     st.caption(preset.note if preset else "Your own mix: pick a preset again to start over from it.")
 
@@ -208,7 +229,7 @@ def _train(registry: Registry, runner: Runner, n_drawings: int) -> None:
         return
     state.train_errors = {}
     try:
-        runner.start(plan.name, plan.arch, plan.cfg)
+        runner.start(plan.name, plan.arch, plan.cfg, owner=session_id())
     except RunRefused as refusal:
         state.train_notice = str(refusal)
         return

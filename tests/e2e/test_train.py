@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
 import pytest
 from playwright.sync_api import expect
 
+from model.registry import Registry
 from tests.e2e.conftest import REPO, pick_preset, set_number, shoot
 
 RUN_MS = 240_000  # TensorFlow start-up plus one small epoch on a shared machine
@@ -23,6 +25,30 @@ def listed_models(home) -> dict[str, dict]:
     out = subprocess.run([sys.executable, "-m", "model", "list", "--json"], cwd=REPO, capture_output=True, text=True,
                          env={**os.environ, "DIGITLAB_HOME": str(home)}, check=True).stdout
     return {row["name"]: row for row in map(json.loads, out.splitlines())}
+
+
+@pytest.mark.e2e
+def test_a_form_filled_and_submitted_at_once_trains_the_epochs_typed(server, page):
+    """Issue #16, item 2: the page's own form set-up must never overwrite what was typed, however fast."""
+    page.goto(server.url)
+    page.get_by_role("link", name="Train").click()
+    name = page.get_by_role("textbox", name="Model name")
+    name.fill("typed-at-once")  # no waiting for the page's first run to end
+    epochs = page.get_by_role("spinbutton", name="Epochs", exact=True)
+    epochs.fill("1")
+    epochs.press("Enter")
+    page.get_by_role("button", name="Train", exact=True).click()
+
+    expect(page.get_by_role("heading", name="Training typed-at-once")).to_be_visible()
+    progress = page.get_by_text(re.compile(r"^Epoch \d+ of \d+"))
+    expect(progress).to_be_visible()
+    if not re.match(r"Epoch \d+ of 1\b", progress.inner_text()):  # the typed 1 was lost: throw the run away
+        page.get_by_role("button", name="Stop").click()
+        page.get_by_role("button", name="Discard this run").click()
+        pytest.fail(f"typed 1 epoch, the run trains: {progress.inner_text()}")
+    expect(page.get_by_role("heading", name="typed-at-once is trained")).to_be_visible(timeout=RUN_MS)
+    assert len(Registry(server.home).get("typed-at-once").history) == 1
+    page.get_by_role("button", name="Close").click()
 
 
 @pytest.mark.e2e
