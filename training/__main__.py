@@ -17,7 +17,9 @@ Keras and loads MNIST ahead of time, then reads one line, a JSON list of `fit` a
 
 from __future__ import annotations
 
+import argparse
 import json
+import math
 import os
 import signal
 import sys
@@ -26,7 +28,21 @@ import time
 from model.console import Parser, emit, fail, quiet_tensorflow, warn
 from model.registry import Registry, RegistryError, check_name, now_iso
 from model.spec import ACTIVATIONS, ArchSpec, SpecError, parse_hidden
-from training.config import OPTIMIZERS, SCHEDULES, TrainConfig
+from training.config import MAX_SEED, OPTIMIZERS, SCHEDULES, TrainConfig
+
+ARCH_EXAMPLE = '{"hidden": [{"units": 128, "activation": "relu", "dropout": 0}]}'
+LAYER_KEYS = ("units", "activation", "dropout")  # what each hidden layer of --arch must give
+
+
+def finite(text: str) -> float:
+    """argparse type for a float flag: 'inf' and 'nan' parse as floats, but no setting means them."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+    return value
 
 
 def build_parser() -> Parser:
@@ -37,21 +53,21 @@ def build_parser() -> Parser:
     f.add_argument("--arch", help="the whole network as JSON (ArchSpec.to_dict()); overrides --hidden/--activation/--dropout")
     f.add_argument("--hidden", default="256,128", help="units per hidden layer, e.g. 256,128 ('none' = softmax regression)")
     f.add_argument("--activation", default="relu", choices=ACTIVATIONS)
-    f.add_argument("--dropout", type=float, default=0.0, help="dropout after each hidden layer, 0..0.8")
+    f.add_argument("--dropout", type=finite, default=0.0, help="dropout after each hidden layer, 0..0.8")
     f.add_argument("--optimizer", default="adam", choices=OPTIMIZERS)
-    f.add_argument("--lr", type=float, default=1e-3, help="learning rate, > 0")
+    f.add_argument("--lr", type=finite, default=1e-3, help="learning rate, > 0")
     f.add_argument("--batch-size", type=int, default=128)
     f.add_argument("--epochs", type=int, default=10)
-    f.add_argument("--val-split", type=float, default=0.1, help="fraction of training data held out, 0..0.5")
+    f.add_argument("--val-split", type=finite, default=0.1, help="fraction of training data held out, 0..0.5")
     f.add_argument("--augment", action="store_true", help="random shift/rotation/scale/shear/thickness/elastic per epoch")
-    f.add_argument("--pen-strokes", type=float, default=0.0, metavar="SHARE",
+    f.add_argument("--pen-strokes", type=finite, default=0.0, metavar="SHARE",
                    help="share (0..1) of each epoch's images redrawn as quick pen strokes, like mouse drawings")
     f.add_argument("--schedule", default="constant", choices=SCHEDULES)
-    f.add_argument("--label-smoothing", type=float, default=0.0)
+    f.add_argument("--label-smoothing", type=finite, default=0.0)
     f.add_argument("--early-stopping", type=int, default=0, metavar="PATIENCE", help="epochs without val improvement")
     f.add_argument("--train-limit", type=int, default=0, metavar="N", help="train on the first N images only")
     f.add_argument("--include-drawings", action="store_true", help="add your labelled drawings to the training data")
-    f.add_argument("--seed", type=int, default=0)
+    f.add_argument("--seed", type=int, default=0, help=f"0..{MAX_SEED}")
     f.add_argument("--name", help="registry name (default: derived from the architecture and time)")
     f.add_argument("--activate", action="store_true", help="make the new model the active one")
     f.add_argument("--on-stop", choices=("keep", "discard"), default="keep", help="what an interrupted run saves")
@@ -102,11 +118,24 @@ def _arch(args) -> ArchSpec:
     if not args.arch:
         return ArchSpec.simple(parse_hidden(args.hidden), args.activation, args.dropout)
     try:
-        return ArchSpec.from_dict(json.loads(args.arch))
-    except SpecError:
-        raise
-    except (ValueError, KeyError, TypeError):
-        raise SpecError('--arch must be JSON like {"hidden": [{"units": 128, "activation": "relu", "dropout": 0}]}.') from None
+        data = json.loads(args.arch)
+    except ValueError:
+        raise SpecError(f"--arch must be JSON like {ARCH_EXAMPLE}.") from None
+    if not isinstance(data, dict) or not isinstance(data.get("hidden"), list):
+        raise SpecError(f'--arch needs a "hidden" list, like {ARCH_EXAMPLE}.')
+    for i, layer in enumerate(data["hidden"]):
+        if not isinstance(layer, dict):
+            raise SpecError(f"--arch: hidden layer {i + 1} must be an object like {{\"units\": 128, \"activation\": \"relu\", \"dropout\": 0}}.")
+        missing = [key for key in LAYER_KEYS if key not in layer]
+        if missing:
+            raise SpecError(f"--arch: hidden layer {i + 1} has no {' and no '.join(map(repr, missing))} (each layer needs "
+                            f"{', '.join(map(repr, LAYER_KEYS))}).")
+        units = layer["units"]
+        if isinstance(units, bool) or not (isinstance(units, int) or isinstance(units, float) and units.is_integer()):
+            raise SpecError(f"--arch: hidden layer {i + 1}: units must be a whole number, got {layer['units']!r}.")
+        if not isinstance(layer["dropout"], (int, float)) or isinstance(layer["dropout"], bool):
+            raise SpecError(f"--arch: hidden layer {i + 1}: dropout must be a number, got {layer['dropout']!r}.")
+    return ArchSpec.from_dict(data)
 
 
 def run_fit(args) -> int:
@@ -117,7 +146,7 @@ def run_fit(args) -> int:
         schedule=args.schedule, label_smoothing=args.label_smoothing, early_stopping=args.early_stopping,
         train_limit=args.train_limit,
     )
-    name = check_name(args.name or default_name(arch))
+    name = check_name(default_name(arch) if args.name is None else args.name)  # --name "" is refused, not replaced
     registry = Registry()
     if registry.exists(name):
         raise RegistryError(f"a model named {name!r} already exists; choose another name.")
@@ -134,7 +163,7 @@ def run_fit(args) -> int:
     outcome = train_and_register(
         name, arch, cfg, training_set(cfg, (x_train, y_train)), (x_test, y_test), registry,
         on_batch=printer.batch, on_epoch=printer.epoch, should_stop=stop,
-        keep_on_stop=lambda: args.on_stop == "keep" and not stop.discard,
+        keep_on_stop=lambda: args.on_stop == "keep" and not stop.discard, discard=lambda: stop.discard,
     )
     printer.close()
     if outcome.record is None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
 
 from model.spec import SpecError
 
 OPTIMIZERS = ("adam", "sgd", "rmsprop")  # sgd means SGD with Nesterov momentum 0.9
 SCHEDULES = ("constant", "cosine")
+MAX_SEED = 2**32 - 1  # NumPy's and Keras' seeds are unsigned 32-bit numbers
 
 
 @dataclass(frozen=True)
@@ -20,7 +22,7 @@ class TrainConfig:
     augment: bool = False  # random shift/rotation/scale/shear/thickness/elastic distortion per batch
     pen_strokes: float = 0.0  # 0..1: share of each epoch's images redrawn as quick pen strokes (training/pen.py)
     include_drawings: bool = False  # add the user's labelled drawings ("Teach it") to the training split
-    seed: int = 0  # shuffling, initial weights, augmentation and dropout all follow it
+    seed: int = 0  # 0..MAX_SEED; shuffling, initial weights, augmentation and dropout all follow it
     schedule: str = "constant"  # learning-rate schedule: constant, or cosine decay to 0 over all epochs
     label_smoothing: float = 0.0  # 0..0.3; softens one-hot targets
     early_stopping: int = 0  # stop after this many epochs without val-loss improvement; 0 = never
@@ -32,6 +34,8 @@ class TrainConfig:
     def validate(self) -> None:
         if self.optimizer not in OPTIMIZERS:
             raise SpecError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}.")
+        if not math.isfinite(self.learning_rate):
+            raise SpecError(f"learning rate must be a finite number, got {self.learning_rate}.")
         if not self.learning_rate > 0:
             raise SpecError(f"learning rate must be greater than 0, got {self.learning_rate}.")
         if not (isinstance(self.batch_size, int) and self.batch_size >= 1):
@@ -46,6 +50,8 @@ class TrainConfig:
             raise SpecError(f"pen strokes must be a share between 0 and 1, got {self.pen_strokes}.")
         if not 0.0 <= self.label_smoothing <= 0.3:
             raise SpecError(f"label smoothing must be between 0 and 0.3, got {self.label_smoothing}.")
+        if isinstance(self.seed, bool) or not (isinstance(self.seed, int) and 0 <= self.seed <= MAX_SEED):
+            raise SpecError(f"seed must be a whole number from 0 to {MAX_SEED}, got {self.seed}.")
         if self.early_stopping < 0 or self.train_limit < 0:
             raise SpecError("early stopping patience and train limit cannot be negative.")
 

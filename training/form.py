@@ -86,8 +86,6 @@ def to_plan(values: FormValues, registry: Registry, n_drawings: int = 0) -> Trai
             errors[k] = "This field is empty."
         else:
             _check(errors, k, lambda: TrainConfig(**{k: raw[k]}))
-    if "seed" not in errors and not (isinstance(raw["seed"], int) and raw["seed"] >= 0):
-        errors["seed"] = f"Seed must be a whole number of at least 0, got {raw['seed']}."
     if "batch_size" not in errors and "validation_split" not in errors and "train_limit" not in errors:
         n_train = training_images(raw["train_limit"], raw["validation_split"], n_drawings if raw["include_drawings"] else 0)
         if raw["batch_size"] > n_train:

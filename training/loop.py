@@ -56,6 +56,10 @@ class FitResult:
     best_epoch: int = 0  # the epoch whose weights were kept (0: none completed)
 
 
+class Diverged(SpecError):
+    """The loss became NaN or infinite: the weights are lost, so nothing of the run is worth saving."""
+
+
 @dataclass
 class Callbacks:
     on_batch: Callable[[BatchReport], None] | None = None
@@ -109,9 +113,13 @@ def fit(
                 break
         epochs.close()
     else:  # one fit call: no per-epoch set-up cost
-        model.fit(_batches(x_train, y_train, cfg.batch_size, cfg.seed), epochs=cfg.epochs,
+        model.fit(_batches(x_train, y_train, cfg.batch_size, cfg.seed), epochs=cfg.epochs, shuffle=False,  # the dataset reshuffles
                   validation_data=validation, callbacks=[bridge], verbose=0)
     seconds = time.perf_counter() - start
+    if bridge.diverged is not None:
+        epoch, batch, loss = bridge.diverged
+        raise Diverged(f"the loss became {'NaN' if math.isnan(loss) else 'infinite'} in epoch {epoch}, batch {batch} "
+                       f"(is the learning rate, {cfg.learning_rate:g}, too high?); training stopped and nothing was saved.")
     if bridge.best_weights is not None:
         model.set_weights(bridge.best_weights)
     return FitResult(model, bridge.history, seconds, bridge.stopped, bridge.best_epoch)
@@ -199,7 +207,8 @@ class _Bridge(keras.callbacks.Callback):
         self.best_val = math.inf
         self.stale = 0
         self.stopped = False  # the user asked to stop
-        self.halted = False  # no more epochs: stopped or early-stopped
+        self.halted = False  # no more epochs: stopped, early-stopped or diverged
+        self.diverged: tuple[int, int, float] | None = None  # (epoch, batch, loss) where the loss was first seen non-finite
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch + 1
@@ -209,13 +218,27 @@ class _Bridge(keras.callbacks.Callback):
             self.stopped = self.halted = True
             self.model.stop_training = True
         n = batch + 1
-        if self.cb.on_batch is not None and (n % self.cb.batch_every == 0 or n == self.steps):
+        if n % self.cb.batch_every == 0 or n == self.steps:  # reading the loss costs a sync: every N batches only
             logs = logs or {}
-            self.cb.on_batch(BatchReport(self.epoch, self.cfg.epochs, n, self.steps, float(logs.get("loss", math.nan)),
-                                         float(logs.get("accuracy", math.nan)), time.perf_counter() - self.start))
+            loss = float(logs.get("loss", math.nan))
+            if "loss" in logs and not math.isfinite(loss):  # a NaN weight never heals: stop within N batches of it
+                self._diverge(n, loss)
+                return
+            if self.cb.on_batch is not None:
+                self.cb.on_batch(BatchReport(self.epoch, self.cfg.epochs, n, self.steps, loss,
+                                             float(logs.get("accuracy", math.nan)), time.perf_counter() - self.start))
+
+    def _diverge(self, batch: int, loss: float) -> None:
+        self.diverged = (self.epoch, batch, loss)
+        self.halted = self.model.stop_training = True
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
+        if self.diverged is not None:
+            return
+        if "loss" in logs and not math.isfinite(float(logs["loss"])):
+            self._diverge(self.steps, float(logs["loss"]))
+            return
         val_loss = logs.get("val_loss")
         report = EpochReport(
             epoch + 1, self.cfg.epochs, float(logs.get("loss", math.nan)), float(logs.get("accuracy", math.nan)),
