@@ -77,12 +77,16 @@ class ArchSpec:
 
 
 def parse_hidden(text: str) -> list[int]:
-    """'256,128' -> [256, 128]; '' or 'none' -> [] (softmax regression)."""
+    """'256,128' -> [256, 128]; 'none' -> [] (softmax regression, only when asked for by name)."""
     text = text.strip().lower()
-    if text in ("", "none", "0-layers"):
+    if text in ("none", "0-layers"):
         return []
+    parts = [part.strip() for part in text.split(",")]
+    if not all(parts):  # '', ',' or '256,,128': an empty size is a typo, not a request for fewer layers
+        raise SpecError(f"--hidden must be comma-separated whole numbers like 256,128 (or 'none' for no hidden "
+                        f"layers), got {text!r}.")
     try:
-        units = [int(part) for part in text.split(",") if part.strip()]
+        units = [int(part) for part in parts]
     except ValueError:
         raise SpecError(f"--hidden must be comma-separated whole numbers like 256,128, got {text!r}.") from None
     for u in units:

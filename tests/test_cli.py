@@ -80,6 +80,18 @@ def test_predict_unknown_model(tmp_path, digitlab_home):
     (["--name", "../../x"], "not allowed"),
     (["--dropout", "1"], "dropout must be between"),
     (["--pen-strokes", "1.5"], "pen strokes must be a share between 0 and 1"),
+    # issue #16: each of these tracebacked, trained on NaN or quietly trained something else
+    (["--lr", "inf"], "--lr: must be a finite number, got 'inf'"),
+    (["--lr", "nan"], "--lr: must be a finite number, got 'nan'"),
+    (["--label-smoothing=-inf"], "--label-smoothing: must be a finite number"),
+    (["--seed", "-1"], "seed must be a whole number from 0 to 4294967295, got -1"),
+    (["--seed", "4294967296"], "seed must be a whole number from 0 to 4294967295, got 4294967296"),
+    (["--name", ""], "model name '' is not allowed"),
+    (["--hidden", ","], "or 'none' for no hidden layers"),
+    (["--hidden", "128,,64"], "or 'none' for no hidden layers"),
+    (["--arch", '{"hidden": [{"units": 0}]}'], "hidden layer 1 has no 'activation' and no 'dropout'"),
+    (["--arch", '{"hidden": [{"units": 1e999, "activation": "relu", "dropout": 0}]}'], "units must be a whole number"),
+    (["--arch", '{"layers": []}'], 'needs a "hidden" list'),
 ])
 def test_fit_bad_settings_refused_before_anything_is_written(args, expected, digitlab_home):
     done = run("training", "fit", *args, home=digitlab_home)
@@ -87,10 +99,21 @@ def test_fit_bad_settings_refused_before_anything_is_written(args, expected, dig
     assert not (digitlab_home / "models").exists() or list((digitlab_home / "models").iterdir()) == []
 
 
+def test_a_loss_that_turns_nan_stops_the_run_with_one_sentence_and_saves_nothing(digitlab_home):
+    done = run("training", "fit", "--hidden", "16", "--epochs", "3", "--optimizer", "sgd", "--lr", "1e30",
+               "--train-limit", "1000", "--name", "diverges", home=digitlab_home)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert errors(done) == [errors(done)[0]] and "the loss became NaN in epoch 1" in errors(done)[0]
+    assert "nothing was saved" in errors(done)[0]
+    assert not (digitlab_home / "models").exists() or list((digitlab_home / "models").iterdir()) == []
+
+
 def test_fit_tiny_model_then_list_evaluate_and_activate(digitlab_home):
     done = run("training", "fit", "--hidden", "32", "--epochs", "1", "--train-limit", "2000", "--name", "tiny",
                "--json", home=digitlab_home)
     assert done.returncode == 0, done.stderr
+    # issue #16 item 12: nothing but our own lines on stderr (TensorFlow's start-up lines, Keras' shuffle warning)
+    assert done.stderr.strip() == "", done.stderr
     events = [json.loads(line) for line in done.stdout.splitlines()]
     assert [e["event"] for e in events].count("epoch") == 1
     result = events[-1]

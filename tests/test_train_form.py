@@ -55,7 +55,10 @@ def test_every_bad_field_gets_its_own_sentence_and_nothing_is_planned():
 
 @pytest.mark.parametrize("field, value", [("learning_rate", -0.1), ("epochs", 2.5), ("batch_size", None),
                                           ("label_smoothing", 0.5), ("early_stopping", -1), ("optimizer", "lbfgs"),
-                                          ("pen_strokes", 1.2)])
+                                          ("pen_strokes", 1.2),
+                                          # issue #16: the seed range NumPy and Keras take; no infinite step size
+                                          ("seed", 2**32), ("seed", -1), ("learning_rate", float("inf")),
+                                          ("learning_rate", float("nan"))])
 def test_single_bad_setting_is_named(field, value):
     assert set(errors_of(FormValues(layers=[LayerRow(16)], name="ok", **{field: value}))) == {field}
 
@@ -129,3 +132,27 @@ def test_fit_args_make_the_cli_train_exactly_the_plan():
                          early_stopping=args.early_stopping, train_limit=args.train_limit)
     assert parsed == cfg
     assert (args.name, args.on_stop, args.json) == ("cli-net", "discard", True)
+
+
+def test_the_seed_is_checked_like_every_other_field():
+    errors = errors_of(FormValues(layers=[LayerRow(16)], name="ok", seed=4294967296))
+    assert errors == {"seed": "Seed must be a whole number from 0 to 4294967295, got 4294967296."}
+    assert to_plan(FormValues(layers=[LayerRow(16)], name="ok", seed=2**32 - 1), Registry()).cfg.seed == 2**32 - 1
+
+
+def test_a_loss_that_turns_nan_stops_the_fit_within_a_few_batches():
+    import math
+
+    from training.loop import Callbacks, _Bridge
+
+    class FakeModel:
+        stop_training = False
+
+    bridge = _Bridge(TrainConfig(), steps=100, callbacks=Callbacks(), has_val=False)
+    bridge.set_model(FakeModel())
+    bridge.on_epoch_begin(0)
+    bridge.on_train_batch_end(9, {"loss": 2.3, "accuracy": 0.1})
+    assert bridge.diverged is None and not bridge.model.stop_training
+    bridge.on_train_batch_end(19, {"loss": math.nan, "accuracy": 0.1})
+    assert bridge.diverged == (1, 20, bridge.diverged[2]) and math.isnan(bridge.diverged[2])
+    assert bridge.model.stop_training and bridge.halted
