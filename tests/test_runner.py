@@ -97,3 +97,77 @@ def test_stop_and_discard_saves_nothing(digitlab_home):
     assert not list((digitlab_home / "models").iterdir())  # no file, not even a temporary one
     runner.dismiss()
     assert runner.snapshot().status == "idle"
+
+
+# --- issue #16: what the page says must match the registry; a failed run shows its last lines -----
+
+def test_a_discard_after_the_result_keeps_the_saved_model_and_says_so():
+    s = RunState(status="evaluating", name="n", epochs=1, started=100.0)
+    s.apply({"event": "result", "name": "n", "accuracy": 0.9, "loss": 0.3, "train_seconds": 1.0, "epochs": 1,
+             "best_epoch": 1, "params": 10, "stopped": False})
+    s.stop_choice = "discard"  # pressed while the child was shutting down, after it had saved
+    s.finish(-10, "")  # SIGUSR1 arrived once Python had let go of its handler
+    assert s.status == "done" and s.late_discard  # the page says "already saved", the registry holds it
+
+
+def test_a_model_in_the_registry_is_reported_even_without_its_result_line():
+    s = RunState(status="stopping", name="n", epochs=5, started=100.0, stop_choice="discard")
+    s.finish(-9, "", saved={"name": "n", "accuracy": 0.9, "loss": 0.3, "train_seconds": 1.0, "epochs": 5,
+                            "best_epoch": 0, "params": 10, "stopped": False})
+    assert s.status == "done" and s.late_discard and s.result["accuracy"] == 0.9
+
+
+def test_a_discard_during_the_evaluation_saves_nothing(digitlab_home, mnist):
+    """The run has trained all its epochs when Discard arrives: train_and_register asks right before saving."""
+    from training.run import train_and_register
+
+    (x, y), (xt, yt) = mnist
+    outcome = train_and_register("late", ARCH, TrainConfig(epochs=1, batch_size=64, train_limit=500), (x, y),
+                                 (xt[:500], yt[:500]), Registry(digitlab_home), discard=lambda: True)
+    assert outcome.record is None and not outcome.fit.stopped
+    assert not Registry(digitlab_home).exists("late")
+
+
+def test_stop_and_discard_at_the_end_of_training_matches_the_registry(digitlab_home):
+    """Stop -> Discard pressed once the last epoch is reported (the panel says it is measuring accuracy)."""
+    runner = Runner(digitlab_home, standby=False)
+    runner.start("end-run", ARCH, TrainConfig(epochs=1, batch_size=32, train_limit=600))
+    runner.wait(lambda s: s.status == "evaluating" or ended(s), WAIT)
+    runner.stop(keep=False)
+    state = runner.wait(ended, WAIT)
+    saved = Registry(digitlab_home).exists("end-run")
+    assert (state.status, saved) in (("discarded", False), ("done", True)), (state.status, saved)
+    assert state.late_discard == saved  # "already saved" exactly when it is
+
+
+def test_a_failed_run_keeps_its_last_stderr_lines_on_the_page_and_in_the_server_log(digitlab_home, capsys):
+    s = RunState(status="training", name="n", epochs=1)
+    s.finish(1, "Traceback (most recent call last):\n  File \"x.py\", line 1\nValueError: Seed must be between 0 and 2**32 - 1\n")
+    assert s.status == "failed" and "last lines are below" in s.error
+    assert s.stderr_tail.endswith("ValueError: Seed must be between 0 and 2**32 - 1")
+
+    import subprocess
+    import sys
+    import tempfile
+
+    from training.runner import _Child
+
+    runner = Runner(digitlab_home, standby=False)
+    child = object.__new__(_Child)  # a child that dies as a run would on an unexpected error
+    child.stderr = tempfile.TemporaryFile()
+    child.process = subprocess.Popen([sys.executable, "-c", "import sys; print('boom: the last line', file=sys.stderr); sys.exit(3)"],
+                                     stdout=subprocess.PIPE, stderr=child.stderr, text=True)
+    runner._run, runner._state = child, RunState(status="starting", name="broken", epochs=1)
+    runner._follow(child)
+    state = runner.snapshot()
+    assert state.status == "failed" and state.stderr_tail == "boom: the last line"
+    log = capsys.readouterr().err
+    assert "training 'broken' failed (exit code 3)" in log and "boom: the last line" in log
+
+
+def test_the_run_knows_who_started_it(digitlab_home):
+    runner = Runner(digitlab_home, standby=False)
+    runner.start("owned", ARCH, TrainConfig(epochs=1, train_limit=300, batch_size=32), owner="tab-a")
+    assert runner.snapshot().owner == "tab-a"
+    runner.stop(keep=False)
+    assert runner.wait(ended, WAIT).owner == "tab-a"

@@ -188,3 +188,48 @@ def test_runs_table_compares_and_deletes_but_never_the_bundled_default():
     at.button(key="train_manage_delete").click().run()
     assert "'default' is the bundled default model and cannot be deleted." in texts(at.error)
     assert Registry().exists(BUNDLED_NAME)
+
+
+# --- issue #16: the panel tells the registry's truth, a failed run's last lines, whose run it is ----
+
+RESULT = {"name": "late", "accuracy": 0.9, "loss": 0.3, "train_seconds": 1.0, "epochs": 1, "best_epoch": 1,
+          "params": 12730, "stopped": False}
+
+
+def settled(**fields):
+    """Put the runner of this test's data dir in a finished state, as its reader thread would."""
+    from training.config import TrainConfig
+    from training.runner import RunState
+
+    get_runner()._state = RunState(name=fields.pop("name", "late"), arch=ArchSpec.simple([16]), cfg=TrainConfig(epochs=1),
+                                   epochs=1, started=1.0, finished=2.0, **fields)
+
+
+def test_a_discard_that_came_too_late_says_the_model_was_already_saved():
+    settled(status="done", result=RESULT, stop_choice="discard", late_discard=True)
+    at = open_page()
+    assert "late is trained" in texts(at.subheader)
+    assert any("Discard came too late: late had already been saved" in w for w in texts(at.warning))
+
+
+def test_a_failed_run_shows_its_last_error_lines():
+    settled(status="failed", error="Training stopped unexpectedly (exit code 1); its last lines are below, and in the server log.",
+            stderr_tail="Traceback (most recent call last):\nValueError: boom")
+    at = open_page()
+    assert any("late did not finish" in e for e in texts(at.error))
+    assert [c.value for c in at.code] == ["Traceback (most recent call last):\nValueError: boom"]
+
+
+def test_another_tabs_run_is_shown_and_named_as_theirs():
+    from training.config import TrainConfig
+
+    runner = get_runner()
+    runner.start("theirs", ArchSpec.simple([16]), TrainConfig(epochs=200, batch_size=16, train_limit=1000), owner="another-tab")
+    try:
+        at = open_page()
+        assert "Training theirs" in texts(at.subheader)
+        assert any("Started from another tab or browser" in c.value for c in at.caption)
+        assert any("stopping it stops that person's run" in w for w in texts(at.warning))
+    finally:
+        runner.stop(keep=False)
+        runner.wait(lambda s: not s.active, 240)

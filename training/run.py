@@ -58,10 +58,13 @@ def train_and_register(
     on_epoch: Callable | None = None,
     should_stop: Callable[[], bool] | None = None,
     keep_on_stop: bool | Callable[[], bool] = True,
+    discard: Callable[[], bool] | None = None,
 ) -> Outcome:
     """Train on uint8 `train` images, evaluate on `test`, save into the registry (unless stopped and not kept).
 
-    `keep_on_stop` may be a callable, asked only once a stopped run has ended (the choice can come with the stop)."""
+    `keep_on_stop` may be a callable, asked only once a stopped run has ended (the choice can come with the stop).
+    `discard` is asked right before saving: True saves nothing, even for a run whose training had ended when the
+    person chose to throw it away (a Discard pressed during the evaluation)."""
     result = fit(arch, cfg, *train, Callbacks(on_batch=on_batch, on_epoch=on_epoch, should_stop=should_stop))
     meta = ModelMeta(name=name, arch=arch, train=cfg.to_dict(), history=[e.__dict__ for e in result.history],
                      train_seconds=result.train_seconds, created=now_iso())
@@ -70,6 +73,8 @@ def train_and_register(
     evaluation = evaluate(classifier.predict_proba(x_test.astype(np.float32) / 255), y_test)
     meta.metrics = evaluation.summary()
     if result.stopped and not (keep_on_stop() if callable(keep_on_stop) else keep_on_stop):
+        return Outcome(None, evaluation, result)
+    if discard is not None and discard():
         return Outcome(None, evaluation, result)
     record = registry.add(result.keras_model, meta)
     return Outcome(record, evaluation, result)

@@ -2,7 +2,7 @@
 
     runner = get_runner()                  # one per $DIGITLAB_HOME per server process
     runner.warm_up()                       # start a standby child (TensorFlow imported, MNIST loaded)
-    runner.start(name, arch, cfg)          # RunRefused (one sentence) if a run is already going
+    runner.start(name, arch, cfg, owner)   # RunRefused (one sentence) if a run is already going
     state = runner.snapshot()              # RunState: status, epoch/batch progress, history, result, error
     runner.stop(keep=True)                 # within one batch: keep the best weights so far, or discard
 
@@ -28,10 +28,11 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
-from model.registry import REPO, data_home
+from model.registry import REPO, Registry, RegistryError, data_home
 from model.spec import ArchSpec
 from training.config import TrainConfig
 
@@ -51,6 +52,7 @@ class RunState:
 
     status: str = "idle"  # idle | starting | training | evaluating | stopping | done | stopped | discarded | failed
     name: str = ""  # registry name of the model being trained
+    owner: str = ""  # who pressed Train (the page passes its browser session's id): other tabs say it is not theirs
     arch: ArchSpec | None = None
     cfg: TrainConfig | None = None
     epoch: int = 0  # 1-based epoch of the latest report
@@ -64,7 +66,9 @@ class RunState:
     trace: list[dict] = field(default_factory=list)  # every batch report: {x: epochs done (fractional), loss, accuracy}
     result: dict | None = None  # the child's result event: name, accuracy, loss, train_seconds, params, stopped...
     error: str | None = None  # one sentence when status == "failed"
+    stderr_tail: str = ""  # the child's last stderr lines when status == "failed" (also printed to the server log)
     stop_choice: str | None = None  # "keep" or "discard" once Stop was pressed
+    late_discard: bool = False  # Discard was pressed after the model had been saved: it is kept, and the page says so
 
     @property
     def active(self) -> bool:
@@ -108,16 +112,24 @@ class RunState:
         elif kind == "result":
             self.result = {k: v for k, v in event.items() if k != "event"}
 
-    def finish(self, returncode: int, stderr: str) -> None:
-        """The child has exited: settle on done / stopped / discarded / failed."""
+    def finish(self, returncode: int, stderr: str, saved: dict | None = None) -> None:
+        """The child has exited: settle on done / stopped / discarded / failed, as the registry has it.
+
+        The child prints its result only once the model is saved, so a result means "saved", whatever
+        the exit code (a signal can still arrive while it shuts down). `saved` is the registry's own
+        summary of the model if it holds one: a result read from it if the child died before printing."""
         self.finished = time.time()
-        if self.result is not None and returncode == 0:
+        if self.result is None and saved is not None:
+            self.result = saved
+        if self.result is not None:
             self.status = "stopped" if self.result.get("stopped") else "done"
+            self.late_discard = self.stop_choice == "discard"
         elif self.stop_choice is not None:
             self.status = "discarded"  # stopped before anything was saved, or by choice
         else:
             self.status = "failed"
             self.error = _error_sentence(stderr, returncode)
+            self.stderr_tail = _tail(stderr)
 
 
 def _error_sentence(stderr: str, returncode: int) -> str:
@@ -126,7 +138,12 @@ def _error_sentence(stderr: str, returncode: int) -> str:
         if line.startswith("error: "):
             text = line[len("error: "):]
             return text[:1].upper() + text[1:]
-    return f"Training stopped unexpectedly (exit code {returncode}); the server log has the details."
+    return f"Training stopped unexpectedly (exit code {returncode}); its last lines are below, and in the server log."
+
+
+def _tail(stderr: str, lines: int = 8) -> str:
+    """The last non-empty lines of a child's stderr: where a traceback ends with its error."""
+    return "\n".join([line for line in stderr.splitlines() if line.strip()][-lines:])
 
 
 def fit_args(name: str, arch: ArchSpec, cfg: TrainConfig, on_stop: str = "keep") -> list[str]:
@@ -216,13 +233,14 @@ class Runner:
             if self.use_standby and not self._state.active and (self._standby is None or not self._standby.alive()):
                 self._standby = self._spawn()
 
-    def start(self, name: str, arch: ArchSpec, cfg: TrainConfig) -> None:
-        """Start training `name` in the background; RunRefused if this or another server is training."""
+    def start(self, name: str, arch: ArchSpec, cfg: TrainConfig, owner: str = "") -> None:
+        """Start training `name` in the background for `owner`; RunRefused if this or another server is training."""
         with self._lock:
             if self._state.active:
                 raise RunRefused(f"{self._state.name!r} is training right now; wait for it to finish or stop it first.")
             self._take_file_lock(name)
-            self._state = RunState(status="starting", name=name, arch=arch, cfg=cfg, epochs=cfg.epochs, started=time.time())
+            self._state = RunState(status="starting", name=name, owner=owner, arch=arch, cfg=cfg, epochs=cfg.epochs,
+                                   started=time.time())
             try:
                 self._run = self._send(fit_args(name, arch, cfg))
             except BaseException:
@@ -232,13 +250,18 @@ class Runner:
             self._lock.notify_all()
 
     def stop(self, keep: bool = True) -> None:
-        """Ask the run to stop after the current batch: keep its best weights so far, or save nothing."""
+        """Ask the run to stop after the current batch: keep its best weights so far, or save nothing.
+
+        A discard asked once training has ended still saves nothing if it reaches the child before it
+        saves; once the child has reported its result (the model is saved) it is only noted, and the
+        page says the model was already saved."""
         with self._lock:
             if not self._state.active or self._run is None:
                 return
             self._state.stop_choice = "keep" if keep else "discard"
-            self._state.status = "stopping"
-            self._run.signal(signal.SIGTERM if keep else signal.SIGUSR1)
+            if self._state.result is None:  # not saved yet: the child can still honour it
+                self._state.status = "stopping"
+                self._run.signal(signal.SIGTERM if keep else signal.SIGUSR1)
             self._lock.notify_all()
 
     def dismiss(self) -> None:
@@ -303,11 +326,29 @@ class Runner:
         returncode = child.process.wait()
         with self._lock:
             if child is self._run:
-                self._state.finish(returncode, child.stderr_text())
+                stderr = child.stderr_text()
+                self._state.finish(returncode, stderr, self._saved(self._state))
+                if self._state.status == "failed":
+                    _log_failure(self._state, returncode, stderr)
                 self._run = None
                 self._release_file_lock()
                 self._lock.notify_all()
         child.stderr.close()
+
+    def _saved(self, state: RunState) -> dict | None:
+        """What the registry holds under the run's name, as a result dict (None if it holds nothing)."""
+        if state.result is not None:
+            return None  # the child's own report is the same and more complete
+        try:
+            record = Registry(self.home).get(state.name)
+            created = datetime.fromisoformat(record.created).timestamp()
+        except (RegistryError, ValueError, TypeError):
+            return None
+        if created < int(state.started):  # a model of that name from before this run (it failed on the name)
+            return None
+        return {"name": record.name, "accuracy": record.accuracy, "loss": record.metrics.get("loss"),
+                "train_seconds": record.train_seconds, "epochs": len(record.history), "best_epoch": 0,
+                "params": record.params, "stopped": len(record.history) < state.epochs}
 
     # --- one run per data directory, across server processes -------------------------------
 
@@ -333,6 +374,12 @@ class Runner:
             fcntl.flock(self._lock_file, fcntl.LOCK_UN)
             self._lock_file.close()
             self._lock_file = None
+
+
+def _log_failure(state: RunState, returncode: int, stderr: str) -> None:
+    """Keep a failed run's last stderr lines in the server's log (its stderr), where the page points to."""
+    print(f"digitlab: training {state.name!r} failed (exit code {returncode}); the end of its stderr:\n"
+          f"{_tail(stderr, 40) or '(empty)'}", file=sys.stderr, flush=True)
 
 
 _RUNNERS: dict[Path, Runner] = {}

@@ -14,6 +14,7 @@ chart costs far more to send than a progress bar.
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from model.registry import Registry, RegistryError
 from training.runner import ACTIVE, RunState, Runner
@@ -21,6 +22,7 @@ from ui.charts import CHART_CONFIG
 from ui.train_charts import curves_figure
 
 CURVES_EVERY = 3  # seconds between redraws of the live curves
+IDLE_EVERY = 5  # seconds between looks at an idle runner: a run started in another tab shows up here
 PHASE = {  # what the child is doing, in the learner's words
     "starting": "Starting TensorFlow and loading the MNIST images…",
     "evaluating": "Measuring accuracy on the 10,000 test images the network has never seen…",
@@ -40,9 +42,22 @@ def _recipe(s: RunState) -> str:
             f"{' · augmented' if cfg.augment else ''}{f' · {cfg.pen_strokes:.0%} pen strokes' if cfg.pen_strokes else ''}")
 
 
+def session_id() -> str:
+    """This browser tab's Streamlit session: the runner keeps it as the run's owner."""
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx else ""
+
+
+def theirs(s: RunState) -> bool:
+    """The run was started from another tab or browser, not this one."""
+    return bool(s.owner) and s.owner != session_id()
+
+
 def running_ui(s: RunState, runner: Runner) -> None:
     st.subheader(f"Training {s.name}")
     st.caption(_recipe(s))
+    if theirs(s):
+        st.caption(":material/group: Started from another tab or browser: this server trains one model at a time.")
     if s.epoch:
         label = f"Epoch {s.epoch} of {s.epochs} · batch {s.batch} of {s.batches} · {s.progress:.0%}"
     else:
@@ -66,6 +81,9 @@ def stop_ui(s: RunState, runner: Runner) -> None:
     if s.status == "stopping":
         return
     with st.popover("Stop", icon=":material/stop_circle:"):
+        if theirs(s):
+            st.warning(f"{s.name} was started from another tab or browser: stopping it stops that person's run.",
+                       icon=":material/group:")
         st.markdown("Stop after the current batch and…")
         st.button("Keep the best weights so far", key="train_stop_keep", type="primary", on_click=runner.stop,
                   kwargs={"keep": True}, help="Saved like a finished run: tested, in the runs table.")
@@ -89,6 +107,9 @@ def finished_ui(s: RunState, runner: Runner, registry: Registry) -> None:
     bottom[0].metric("Parameters", f"{r['params']:,}")
     bottom[1].metric("Training time", f"{r['train_seconds']:.1f} s",
                      help=f"Time spent learning; {clock(s.elapsed())} from pressing Train to saved, start-up and testing included.")
+    if s.late_discard:
+        st.warning(f"Discard came too late: {s.name} had already been saved. Delete it under All models below "
+                   "if you do not want it.", icon=":material/warning:")
     activate_ui(s.name, registry)
     st.button("Close", key="train_dismiss", icon=":material/close:", on_click=runner.dismiss)
 
@@ -115,6 +136,8 @@ def ended_ui(s: RunState, runner: Runner) -> None:
         st.info(f"{s.name} was stopped; nothing was saved.", icon=":material/delete:")
     else:
         st.error(f"{s.name} did not finish: {s.error}", icon=":material/error:")
+        if s.stderr_tail and "last lines are below" in (s.error or ""):
+            st.code(s.stderr_tail, language=None)
     st.button("Close", key="train_dismiss", icon=":material/close:", on_click=runner.dismiss)
 
 
@@ -126,9 +149,10 @@ def idle_ui() -> None:
 
 
 def live_ui(runner: Runner, registry: Registry) -> None:
-    """The run's panel: polled every second while a run goes; drawn once otherwise (an idle timer would
-    race the user's typing in the form: a timed fragment rerun can carry the form's older values)."""
-    st.fragment(_live, run_every=1 if runner.snapshot().active else None)(runner, registry)
+    """The run's panel: polled every second while a run goes, every few seconds otherwise, so that a run
+    started in another tab shows up. (The idle timer once raced the form: ui.train_form no longer sets a
+    widget from code that a stale timed rerun could undo.)"""
+    st.fragment(_live, run_every=1 if runner.snapshot().active else IDLE_EVERY)(runner, registry)
 
 
 def _live(runner: Runner, registry: Registry) -> None:
