@@ -65,7 +65,10 @@ class DrawingStore:
 
     def add(self, image: np.ndarray, label: int, predicted: int | None = None, model: str | None = None,
             canvas_png: bytes | None = None) -> int:
-        """Store one labelled drawing; returns its id (the existing id if this exact drawing is already stored)."""
+        """Store one labelled drawing; returns its id (the existing id if this exact drawing is already stored).
+
+        The same drawing saved again with another label keeps the last label only: two rows saying one
+        picture is both a 1 and a 7 would teach the network nothing but noise."""
         if isinstance(label, bool) or not isinstance(label, (int, np.integer)) or not 0 <= int(label) < N_CLASSES:
             raise DrawingError(f"the label must be a digit from 0 to 9, got {label!r}.")
         image = np.asarray(image, dtype=np.float32)
@@ -74,12 +77,20 @@ class DrawingStore:
         pixels = np.clip(np.round(image * 255), 0, 255).astype(np.uint8).tobytes()
         digest = hashlib.sha256(pixels + bytes([int(label)])).hexdigest()
         with self._db() as db:
+            db.execute("DELETE FROM drawings WHERE image = ? AND label != ?", (pixels, int(label)))
             db.execute(
                 "INSERT OR IGNORE INTO drawings (digest, image, canvas_png, label, predicted, model, created)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (digest, pixels, canvas_png, int(label), None if predicted is None else int(predicted), model, now_iso()),
             )
             return db.execute("SELECT id FROM drawings WHERE digest = ?", (digest,)).fetchone()[0]
+
+    def label_of(self, image: np.ndarray) -> int | None:
+        """The label this exact 28x28 drawing is stored with, or None if it is not stored."""
+        pixels = np.clip(np.round(np.asarray(image, dtype=np.float32) * 255), 0, 255).astype(np.uint8).tobytes()
+        with self._db() as db:
+            row = db.execute("SELECT label FROM drawings WHERE image = ? ORDER BY id DESC", (pixels,)).fetchone()
+        return None if row is None else row[0]
 
     def list(self) -> list[Drawing]:
         """Every stored drawing, newest first."""

@@ -1,11 +1,15 @@
 """Open user-supplied image files safely: one clear sentence for anything we will not decode.
 
 Uploads on the Draw page and `python -m model predict FILE` both go through `load_image`.
+A big picture is shrunk by a whole factor (box average) in its own compact mode before it is
+expanded to the array we hand back, which stays under MAX_ARRAY_BYTES: a 6300x6300 1-bit PNG of
+5 KB would otherwise become a 160 MB RGBA array, and a gigabyte once preprocessed.
 """
 
 from __future__ import annotations
 
 import io
+import math
 import os
 import warnings
 
@@ -14,6 +18,7 @@ from PIL import Image, UnidentifiedImageError
 
 MAX_PIXELS = 40_000_000  # larger images are refused from their header, before any pixel is decoded
 MAX_BYTES = 50 * 1024 * 1024  # larger files are refused before they are read
+MAX_ARRAY_BYTES = 16 * 1024 * 1024  # the decoded array handed back; larger pictures are shrunk first
 
 
 class ImageError(ValueError):
@@ -54,7 +59,23 @@ def load_image(source: str | os.PathLike | bytes, name: str | None = None) -> np
         raise ImageError(f"{label}: not an image file Pillow can read (PNG, JPEG, GIF, BMP, WebP...).") from None
     except (OSError, SyntaxError, ValueError, EOFError) as error:
         raise ImageError(f"{label}: the image data is damaged or truncated ({_first_line(error)}).") from None
-    return as_uint8(image)
+    return as_uint8(shrink(image))
+
+
+def shrink(image: Image.Image, max_bytes: int = MAX_ARRAY_BYTES) -> Image.Image:
+    """Box-average a picture down by the smallest whole factor that keeps its uint8 array (as `as_uint8`
+    gives it: up to 4 bytes a pixel) under `max_bytes`; small pictures come back untouched."""
+    w, h = image.size
+    factor = math.ceil(math.sqrt(w * h * 4 / max_bytes))
+    if factor <= 1:
+        return image
+    if image.mode == "1":
+        image = image.convert("L")  # 1 byte a pixel, and a grey average keeps thin strokes
+    elif image.mode.startswith("I;16"):
+        image = image.convert("I")  # as_uint8 still rescales it to 0..255
+    elif image.mode not in ("L", "LA", "RGB", "RGBA", "I", "F"):
+        image = image.convert("RGBA" if image.mode in ("P", "PA", "La", "RGBa") or "transparency" in image.info else "RGB")
+    return image.reduce(factor)
 
 
 def as_uint8(image: Image.Image) -> np.ndarray:

@@ -24,6 +24,7 @@ LABEL_KEY = "draw_teach_label"  # the digit picked for the current drawing
 FOR_KEY = "draw_teach_for"  # digest of the drawing the pick belongs to: a new drawing resets it
 SAVED_KEY = "draw_saved"  # (digest, label) last saved: a second click on Save does nothing
 SAVE_KEY = "draw_teach_save"
+REPLACED_KEY = "draw_replaced"  # the other label the last saved drawing had before (one drawing keeps one label)
 PER_ROW = 8  # thumbnails per row in My drawings
 SHOWN = 48  # newest drawings listed
 THUMB = 84  # px, the 28x28 input at 3x
@@ -56,14 +57,19 @@ def teach_ui(picture: DrawingInput, steps: Steps | None, verdict: Verdict, model
     clicked = st.button(f"Save as {label}" if label is not None else "Pick a digit to save", key=SAVE_KEY,
                         type="primary", icon=":material/school:", disabled=label is None or saved)
     if saved:
-        st.success(f"Saved as {label}: it is in My drawings below.", icon=":material/check:")
+        replaced = st.session_state.get(REPLACED_KEY)
+        st.success(f"Saved as {label}" + (f", replacing the label {replaced} it was saved with before" if replaced is not None else "")
+                   + ": it is in My drawings below.", icon=":material/check:")
     elif clicked:
+        store = drawing_store()
         try:
-            drawing_store().add(steps.image, label, predicted=verdict.digit, model=model_name, canvas_png=picture.png)
+            before = store.label_of(steps.image)
+            store.add(steps.image, label, predicted=verdict.digit, model=model_name, canvas_png=picture.png)
         except DrawingError as error:
             st.error(str(error))
             return
         st.session_state[SAVED_KEY] = (picture.digest, label)
+        st.session_state[REPLACED_KEY] = before if before not in (None, label) else None
         st.rerun()  # the whole page, so My drawings lists the new one
 
 
