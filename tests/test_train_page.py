@@ -233,3 +233,15 @@ def test_another_tabs_run_is_shown_and_named_as_theirs():
     finally:
         runner.stop(keep=False)
         runner.wait(lambda s: not s.active, 240)
+
+
+def test_a_stale_copy_of_a_field_right_after_a_preset_does_not_undo_it():
+    """The live panel's timer can send a rerun carrying the fields as they were before a preset's values
+    reached the browser: that copy is not an edit, and the preset stands."""
+    at = open_page()
+    before = at.number_input(key="train_epochs").value  # the bundled recipe's 40
+    picker(at).set_value("dense-128-64").run()
+    at.number_input(key="train_epochs").set_value(before).run()  # the browser's stale copy
+    assert at.number_input(key="train_epochs").value == 10 and picker(at).value == "dense-128-64"
+    at.number_input(key="train_epochs").set_value(3).run()  # a real edit still makes it my own
+    assert at.number_input(key="train_epochs").value == 3 and picker(at).value == "custom"

@@ -16,6 +16,8 @@ what had just been typed (issue #16, item 2).
 
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
 from model.drawings import DrawingStore
@@ -38,6 +40,8 @@ SETTING_KEYS = {"optimizer": "train_optimizer", "learning_rate": "train_lr", "ba
                 "label_smoothing": "train_smoothing", "early_stopping": "train_patience", "train_limit": "train_limit"}
 ROW_KEYS = ("train_units_{}", "train_act_{}", "train_drop_{}")
 SAVED = "_train_form"  # a plain (non-widget) copy of the form, which survives visits to other pages
+ECHO = "_train_echo"  # what the last preset replaced, to tell the browser's stale copy from an edit (_edited)
+ECHO_SECONDS = 2.0  # a stale copy arrives within this long of the preset's rerun
 
 
 def preset_key() -> str:
@@ -70,6 +74,7 @@ def _fill(preset: Preset, registry: Registry, also_taken: tuple[str, ...] = ()) 
     """Set every widget of the form to a preset's recipe, with a free name."""
     state = st.session_state
     values = FormValues.from_recipe(preset.arch, preset.cfg)
+    before = {k: state[k] for k in SETTING_KEYS.values() if k in state}
     state.train_layer_ids = []
     for row in values.layers:
         _add_row(row)
@@ -77,6 +82,7 @@ def _fill(preset: Preset, registry: Registry, also_taken: tuple[str, ...] = ()) 
         state[key] = getattr(values, field)
     state.train_name = suggest_name(preset.arch, registry, also_taken)
     state.train_errors = {}
+    state[ECHO] = {"at": time.monotonic(), "before": before, "filled": {k: state[k] for k in before}}
 
 
 def _add_row(row: LayerRow = LayerRow(64)) -> None:
@@ -88,11 +94,18 @@ def _add_row(row: LayerRow = LayerRow(64)) -> None:
         state[key.format(i)] = value
 
 
-def _edited() -> None:
+def _edited(key: str | None = None) -> None:
     """Any change to the recipe: a fresh picker says "My own settings" (picking a preset on it re-applies it).
 
-    The old picker is left as the browser has it: a stale value it still sends changes nothing."""
+    The old picker is left as the browser has it: a stale value it still sends changes nothing. A field
+    that comes back, right after a preset filled the form, with the very value the preset replaced is
+    the browser's stale copy (a rerun it sent before the preset's values arrived): the preset stands."""
     state = st.session_state
+    echo = state.get(ECHO)
+    if (key is not None and echo and time.monotonic() - echo["at"] < ECHO_SECONDS
+            and key in echo["before"] and state[key] == echo["before"][key]):
+        state[key] = echo["filled"][key]
+        return
     if state.get(preset_key()) != CUSTOM:
         state.train_preset_gen += 1
         state[preset_key()] = CUSTOM
@@ -148,11 +161,11 @@ def layers_ui() -> None:
     for pos, i in enumerate(ids):
         units, act, drop, rm = st.columns(widths, vertical_alignment="center")
         n = pos + 1
-        units.number_input(f"Units (layer {n})", key=f"train_units_{i}", on_change=_edited, step=16,
+        units.number_input(f"Units (layer {n})", key=f"train_units_{i}", on_change=_edited, args=(f"train_units_{i}",), step=16,
                            label_visibility="collapsed", help=f"Neurons in this layer, 1 to {MAX_UNITS}.")
-        act.selectbox(f"Activation (layer {n})", ACTIVATIONS, key=f"train_act_{i}", on_change=_edited,
+        act.selectbox(f"Activation (layer {n})", ACTIVATIONS, key=f"train_act_{i}", on_change=_edited, args=(f"train_act_{i}",),
                       label_visibility="collapsed")
-        drop.number_input(f"Dropout (layer {n})", key=f"train_drop_{i}", on_change=_edited, step=0.05, format="%.2f",
+        drop.number_input(f"Dropout (layer {n})", key=f"train_drop_{i}", on_change=_edited, args=(f"train_drop_{i}",), step=0.05, format="%.2f",
                           label_visibility="collapsed", help=f"Share of this layer's outputs dropped while training, 0 to {MAX_DROPOUT}.")
         rm.button("", key=f"train_rm_{i}", icon=":material/close:", type="tertiary", on_click=_remove_row, args=(i,),
                   help=f"Remove layer {n}")
@@ -173,34 +186,34 @@ def _shape_line() -> str:
 def settings_ui(n_drawings: int) -> None:
     left, right = st.columns(2)
     with left:
-        st.selectbox("Optimizer", OPTIMIZERS, key="train_optimizer", on_change=_edited, format_func=OPTIMIZER_LABELS.get)
+        st.selectbox("Optimizer", OPTIMIZERS, key="train_optimizer", on_change=_edited, args=("train_optimizer",), format_func=OPTIMIZER_LABELS.get)
         _error("optimizer")
-        st.number_input("Batch size", key="train_batch", on_change=_edited, step=32, help="Images per weight update.")
+        st.number_input("Batch size", key="train_batch", on_change=_edited, args=("train_batch",), step=32, help="Images per weight update.")
         _error("batch_size")
-        st.slider("Validation split", 0.0, 0.5, key="train_val", on_change=_edited, step=0.05,
+        st.slider("Validation split", 0.0, 0.5, key="train_val", on_change=_edited, args=("train_val",), step=0.05,
                   help="Share of the training images held out to watch for overfitting (the dashed curves).")
         _error("validation_split")
     with right:
-        st.number_input("Learning rate", key="train_lr", on_change=_edited, step=1e-4, format="%g", help="Size of each weight update, > 0.")
+        st.number_input("Learning rate", key="train_lr", on_change=_edited, args=("train_lr",), step=1e-4, format="%g", help="Size of each weight update, > 0.")
         _error("learning_rate")
-        st.number_input("Epochs", key="train_epochs", on_change=_edited, step=1, help="Passes over the training images.")
+        st.number_input("Epochs", key="train_epochs", on_change=_edited, args=("train_epochs",), step=1, help="Passes over the training images.")
         _error("epochs")
-        st.number_input("Seed", key="train_seed", on_change=_edited, step=1, help="Same seed, same settings: the same model.")
+        st.number_input("Seed", key="train_seed", on_change=_edited, args=("train_seed",), step=1, help="Same seed, same settings: the same model.")
         _error("seed")
-    st.toggle("Augmentation (randomly shift, rotate, thicken the digits each epoch)", key="train_augment", on_change=_edited)
-    st.slider("Redraw as quick pen strokes", 0.0, 1.0, key="train_pen", on_change=_edited, step=0.05,
+    st.toggle("Augmentation (randomly shift, rotate, thicken the digits each epoch)", key="train_augment", on_change=_edited, args=("train_augment",))
+    st.slider("Redraw as quick pen strokes", 0.0, 1.0, key="train_pen", on_change=_edited, args=("train_pen",), step=0.05,
               help="Share of the digits redrawn each epoch as one constant-width line of a few straight segments, "
                    "the way people draw with a mouse: the network learns drawings, not only MNIST's scans.")
     _error("pen_strokes")
-    st.toggle(f"Include my labelled drawings ({n_drawings} saved)", key="train_drawings", on_change=_edited,
+    st.toggle(f"Include my labelled drawings ({n_drawings} saved)", key="train_drawings", on_change=_edited, args=("train_drawings",),
               help="Drawings you labelled on the Draw page join the training images.")
     with st.expander("More settings"):
-        st.selectbox("Learning-rate schedule", SCHEDULES, key="train_schedule", on_change=_edited, format_func=SCHEDULE_LABELS.get)
-        st.number_input("Label smoothing", key="train_smoothing", on_change=_edited, step=0.05, format="%.2f", help="0 to 0.3.")
+        st.selectbox("Learning-rate schedule", SCHEDULES, key="train_schedule", on_change=_edited, args=("train_schedule",), format_func=SCHEDULE_LABELS.get)
+        st.number_input("Label smoothing", key="train_smoothing", on_change=_edited, args=("train_smoothing",), step=0.05, format="%.2f", help="0 to 0.3.")
         _error("label_smoothing")
-        st.number_input("Early stopping patience (epochs, 0 = off)", key="train_patience", on_change=_edited, step=1)
+        st.number_input("Early stopping patience (epochs, 0 = off)", key="train_patience", on_change=_edited, args=("train_patience",), step=1)
         _error("early_stopping")
-        st.number_input("Train on the first N images only (0 = all 60,000)", key="train_limit", on_change=_edited, step=1000,
+        st.number_input("Train on the first N images only (0 = all 60,000)", key="train_limit", on_change=_edited, args=("train_limit",), step=1000,
                         help="A quick experiment on less data.")
         _error("train_limit")
 
