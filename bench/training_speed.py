@@ -1,6 +1,7 @@
 """Training speed: our `python -m training fit` vs the original notebooks' recipe, same network.
 
     .venv/bin/python bench/training_speed.py [--epochs 5] [--repeats 3]
+    .venv/bin/python bench/training_speed.py --defaults   # ours = the short command, CLI defaults only
     .venv/bin/python bench/training_speed.py --bundled
 
 The notebooks' recipe: 784-128-64-10 ReLU, plain Keras `model.fit` on the whole arrays, Adam,
@@ -59,6 +60,11 @@ def cli_fit(args: list[str]) -> tuple[float, float, float]:
     return result["train_seconds"], result["accuracy"], wall
 
 
+def short_command(epochs: int) -> tuple[float, float, float]:
+    """`python -m training fit --hidden 128,64 --epochs N`: what a user types, every other setting the CLI's default."""
+    return cli_fit(["--hidden", "128,64", "--epochs", str(epochs)])
+
+
 def ours(epochs: int, batch_size: int, lr: float) -> tuple[float, float, float]:
     return cli_fit(["--hidden", "128,64", "--activation", "relu", "--optimizer", "adam", "--lr", str(lr),
                     "--batch-size", str(batch_size), "--epochs", str(epochs), "--val-split", "0", "--seed", "0"])
@@ -94,6 +100,8 @@ def main() -> int:
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--repeats", type=int, default=3, help="runs of each recipe, alternating; medians are compared")
     parser.add_argument("--bundled", action="store_true", help="time the bundled default's recipe instead (~10 min)")
+    parser.add_argument("--defaults", action="store_true",
+                        help="ours is the short command with the CLI's defaults (validation split included)")
     parser.add_argument("--notebook-once", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.notebook_once:
@@ -107,13 +115,15 @@ def main() -> int:
         print(f"fit {fit_s:.0f} s ({fit_s / 60:.1f} min), whole command {wall:.0f} s, MNIST test accuracy {acc:.2%}")
         return 0
 
-    runs = [(notebook_fresh(args.epochs), ours(args.epochs, args.batch_size, args.lr)) for _ in range(args.repeats)]
+    mine_run = (lambda: short_command(args.epochs)) if args.defaults else (lambda: ours(args.epochs, args.batch_size, args.lr))
+    runs = [(notebook_fresh(args.epochs), mine_run()) for _ in range(args.repeats)]
     base = np.array([b for b, _ in runs])  # (repeats, 2): seconds, accuracy
     mine = np.array([o[:2] for _, o in runs])
     wall = np.median([o[2] for _, o in runs])
     print(f"784-128-64-10 ReLU + Adam, {args.epochs} epochs, each recipe {args.repeats}x in a fresh process")
     print(f"{'recipe':<44} {'fit s (each run)':>24} {'median':>7} {'test acc':>9}")
-    ours_name = f"python -m training fit, batch {args.batch_size}, lr {args.lr:g}"
+    ours_name = (f"fit --hidden 128,64 --epochs {args.epochs} (defaults)" if args.defaults
+                 else f"python -m training fit, batch {args.batch_size}, lr {args.lr:g}")
     for name, r in (("notebooks: plain Keras fit, batch 32", base), (ours_name, mine)):
         each = " ".join(f"{t:5.1f}" for t in r[:, 0])
         print(f"{name:<44} {each:>24} {np.median(r[:, 0]):>7.1f} {np.median(r[:, 1]):>9.2%}")

@@ -101,7 +101,7 @@ def test_fit_bad_settings_refused_before_anything_is_written(args, expected, dig
 
 def test_a_loss_that_turns_nan_stops_the_run_with_one_sentence_and_saves_nothing(digitlab_home):
     done = run("training", "fit", "--hidden", "16", "--epochs", "3", "--optimizer", "sgd", "--lr", "1e30",
-               "--train-limit", "1000", "--name", "diverges", home=digitlab_home)
+               "--batch-size", "32", "--train-limit", "1000", "--name", "diverges", home=digitlab_home)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert errors(done) == [errors(done)[0]] and "the loss became NaN in epoch 1" in errors(done)[0]
     assert "nothing was saved" in errors(done)[0]
@@ -109,8 +109,8 @@ def test_a_loss_that_turns_nan_stops_the_run_with_one_sentence_and_saves_nothing
 
 
 def test_fit_tiny_model_then_list_evaluate_and_activate(digitlab_home):
-    done = run("training", "fit", "--hidden", "32", "--epochs", "1", "--train-limit", "2000", "--name", "tiny",
-               "--json", home=digitlab_home)
+    done = run("training", "fit", "--hidden", "32", "--epochs", "1", "--train-limit", "2000", "--batch-size", "128",
+               "--name", "tiny", "--json", home=digitlab_home)
     assert done.returncode == 0, done.stderr
     # issue #16 item 12: nothing but our own lines on stderr (TensorFlow's start-up lines, Keras' shuffle warning)
     assert done.stderr.strip() == "", done.stderr
