@@ -48,7 +48,7 @@ def test_a_form_filled_and_submitted_at_once_trains_the_epochs_typed(server, pag
         pytest.fail(f"typed 1 epoch, the run trains: {progress.inner_text()}")
     expect(page.get_by_role("heading", name="typed-at-once is trained")).to_be_visible(timeout=RUN_MS)
     assert len(Registry(server.home).get("typed-at-once").history) == 1
-    page.get_by_role("button", name="Close").click()
+    page.get_by_role("button", name="Close", exact=True).click()
 
 
 @pytest.mark.e2e
