@@ -11,9 +11,11 @@ import base64
 import hashlib
 import io
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
+import streamlit_drawable_canvas
 from PIL import Image
 from streamlit_drawable_canvas import st_canvas
 
@@ -28,6 +30,21 @@ INK = "#111827"  # pen colour; the canvas background is transparent, so the ink 
 UPLOAD_KEY = "draw_upload"
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "webp", "bmp"]
 STORED_SIDE = 280  # uploads are stored as a PNG no larger than this on each side
+
+# streamlit-drawable-canvas 0.13 parks its floating toolbar, invisible until the canvas is hovered, over the
+# canvas' top-right 30 px (.dc-toolbar at top: -1rem; hovered, it slides up to -2.65rem): a stroke that starts
+# there lands on the toolbar and is lost, and a finger never hovers. These rules put the toolbar, in every
+# state, in a band of the component's own above the canvas (with Streamlit's 1rem gap above each element).
+TOOLBAR_ABOVE_CANVAS = """
+.canvas-root { padding-top: 1.4rem; }
+.dc-toolbar, .dc-root:hover > .dc-toolbar, .dc-toolbar:hover, .dc-toolbar:focus-within,
+.dc-toolbar[data-pinned=true] { top: auto; bottom: 100%; padding: 0 0 .25rem .5rem; transition: opacity .15s .1s; }
+"""
+# The component registered again under its own name, with its own HTML, JS and CSS plus the rules above:
+# Streamlit uses a name's last definition (and logs once that it replaced one).
+_CANVAS_CSS = next((Path(streamlit_drawable_canvas.__file__).parent / "frontend" / "build").glob("index-*.css"))
+st.components.v2.component("streamlit-drawable-canvas.streamlit_drawable_canvas", html='<div class="canvas-root"></div>',
+                           js="index-*.js", css=_CANVAS_CSS.read_text() + TOOLBAR_ABOVE_CANVAS, isolate_styles=True)
 
 
 @dataclass(frozen=True)

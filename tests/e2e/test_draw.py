@@ -1,4 +1,4 @@
-"""The Draw page in a real browser: mouse strokes on the real canvas, the reading, reset, Teach it.
+"""The Draw page in a real browser: mouse strokes on the real canvas, the reading, the toolbar, Teach it.
 
     .venv/bin/python -m pytest tests/e2e/test_draw.py -q
 """
@@ -16,6 +16,15 @@ ONE = [[(140, 45), (141, 140), (142, 240)]]  # one upright stroke, in canvas pix
 SEVEN = [[(80, 60), (200, 60), (125, 240)]]
 GRAPH = ".st-key-draw_probs_chart .js-plotly-plot"  # the probability bars' plotly graph (ui/live_chart.py)
 WINNER, OTHER = "rgb(79, 70, 229)", "rgb(199, 204, 214)"  # ui/charts.py's ACCENT and MUTED
+SIDE, INSET = 280, 12  # the canvas' side (ui/draw_input.py) and how far inside an edge a stroke starts
+EDGE_STROKES = {  # a stroke starting INSET px inside an edge and running into the canvas
+    "top, left": [[(INSET + 20, INSET), (INSET + 20, 200)]],
+    "top, centre": [[(SIDE // 2, INSET), (SIDE // 2, 200)]],
+    "top, right": [[(SIDE - INSET - 20, INSET), (SIDE - INSET - 20, 200)]],
+    "bottom": [[(SIDE // 2, SIDE - INSET), (SIDE // 2, 80)]],
+    "left": [[(INSET, SIDE // 2), (200, SIDE // 2)]],
+    "right": [[(SIDE - INSET, SIDE // 2), (80, SIDE // 2)]],
+}
 
 
 def open_draw_page(page: Page, url: str) -> None:
@@ -59,6 +68,12 @@ def draw(page: Page, strokes: list[list[tuple[int, int]]]) -> None:
         for x, y in rest:
             page.mouse.move(box["x"] + x, box["y"] + y, steps=12)
         page.mouse.up()
+
+
+def toolbar_button(page: Page, name: str):
+    """A button of the canvas' toolbar, after pointing at the canvas as a person does (it shows on hover)."""
+    canvas(page).hover()
+    return page.locator(".st-key-draw_canvas").get_by_role("button", name=name, exact=True)
 
 
 def test_a_stroke_is_read_without_pressing_anything(server, page):
@@ -140,3 +155,26 @@ def test_teach_it_saves_a_drawing_that_survives_a_restart(tmp_path, browser):
         page.close()
     finally:
         stop_server(server)
+
+
+@pytest.mark.parametrize("edge", EDGE_STROKES)
+def test_a_stroke_starting_near_any_edge_is_drawn_and_read(server, page, edge):
+    """A 7's bar or a 5's flag may start right at the top. The mouse goes straight to the start and presses, as
+    a quick hand does (and a finger: it never hovers), before the toolbar could slide away on hover."""
+    open_draw_page(page, server.url)
+    draw(page, EDGE_STROKES[edge])
+    expect(prediction(page)).not_to_have_text("—", timeout=30_000)
+    expect(page.get_by_text("What did you draw?")).to_be_visible()
+
+
+def test_undo_redo_and_reset_work_from_the_toolbar(server, page):
+    open_draw_page(page, server.url)
+    draw(page, ONE)
+    expect(prediction(page)).to_have_text("1", timeout=30_000)
+    toolbar_button(page, "Undo").click()
+    expect(prediction(page)).to_have_text("—", timeout=30_000)
+    toolbar_button(page, "Redo").click()
+    expect(prediction(page)).to_have_text("1", timeout=30_000)
+    toolbar_button(page, "Reset canvas & history").click()
+    expect(prediction(page)).to_have_text("—", timeout=30_000)
+
