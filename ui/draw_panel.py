@@ -13,6 +13,7 @@ from __future__ import annotations
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
@@ -28,6 +29,7 @@ from ui.draw_result import prediction_ui, probabilities_caption
 from ui.draw_teach import teach_heading, teach_ui
 
 SOURCE_KEY = "draw_source"
+PHONE_CSS = Path(__file__).with_name("draw_phone.css")  # the narrow-screen order of the panel's parts
 SOURCES = ("Draw", "Upload")
 MEMO_KEY = "draw_analysis"  # (picture digest, models) -> Analysis of the last picture
 # Seconds the fragment pauses between sending the reading (and the canvas) and making the explanations.
@@ -73,25 +75,30 @@ class Slots:
 
 
 def live_panel(models: dict[str, Classifier]) -> None:
-    """Canvas (or upload) and Teach it on the left, the reading on the right, the explanations below.
+    """Canvas (or upload) and Teach it on the left, the reading on the right, the explanations below;
+    on a phone, where columns stack, the reading comes right after the canvas (ui/draw_phone.css).
 
     Headings, captions, the Draw/Upload switch and the pen width are drawn here, once per full run.
     A stroke reruns only `_live`: its own body is the reading, and it rewrites the slots. Every
     element a stroke sends costs the browser a redraw, so static ones stay out of the fragment."""
+    st.html(PHONE_CSS)  # on a phone: canvas, reading, pen width, Teach it (the keyed containers below)
     left, right = st.columns([5, 6], gap="large")
     with left:
-        source = st.segmented_control("Input", SOURCES, default=SOURCES[0], key=SOURCE_KEY,
-                                      label_visibility="collapsed") or SOURCES[0]
-        input_slot = st.container()
+        with st.container(key="draw_drawing"):
+            source = st.segmented_control("Input", SOURCES, default=SOURCES[0], key=SOURCE_KEY,
+                                          label_visibility="collapsed") or SOURCES[0]
+            input_slot = st.container()
         if source == "Draw":
-            pen_width_ui()
-        teach_heading()
-        teach = st.container()
+            with st.container(key="draw_pen"):
+                pen_width_ui()
+        with st.container(key="draw_teaching"):
+            teach_heading()
+            teach = st.container()
     sees_heading()
     sees = st.container()
     why_heading()
     why = st.container()
-    with right:
+    with right, st.container(key="draw_reading"):
         _live(models, source, Slots(input_slot, teach, sees, why))
         probabilities_caption()
 

@@ -13,11 +13,11 @@ from ui.live_chart import live_plotly_chart
 
 def prediction_ui(verdict: Verdict, probs: dict[str, np.ndarray]) -> None:
     """Metrics first (they are what a stroke is waiting for), then the message and the charts."""
-    digit_col, confidence_col = st.columns(2)
-    digit_col.metric("Prediction", verdict.shown, border=True,
-                     help="A digit only when the network is sure; '?' when it is not, '—' when there is nothing to read.")
-    confidence_col.metric("Confidence", "—" if verdict.state == EMPTY else f"{verdict.confidence:.0%}", border=True,
-                          help="The probability the network gives its top digit.")
+    with st.container(horizontal=True):  # side by side on a phone too, where st.columns would stack them
+        st.metric("Prediction", verdict.shown, border=True,
+                  help="A digit only when the network is sure; '?' when it is not, '—' when there is nothing to read.")
+        st.metric("Confidence", "—" if verdict.state == EMPTY else f"{verdict.confidence:.0%}", border=True,
+                  help="The probability the network gives its top digit.")
     if verdict.state == EMPTY:
         st.info(verdict.reason, icon=":material/draw:")
     elif verdict.state == CONFIDENT:

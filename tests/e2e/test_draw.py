@@ -1,4 +1,5 @@
-"""The Draw page in a real browser: mouse strokes on the real canvas, the reading, the toolbar, Teach it.
+"""The Draw page in a real browser: mouse and finger strokes on the real canvas, the reading, the toolbar,
+Teach it, the phone layout.
 
     .venv/bin/python -m pytest tests/e2e/test_draw.py -q
 """
@@ -25,6 +26,7 @@ EDGE_STROKES = {  # a stroke starting INSET px inside an edge and running into t
     "left": [[(INSET, SIDE // 2), (200, SIDE // 2)]],
     "right": [[(SIDE - INSET, SIDE // 2), (80, SIDE // 2)]],
 }
+PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
 
 
 def open_draw_page(page: Page, url: str) -> None:
@@ -68,6 +70,25 @@ def draw(page: Page, strokes: list[list[tuple[int, int]]]) -> None:
         for x, y in rest:
             page.mouse.move(box["x"] + x, box["y"] + y, steps=12)
         page.mouse.up()
+
+
+def touch_draw(page: Page, strokes: list[list[tuple[int, int]]]) -> None:
+    """Put a finger down, move it and lift it over the canvas for each stroke (CDP touch events, 12 per segment)."""
+    box = canvas(page).bounding_box()
+    cdp = page.context.new_cdp_session(page)
+
+    def touch(kind: str, x: float, y: float) -> None:
+        points = [] if kind == "touchEnd" else [{"x": box["x"] + x, "y": box["y"] + y}]
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+    for stroke in strokes:
+        (x, y), *rest = stroke
+        touch("touchStart", x, y)
+        for x1, y1 in rest:
+            for i in range(1, 13):
+                touch("touchMove", x + (x1 - x) * i / 12, y + (y1 - y) * i / 12)
+            x, y = x1, y1
+        touch("touchEnd", x, y)
 
 
 def toolbar_button(page: Page, name: str):
@@ -177,4 +198,36 @@ def test_undo_redo_and_reset_work_from_the_toolbar(server, page):
     expect(prediction(page)).to_have_text("1", timeout=30_000)
     toolbar_button(page, "Reset canvas & history").click()
     expect(prediction(page)).to_have_text("—", timeout=30_000)
+
+
+def test_on_a_phone_the_reading_comes_right_after_the_canvas(server, browser):
+    """390x844 with touch: columns stack, and the reading must not fall below Teach it, out of sight."""
+    context = browser.new_context(**PHONE)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        open_draw_page(page, server.url)
+        canvas(page).scroll_into_view_if_needed()
+        touch_draw(page, EDGE_STROKES["top, right"])  # a finger never hovers: the toolbar must not be there
+        expect(prediction(page)).not_to_have_text("—", timeout=30_000)
+        canvas_box = canvas(page).bounding_box()
+        teach_top = page.get_by_text("Teach it", exact=True).bounding_box()["y"]
+        confidence = page.get_by_test_id("stMetric").filter(has_text="Confidence")
+        for part in (prediction(page), confidence, page.locator(GRAPH)):  # the reading: metrics and bars
+            box = part.bounding_box()
+            assert canvas_box["y"] + canvas_box["height"] <= box["y"] and box["y"] + box["height"] <= teach_top, (
+                f"{part} at {box}, not between the canvas ({canvas_box}) and Teach it (y={teach_top})")
+        canvas(page).scroll_into_view_if_needed()
+        expect(prediction(page)).to_be_in_viewport()  # the digit read shows while the finger is on the canvas
+        shoot(page, "draw-phone")
+    finally:
+        context.close()
+
+
+def test_on_a_desktop_the_reading_stays_beside_the_canvas(server, page):
+    open_draw_page(page, server.url)
+    drawn, read = canvas(page).bounding_box(), prediction(page).bounding_box()
+    teach = page.get_by_text("Teach it", exact=True).bounding_box()
+    assert read["x"] > drawn["x"] + drawn["width"] and read["y"] < drawn["y"] + drawn["height"]
+    assert teach["x"] == pytest.approx(drawn["x"], abs=2) and teach["y"] > drawn["y"] + drawn["height"]
 
