@@ -238,3 +238,31 @@ def test_a_canvas_picture_that_cannot_be_read_is_said_once_and_read_as_nothing()
     assert not at.exception
     assert len(at.error) == 1 and "canvas" in at.error[0].value
     assert metric(at, "Prediction") == "—"
+
+
+def test_a_model_deleted_in_another_tab_is_said_and_the_active_model_reads(confident_digit, digitlab_home):
+    from model.network import build_model
+    from model.registry import Registry
+    from model.spec import ArchSpec
+
+    arch = ArchSpec.simple([16])
+    registry = Registry(digitlab_home)
+    registry.add(build_model(arch, seed=0), ModelMeta(name="tiny", arch=arch))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.session_state["draw_model"] = "tiny"  # tab B reads with tiny
+    at.session_state[CANVAS_KEY] = canvas_state(confident_digit[0])
+    at.run()
+    assert any(c.value.startswith("784-16(relu)-10") for c in at.sidebar.caption)
+    assert not any("no longer exists" in w.value for w in at.warning)
+    registry.delete("tiny")  # what the Train page of another tab does
+    at.run()
+    assert not at.exception
+    assert [w.value for w in at.warning] == ["The model 'tiny' no longer exists (deleted in another tab?), "
+                                             "so the active model, 'default', reads your drawing now."]  # only that
+    assert at.selectbox(key="draw_model").value == "default"
+    assert metric(at, "Prediction") == str(confident_digit[1])  # read by the active model
+    at.button(key="draw_teach_save").click().run()
+    (saved,) = DrawingStore(digitlab_home).list()
+    assert saved.model == "default"
+    at.run()
+    assert not at.warning  # said once

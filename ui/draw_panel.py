@@ -22,11 +22,13 @@ from streamlit.delta_generator import DeltaGenerator
 from model import Classifier
 from model.explain import Verdict, judge
 from model.preprocess import Steps, preprocess_steps
+from model.registry import BUNDLED_NAME
 from ui.blas import one_blas_thread
 from ui.draw_explain import sees_heading, sees_ui, why_heading, why_ui
 from ui.draw_input import DrawingInput, canvas_drawing, canvas_input, pen_width_ui, upload_input
 from ui.draw_result import prediction_ui, probabilities_caption
 from ui.draw_teach import teach_heading, teach_ui
+from ui.models import registry
 
 SOURCE_KEY = "draw_source"
 PHONE_CSS = Path(__file__).with_name("draw_phone.css")  # the narrow-screen order of the panel's parts
@@ -107,6 +109,8 @@ def live_panel(models: dict[str, Classifier]) -> None:
 def _live(models: dict[str, Classifier], source: str, slots: Slots) -> None:
     """Sends, in this order: the reading, the canvas (or the uploader's slot first), Teach it, the explanations.
     The browser renders messages in the order they come, and the reading is what a stroke waits for."""
+    if any(name != BUNDLED_NAME and not registry().exists(name) for name in models):
+        st.rerun()  # a model deleted in another tab: the full run says so and resets the pickers (app.py)
     reader = next(iter(models))
     if source == "Upload":
         with slots.input:

@@ -1,14 +1,17 @@
 """The Draw page in a real browser: mouse and finger strokes on the real canvas, the reading, the toolbar,
-Teach it, the phone layout.
+Teach it, the phone layout, a model deleted in another tab.
 
     .venv/bin/python -m pytest tests/e2e/test_draw.py -q
 """
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
+from model.drawings import DrawingStore
 from tests.e2e.conftest import shoot, start_server, stop_server
 
 pytestmark = pytest.mark.e2e
@@ -231,3 +234,48 @@ def test_on_a_desktop_the_reading_stays_beside_the_canvas(server, page):
     assert read["x"] > drawn["x"] + drawn["width"] and read["y"] < drawn["y"] + drawn["height"]
     assert teach["x"] == pytest.approx(drawn["x"], abs=2) and teach["y"] > drawn["y"] + drawn["height"]
 
+
+def test_a_model_deleted_in_another_tab_is_said_and_no_longer_reads(tmp_path, browser):
+    """Tab B reads with 'tiny'; tab A deletes it on the Train page; B's next stroke says so and reads with
+    the active model, and Save records that model."""
+    from model.network import build_model
+    from model.registry import Registry
+    from model.spec import ArchSpec
+    from model.store import ModelMeta
+
+    arch = ArchSpec.simple([16])
+    Registry(tmp_path).add(build_model(arch, seed=0), ModelMeta(name="tiny", arch=arch))
+    server = start_server(tmp_path, tmp_path / "streamlit.log")
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        reader, deleter = context.new_page(), context.new_page()
+        for tab in (reader, deleter):
+            tab.set_default_timeout(30_000)
+        open_draw_page(reader, server.url)
+        reader.get_by_role("combobox", name="Reads your drawing").click()
+        reader.get_by_role("option", name="tiny").click()
+        expect(reader.get_by_text("784-16(relu)-10")).to_be_visible()
+        draw(reader, ONE)
+        expect(prediction(reader)).not_to_have_text("—", timeout=30_000)
+
+        deleter.goto(f"{server.url}/Train")
+        expect(deleter.get_by_role("combobox", name="Model", exact=True)).to_have_value("tiny")  # newest first
+        deleter.wait_for_selector("[data-test-script-state='notRunning']")
+        deleter.get_by_role("button", name="Delete").click()
+        deleter.get_by_role("button", name="Delete tiny").click()
+        expect(deleter.get_by_text("tiny was deleted.")).to_be_visible(timeout=30_000)
+
+        reader.bring_to_front()
+        draw(reader, SEVEN)
+        expect(reader.get_by_text("The model 'tiny' no longer exists (deleted in another tab?)")).to_be_visible(
+            timeout=30_000)
+        expect(reader.get_by_role("combobox", name="Reads your drawing")).to_have_value(re.compile("^default"))
+        expect(prediction(reader)).to_have_text("7", timeout=30_000)  # read by the active model, which Teach it picks
+        reader.get_by_role("button", name="Save as 7").click()
+        expect(reader.get_by_text("Saved as 7")).to_be_visible(timeout=30_000)
+        (saved,) = DrawingStore(tmp_path).list()
+        assert saved.model == "default"
+        assert "Traceback" not in server.log_text()
+    finally:
+        context.close()
+        stop_server(server)
