@@ -44,12 +44,15 @@ def models_ui() -> dict[str, Classifier]:
         st.caption(f"{reader.arch.describe()} · {reader.params:,} parameters · {accuracy}")
         others = model_multipicker("Compare with", key="draw_compare", records=records, exclude=reader.name,
                                    help="Draw once, see every chosen model's probabilities side by side.")
-    if notice:
-        st.warning(notice, icon=":material/delete:")
     models = {record.name: classifier_for(record) for record in [reader, *others]}
-    for classifier in models.values():
-        if classifier.warning:
-            st.warning(classifier.warning)
+    # one container, there on every run: a notice that came and went would move the canvas below it, and
+    # the browser would mount it afresh, empty
+    with st.container():
+        if notice:
+            st.warning(notice, icon=":material/delete:")
+        for classifier in models.values():
+            if classifier.warning:
+                st.warning(classifier.warning)
     return models
 
 
