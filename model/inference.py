@@ -1,21 +1,22 @@
-"""Fast inference: the Keras network's weights run as a NumPy forward pass.
+"""Fast inference: the Keras network's weights run as a NumPy forward pass, without Keras.
 
 `Classifier.predict_proba` agrees with `keras_model.predict` to 1e-4 but costs well under
 a millisecond for one drawing (Keras' predict costs ~85 ms), so the per-stroke path
-never touches Keras. `Classifier.load(name)` goes through the registry and falls back
-to the bundled default, with a warning, when a model file is damaged.
+never touches Keras. A model file's weights are read with h5py (`model.store.read_layers`),
+so loading one imports neither Keras nor TensorFlow; `keras_model` loads Keras on first use.
+`Classifier.load()` (the active model) falls back to the bundled default, with a warning,
+when the model's file is damaged; `Classifier.load(name)` refuses it with one sentence.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from scipy import special
 
 from model.spec import N_INPUTS
-from model.store import ModelFileError, ModelMeta, load_keras, read_meta
+from model.store import DenseWeights, ModelFileError, ModelMeta, load_keras, read_layers, read_meta
 
 SELU_ALPHA, SELU_SCALE = 1.6732632423543772, 1.0507009873554805
 
@@ -29,13 +30,6 @@ ACTIVATIONS = {  # name -> (function, derivative given the pre-activation)
     "selu": (lambda z: SELU_SCALE * np.where(z > 0, z, SELU_ALPHA * np.expm1(np.minimum(z, 0))),
              lambda z: SELU_SCALE * np.where(z > 0, 1, SELU_ALPHA * np.exp(np.minimum(z, 0)))),
 }
-
-
-@dataclass(frozen=True)
-class DenseWeights:
-    kernel: np.ndarray  # (n_in, n_out) float32
-    bias: np.ndarray  # (n_out,) float32
-    activation: str  # hidden layers: a key of ACTIVATIONS; the output layer: "softmax"
 
 
 class Classifier:
@@ -55,46 +49,48 @@ class Classifier:
     # --- loading -------------------------------------------------------------------------
 
     @classmethod
-    def load(cls, name: str | None = None, registry=None) -> "Classifier":
-        """The named model (default: the active one); a damaged file falls back to the bundled default."""
-        from model.registry import BUNDLED_NAME, Registry
+    def load(cls, name: str | None = None, registry=None, fallback: bool | None = None) -> "Classifier":
+        """The named model (default: the active one).
+
+        A damaged file falls back to the bundled default (with `.warning`) when `fallback` is true,
+        by default only for the active model; a named model is refused (RegistryError, one sentence)."""
+        from model.registry import BUNDLED_NAME, Registry, RegistryError
 
         registry = registry or Registry()
+        fallback = name is None if fallback is None else fallback
         record = registry.get(name or registry.active_name())
         try:
             registry.verify(record)
             return cls.from_file(record.path, name=record.name, sha256=record.sha256)
         except ModelFileError as error:
+            if not fallback:
+                raise RegistryError(f"cannot load model {record.name!r}: {error}") from None
             if record.bundled:
                 raise
-            fallback = cls.load(BUNDLED_NAME, registry)
-            fallback.warning = f"{error} Using the bundled default model instead."
-            return fallback
+            stand_in = cls.load(BUNDLED_NAME, registry, fallback=False)
+            stand_in.warning = f"{error} Using the bundled default model instead."
+            return stand_in
 
     @classmethod
     def from_file(cls, path: Path, name: str | None = None, sha256: str = "") -> "Classifier":
+        """A model file's metadata and Dense weights, read without Keras."""
         meta = read_meta(path)
         if name:
             meta.name = name
-        return cls.from_keras(load_keras(path), meta, path=Path(path), sha256=sha256)
+        return cls(meta, _runnable(read_layers(path), meta.name), path=Path(path), sha256=sha256)
 
     @classmethod
     def from_keras(cls, keras_model, meta: ModelMeta, **kwargs) -> "Classifier":
-        """Copy the Dense layers' weights out of a Keras model (Flatten and Dropout have none)."""
-        layers = []
-        for layer in keras_model.layers:
-            if layer.__class__.__name__ == "Dense":
-                kernel, bias = (np.asarray(w, dtype=np.float32) for w in layer.get_weights())
-                activation = layer.get_config()["activation"]
-                if activation != "softmax" and activation not in ACTIVATIONS:
-                    raise ModelFileError(f"model {meta.name!r} uses activation {activation!r}, which Digit Lab cannot run.")
-                layers.append(DenseWeights(kernel, bias, activation))
-        if not layers or layers[0].kernel.shape[0] != N_INPUTS or layers[-1].activation != "softmax":
-            raise ModelFileError(f"model {meta.name!r} is not a Flatten -> Dense -> softmax digit classifier.")
-        return cls(meta, layers, keras_model=keras_model, **kwargs)
+        """Copy the Dense layers' weights out of a Keras model in memory (Flatten and Dropout have none)."""
+        layers = [DenseWeights(*(np.asarray(w, dtype=np.float32) for w in layer.get_weights()), layer.get_config()["activation"])
+                  for layer in keras_model.layers if layer.__class__.__name__ == "Dense"]
+        return cls(meta, _runnable(layers, meta.name), keras_model=keras_model, **kwargs)
 
     @property
     def keras_model(self):
+        """The Keras model, loaded from `path` on first use (tests, benchmarks); never needed to predict."""
+        if self._keras_model is None and self.path is not None:
+            self._keras_model = load_keras(self.path)
         return self._keras_model
 
     # --- inference -----------------------------------------------------------------------
@@ -125,6 +121,16 @@ class Classifier:
             grad = grad * ACTIVATIONS[layer.activation][1](z[0])
             grad = layer.kernel @ grad
         return grad.reshape(x.shape).astype(np.float32)
+
+
+def _runnable(layers: list[DenseWeights], name: str) -> list[DenseWeights]:
+    """`layers` if this module can run them: 784 inputs, hidden activations it knows, a softmax output."""
+    for layer in layers[:-1]:
+        if layer.activation not in ACTIVATIONS:
+            raise ModelFileError(f"model {name!r} uses activation {layer.activation!r}, which Digit Lab cannot run.")
+    if not layers or layers[0].kernel.shape[0] != N_INPUTS or layers[-1].activation != "softmax":
+        raise ModelFileError(f"model {name!r} is not a Flatten -> Dense -> softmax digit classifier.")
+    return layers
 
 
 def softmax(z: np.ndarray) -> np.ndarray:

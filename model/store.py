@@ -1,13 +1,19 @@
 """Model files: a Keras `.keras` archive with our metadata (`digitlab.json`) inside it.
 
-Metadata travels with the weights: architecture, training settings, preprocessing
-version, test metrics and curves are read back by `read_meta` without loading Keras.
-Files are written to a temporary name and renamed, so a crash never leaves half a model.
+    meta = read_meta(path)        # architecture, training settings, metrics, curves
+    layers = read_layers(path)    # [DenseWeights, ...]: what inference needs, read with h5py
+    keras_model = load_keras(path)  # only for callers that need Keras itself (training, tests)
+
+Metadata travels with the weights. `read_meta` and `read_layers` never import Keras: the archive's
+`config.json` names the layers, `model.weights.h5` holds their weights, so the Streamlit server
+runs without TensorFlow. Files are written to a temporary name and renamed, so a crash never
+leaves half a model.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import tempfile
@@ -15,10 +21,14 @@ import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from model.preprocess import PREPROCESS_VERSION
 from model.spec import ArchSpec
 
 META_MEMBER = "digitlab.json"
+CONFIG_MEMBER, WEIGHTS_MEMBER = "config.json", "model.weights.h5"  # what keras.Model.save writes
+LAYER_CLASSES = ("InputLayer", "Flatten", "Dense", "Dropout")  # model.network.build_model's layers; only Dense has weights
 
 
 class ModelFileError(RuntimeError):
@@ -91,6 +101,57 @@ def read_meta(path: Path) -> ModelMeta:
         raise ModelFileError(f"model file {path} is missing.") from None
     except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError):
         raise ModelFileError(f"model file {path} is damaged or not a Digit Lab model.") from None
+
+
+@dataclass(frozen=True)
+class DenseWeights:
+    kernel: np.ndarray  # (n_in, n_out) float32
+    bias: np.ndarray  # (n_out,) float32
+    activation: str  # Keras' name: "relu", "softmax"...; model.inference decides which ones it can run
+
+
+def read_layers(path: Path) -> list[DenseWeights]:
+    """The Dense layers of a model file, in order, read from its archive with h5py (no Keras)."""
+    import h5py  # ~0.3 s to import: only when a model is loaded, not for `read_meta`
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            config = json.loads(archive.read(CONFIG_MEMBER))
+            weights = io.BytesIO(archive.read(WEIGHTS_MEMBER))
+        with h5py.File(weights, "r") as h5:
+            return _dense_layers(config, h5)
+    except FileNotFoundError:
+        raise ModelFileError(f"model file {path} is missing.") from None
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, AttributeError, OSError):
+        raise ModelFileError(f"model file {path} is damaged or not a Digit Lab model.") from None
+
+
+def _dense_layers(config: dict, h5) -> list[DenseWeights]:
+    """Keras' weights file names each layer's group after its class, counted per class
+    (layers/dense, layers/dense_1, ...), in model order without the InputLayer (keras.saving's saving_lib)."""
+    if config["class_name"] != "Sequential":
+        raise ValueError("not a Sequential model")
+    layers, seen = [], {}
+    for layer in config["config"]["layers"]:
+        kind, settings = layer["class_name"], layer["config"]
+        if kind not in LAYER_CLASSES:
+            raise ValueError(f"unexpected layer {kind}")
+        if kind == "InputLayer":
+            continue
+        count = seen[kind] = seen.get(kind, -1) + 1
+        group = h5["layers"][kind.lower() + (f"_{count}" if count else "")]["vars"]
+        if group.attrs.get("name", settings["name"]) != settings["name"]:  # files since Keras 3.x record the name
+            raise ValueError("weights of another layer")
+        if kind != "Dense":
+            continue
+        kernel = np.asarray(group["0"], dtype=np.float32)
+        bias = np.asarray(group["1"], dtype=np.float32) if settings.get("use_bias", True) else np.zeros(kernel.shape[1], np.float32)
+        n_in = layers[-1].kernel.shape[1] if layers else kernel.shape[0]
+        if kernel.shape != (n_in, settings["units"]) or bias.shape != (settings["units"],):
+            raise ValueError("weights do not match the layer")
+        activation = settings["activation"]
+        layers.append(DenseWeights(kernel, bias, activation if isinstance(activation, str) else repr(activation)))
+    return layers
 
 
 def load_keras(path: Path):

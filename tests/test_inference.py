@@ -1,13 +1,13 @@
-"""The NumPy fast path equals Keras; a reloaded model equals the saved one."""
+"""The NumPy fast path equals Keras; a model file read without Keras equals Keras' own load of it."""
 
 import numpy as np
 import pytest
 
 from model.inference import Classifier
 from model.network import build_model
-from model.registry import Registry
+from model.registry import BUNDLED_PATH, Registry
 from model.spec import ACTIVATIONS, ArchSpec, LayerSpec
-from model.store import ModelMeta
+from model.store import ModelMeta, load_keras
 
 
 def random_inputs(n=16, seed=0):
@@ -62,3 +62,36 @@ def test_logit_gradient_matches_finite_differences():
         bumped[i, j] += eps
         numeric = (classifier.forward(bumped[None])[0][-1][0, 3] - pre[-1][0, 3]) / eps
         assert numeric == pytest.approx(grad[i, j], abs=1e-3)
+
+
+def assert_read_like_keras(classifier: Classifier, x: np.ndarray) -> None:
+    """The h5py-read weights and their predictions equal keras.saving.load_model's to 1e-5."""
+    keras_model = load_keras(classifier.path)  # keras.saving.load_model, safe mode
+    ours = [w for layer in classifier.layers for w in (layer.kernel, layer.bias)]
+    theirs = keras_model.get_weights()
+    assert [w.shape for w in ours] == [w.shape for w in theirs]
+    assert max(np.abs(a - b).max() for a, b in zip(ours, theirs)) < 1e-5
+    dense = [layer for layer in keras_model.layers if layer.__class__.__name__ == "Dense"]
+    assert [layer.activation for layer in classifier.layers] == [d.get_config()["activation"] for d in dense]
+    assert np.abs(classifier.predict_proba(x) - keras_model.predict(x, verbose=0)).max() < 1e-5
+
+
+def test_bundled_file_read_without_keras_equals_keras_load(mnist):
+    _, (x_test, _) = mnist
+    assert_read_like_keras(Classifier.from_file(BUNDLED_PATH), x_test[:500].astype(np.float32) / 255)
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "gelu", "elu", "selu"])
+def test_a_fresh_model_file_read_without_keras_equals_keras_load(activation):
+    """Dropout after some layers and not others (the weights files' group names count per class)."""
+    arch = ArchSpec((LayerSpec(32, activation, 0.3), LayerSpec(16, "relu"), LayerSpec(12, activation, 0.5)))
+    record = Registry().add(build_model(arch, seed=7), ModelMeta(name=f"fresh-{activation}", arch=arch))
+    assert_read_like_keras(Classifier.from_file(record.path), random_inputs(32, seed=1))
+
+
+def test_keras_model_is_loaded_only_when_asked_for():
+    classifier = Classifier.from_file(BUNDLED_PATH)
+    assert classifier._keras_model is None
+    x = random_inputs(4)
+    assert np.abs(classifier.predict_proba(x) - classifier.keras_model.predict(x, verbose=0)).max() < 1e-5
+    assert classifier.keras_model is classifier.keras_model  # loaded once

@@ -10,7 +10,6 @@ Classifiers are shared across sessions: never mutate one.
 
 from __future__ import annotations
 
-import gc
 from pathlib import Path
 
 import streamlit as st
@@ -36,13 +35,9 @@ def model_records() -> list[ModelRecord]:
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=8)
 def load_classifier(name: str, sha256: str) -> Classifier:
-    """The Classifier for `name`; `sha256` only keys the cache so a replaced file loads afresh."""
-    classifier = Classifier.load(name, registry())
-    # Loading imported TensorFlow: millions of long-lived objects. After every run Streamlit calls
-    # gc.collect(2) and, because keras is imported, keras.backend.clear_session(), which collects
-    # again: ~360 ms of scanning those objects between two strokes. Frozen, they are skipped.
-    gc.freeze()
-    return classifier
+    """The Classifier for `name` (NumPy weights, no Keras); `sha256` only keys the cache so a replaced file
+    loads afresh. A damaged file gives the bundled default with a `.warning`, which the pages show."""
+    return Classifier.load(name, registry(), fallback=True)
 
 
 def classifier_for(record: ModelRecord) -> Classifier:
