@@ -9,14 +9,13 @@ the Errors page can evaluate on them.
 from __future__ import annotations
 
 import hashlib
-import sqlite3
-from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from model.registry import DB_NAME, data_home, now_iso
+from model import db as database
+from model.registry import data_home, now_iso
 from model.spec import IMAGE_SIDE, N_CLASSES
 
 SCHEMA = """
@@ -51,17 +50,10 @@ class Drawing:
 class DrawingStore:
     def __init__(self, home: Path | None = None):
         self.home = Path(home) if home else data_home()
-        self.home.mkdir(parents=True, exist_ok=True)
-        self.db_path = self.home / DB_NAME
-        with self._db() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(SCHEMA)
+        database.create(self.home, SCHEMA)
 
-    @contextmanager
     def _db(self):
-        with closing(sqlite3.connect(self.db_path, timeout=30)) as db:
-            with db:
-                yield db
+        return database.connect(self.home)
 
     def add(self, image: np.ndarray, label: int, predicted: int | None = None, model: str | None = None,
             canvas_png: bytes | None = None) -> int:

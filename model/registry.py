@@ -16,19 +16,18 @@ import os
 import re
 import sqlite3
 import uuid
-from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from model import db as database
 from model.spec import ArchSpec
-from model.store import ModelFileError, ModelMeta, file_sha256, read_meta, save_model
+from model.store import ModelFileError, ModelMeta, file_sha256, read_layers, read_meta, save_model
 
 REPO = Path(__file__).resolve().parent.parent
 BUNDLED_PATH = REPO / "model" / "bundled" / "default.keras"
 BUNDLED_NAME = "default"
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
-DB_NAME = "digitlab.sqlite3"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS models (
@@ -99,18 +98,11 @@ class Registry:
         self.home = Path(home) if home else data_home()
         self.models_dir = self.home / "models"
         self.models_dir.mkdir(parents=True, exist_ok=True)
-        self.db_path = self.home / DB_NAME
-        with self._db() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(SCHEMA)
+        database.create(self.home, SCHEMA)
         self._sync_bundled()
 
-    @contextmanager
     def _db(self):
-        """One short-lived connection per operation (Streamlit serves sessions from many threads)."""
-        with closing(sqlite3.connect(self.db_path, timeout=30)) as db:
-            with db:  # commit on success, roll back on error
-                yield db
+        return database.connect(self.home)
 
     def _sync_bundled(self) -> None:
         """Keep the bundled default's row in step with the file shipped in the repo."""
@@ -206,7 +198,13 @@ class Registry:
         record.path.unlink(missing_ok=True)
 
     def set_active(self, name: str) -> None:
-        self.get(name)  # refuses unknown names
+        """Make `name` the active model; an unknown name or a file that cannot be loaded is refused."""
+        record = self.get(name)
+        try:
+            self.verify(record)
+            read_layers(record.path)
+        except ModelFileError as error:
+            raise RegistryError(f"cannot make {name!r} the active model: {error}") from None
         with self._db() as db:
             db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('active', ?)", (name,))
 

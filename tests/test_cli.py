@@ -148,3 +148,42 @@ def test_corrupted_model_falls_back_with_a_warning(tmp_path, digitlab_home):
 def test_delete_refuses_the_bundled_default(digitlab_home):
     done = run("model", "delete", "default", home=digitlab_home)
     assert done.returncode == 2 and "cannot be deleted" in errors(done)[0]
+
+
+def damaged_model(name: str, active: bool = False) -> None:
+    """A registry model (made in-process: faster than `training fit`) whose file is then overwritten."""
+    from model.network import build_model
+    from model.registry import Registry
+    from model.spec import ArchSpec
+    from model.store import ModelMeta
+
+    arch = ArchSpec.simple([8])
+    registry = Registry()
+    record = registry.add(build_model(arch, seed=0), ModelMeta(name=name, arch=arch))
+    if active:
+        registry.set_active(name)
+    record.path.write_bytes(b"garbage")
+
+
+@pytest.mark.parametrize("command", [
+    ["training", "evaluate", "--model", "broken", "--json"],
+    ["model", "predict", "IMAGE", "--model", "broken", "--json"],
+    ["model", "activate", "broken"],
+])
+def test_naming_a_damaged_model_fails_with_one_sentence(tmp_path, digitlab_home, command):
+    damaged_model("broken")
+    image = str(digit_png(tmp_path / "s.png"))
+    done = run(*[image if arg == "IMAGE" else arg for arg in command], home=digitlab_home)
+    assert done.returncode == 2, done.stdout
+    assert len(errors(done)) == 1 and "'broken'" in errors(done)[0] and "damaged" in errors(done)[0]
+    assert done.stdout == "" and "Traceback" not in done.stderr
+    listed = [json.loads(line) for line in run("model", "list", "--json", home=digitlab_home).stdout.splitlines()]
+    assert next(row for row in listed if row["active"])["name"] == "default"
+
+
+def test_evaluate_without_model_falls_back_from_a_damaged_active_model(digitlab_home):
+    damaged_model("fragile", active=True)
+    done = run("training", "evaluate", "--json", home=digitlab_home)
+    assert done.returncode == 0, done.stderr
+    assert any("damaged" in w and "bundled default" in w for w in errors(done))
+    assert json.loads(done.stdout)["model"] == "default"

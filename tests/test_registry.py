@@ -9,7 +9,7 @@ from model.inference import Classifier
 from model.network import build_model
 from model.registry import BUNDLED_NAME, Registry, RegistryError, check_name
 from model.spec import ArchSpec
-from model.store import ModelMeta, read_meta
+from model.store import ModelMeta, file_sha256, read_meta
 
 
 def tiny(name: str) -> tuple:
@@ -103,3 +103,28 @@ def test_corrupted_model_falls_back_to_bundled_with_a_warning():
     assert classifier.name == BUNDLED_NAME
     assert "damaged" in classifier.warning and "bundled default" in classifier.warning
     assert classifier.predict_proba(np.zeros((1, 28, 28), np.float32)).shape == (1, 10)
+
+
+def test_a_named_model_with_a_damaged_file_is_refused_not_replaced():
+    registry = Registry()
+    record = registry.add(*tiny("named"))
+    record.path.write_bytes(b"not a zip any more")
+    with pytest.raises(RegistryError, match=r"cannot load model 'named': .*damaged"):
+        Classifier.load("named", registry)
+    stand_in = Classifier.load("named", registry, fallback=True)  # what the app asks for
+    assert stand_in.name == BUNDLED_NAME and "damaged" in stand_in.warning
+
+
+@pytest.mark.parametrize("damage", ["checksum", "content"])
+def test_a_damaged_model_cannot_be_made_active(digitlab_home, damage):
+    registry = Registry()
+    record = registry.add(*tiny("broken"))
+    if damage == "checksum":
+        record.path.write_bytes(b"not a zip any more")
+    else:  # the row's checksum matches, the archive is still not a model
+        record.path.write_bytes(b"not a zip any more")
+        with sqlite3.connect(digitlab_home / "digitlab.sqlite3") as db:
+            db.execute("UPDATE models SET sha256 = ? WHERE name = 'broken'", (file_sha256(record.path),))
+    with pytest.raises(RegistryError, match=r"cannot make 'broken' the active model: .*damaged"):
+        registry.set_active("broken")
+    assert registry.active_name() == BUNDLED_NAME
