@@ -15,8 +15,10 @@ from ui.draw_panel import live_panel
 from ui.draw_teach import my_drawings_ui
 from ui.models import classifier_for, model_multipicker, model_picker, model_records
 from ui.nav import sidebar_nav
+from ui.perf import tune_server
 
 st.set_page_config(page_title="Digit Lab · Draw", page_icon=":material/draw:", layout="wide")
+tune_server()
 sidebar_nav()
 
 

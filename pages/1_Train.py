@@ -13,11 +13,13 @@ from training.presets import all_presets
 from training.runner import get_runner
 from ui.models import registry
 from ui.nav import sidebar_nav
+from ui.perf import tune_server
 from ui.train_form import form_ui, init_form
 from ui.train_live import curves_ui, live_ui
 from ui.train_runs import runs_ui
 
 st.set_page_config(page_title="Train · Digit Lab", page_icon=":material/model_training:", layout="wide")
+tune_server()
 sidebar_nav()
 models = registry()
 presets = all_presets(models)

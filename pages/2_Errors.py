@@ -14,8 +14,10 @@ from ui.errors_gallery import sample_dialog
 from ui.errors_views import (cell_ui, chosen_model, compare_ui, dataset_picker_ui, matrix_ui, metrics_ui, mistakes_ui,
                              model_picker_ui, report_ui)
 from ui.nav import sidebar_nav
+from ui.perf import tune_server
 
 st.set_page_config(page_title="Errors · Digit Lab", page_icon=":material/troubleshoot:", layout="wide")
+tune_server()
 sidebar_nav()
 state = st.session_state
 state.setdefault("errors_model", errors_models.model_names()[1])  # the active model

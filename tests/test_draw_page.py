@@ -212,8 +212,8 @@ def test_comparing_models_shows_them_side_by_side(confident_digit, digitlab_home
 
 
 def test_one_blas_thread_changes_the_threads_not_the_reading(confident_digit):
-    """The stroke fragment's maths run on one OpenBLAS thread (ui/blas.py): same probabilities, setting restored."""
-    from ui.blas import _set_local_threads, one_blas_thread
+    """The stroke fragment's maths run on one OpenBLAS thread (ui/perf.py): same probabilities, setting restored."""
+    from ui.perf import _set_local_threads, one_blas_thread
 
     classifier = Classifier.load()
     x = to_mnist(np.asarray(confident_digit[0]))[None]

@@ -10,7 +10,6 @@ loaded (cached); a rerun with an unchanged picture (another widget moved) reuses
 
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,28 +22,17 @@ from model import Classifier
 from model.explain import Verdict, judge
 from model.preprocess import Steps, preprocess_steps
 from model.registry import BUNDLED_NAME
-from ui.blas import one_blas_thread
 from ui.draw_explain import sees_heading, sees_ui, why_heading, why_ui
 from ui.draw_input import DrawingInput, canvas_drawing, canvas_input, pen_width_ui, upload_input
 from ui.draw_result import prediction_ui, probabilities_caption
 from ui.draw_teach import teach_heading, teach_ui
 from ui.models import registry
+from ui.perf import READING_HEAD_START, one_blas_thread
 
 SOURCE_KEY = "draw_source"
 PHONE_CSS = Path(__file__).with_name("draw_phone.css")  # the narrow-screen order of the panel's parts
 SOURCES = ("Draw", "Upload")
 MEMO_KEY = "draw_analysis"  # (picture digest, models) -> Analysis of the last picture
-# Seconds the fragment pauses between sending the reading (and the canvas) and making the explanations.
-# The browser draws the bars (ui/live_chart.py) only after it has rendered and painted what came with
-# them, ~60 ms after they reach it; explanations arriving meanwhile are rendered first and hold the bars
-# back. bench/browser_latency.py, 30 strokes each: 0.03 s 1.37x and 1.32x the echo app, 0.08 s 1.25x twice,
-# 0.12 s 1.26x. With 0.08 s the 28x28 pictures show ~15 ms later than with 0.03 s. The GIL is free meanwhile.
-READING_HEAD_START = 0.08
-# Python hands the GIL between threads every 5 ms by default: while the fragment computes, each message
-# the server's event loop sends can wait that long. 1 ms makes the reading's dozen messages leave promptly
-# (the server process's setting; set once, when the Draw page is first imported).
-GIL_SWITCH_INTERVAL = 0.001
-sys.setswitchinterval(GIL_SWITCH_INTERVAL)
 
 
 @dataclass(frozen=True)
@@ -117,7 +105,7 @@ def _live(models: dict[str, Classifier], source: str, slots: Slots) -> None:
             picture = upload_input()
     else:
         picture = canvas_drawing()  # the stroke just sent; the canvas itself is redrawn after the reading
-    with one_blas_thread():  # see ui/blas.py: a busy second core made one forward pass 23 ms
+    with one_blas_thread():  # a busy second core made one forward pass 23 ms: docs/latency.md#blas
         previous = st.session_state.get(MEMO_KEY)
         analysis = analyse(picture, models)
         prediction_ui(analysis.verdict, analysis.probs)
@@ -127,7 +115,7 @@ def _live(models: dict[str, Classifier], source: str, slots: Slots) -> None:
             if drawn.digest != picture.digest:  # not seen in practice; a reading of another picture must not stay
                 st.rerun(scope="fragment")
         if analysis.steps is not None and (previous is None or previous[1] is not analysis):
-            time.sleep(READING_HEAD_START)  # a new reading; the GIL is free: it goes out and is drawn first
+            time.sleep(READING_HEAD_START)  # the reading is drawn before the explanations: docs/latency.md#head-start
         with slots.teach:
             teach_ui(picture, analysis.steps, analysis.verdict, reader)
         with slots.sees:

@@ -1,14 +1,8 @@
-"""One BLAS thread for the Draw page's per-stroke maths.
+"""The Streamlit server's latency tuning, in one place; each setting is explained in docs/latency.md.
 
-    with one_blas_thread():
+    tune_server()                 # once at the top of every page script
+    with one_blas_thread():       # around a stroke's maths (ui/draw_panel.py)
         probs = classifier.predict_proba(x)
-
-numpy's OpenBLAS splits even one drawing's (1, 784) @ (784, 1024) product over every core. When
-the browser (or a training run) holds a core, the calling thread waits for a helper thread that
-cannot run, and the helper's spin-wait takes CPU from whoever holds it: with Chrome drawing the
-last stroke on this 2-core machine, one forward pass took 23 ms instead of 0.3 ms.
-`openblas_set_num_threads_local` limits only the calling thread, so other sessions and pages
-(the Errors page's batched evaluation) keep every core. A numpy without it is left as it is.
 """
 
 from __future__ import annotations
@@ -17,15 +11,24 @@ import contextlib
 import ctypes
 import glob
 import os
+import sys
 from collections.abc import Iterator
 from functools import cache
 
 import numpy as np
 
+GIL_SWITCH_INTERVAL = 0.001  # s; Python's default 5 ms held the reading's messages back (docs/latency.md#gil)
+READING_HEAD_START = 0.08  # s between sending a stroke's reading and making its explanations (docs/latency.md#head-start)
+
+
+def tune_server() -> None:
+    """The server process' settings; idempotent, so every page can call it on every run."""
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL)
+
 
 @cache
 def _set_local_threads():
-    """OpenBLAS's per-thread setter from the library numpy ships with, or None."""
+    """OpenBLAS's per-thread setter from the library numpy ships with, or None (docs/latency.md#blas)."""
     for path in glob.glob(os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs", "*openblas*.so*")):
         try:
             setter = ctypes.CDLL(path).openblas_set_num_threads_local
@@ -38,6 +41,7 @@ def _set_local_threads():
 
 @contextlib.contextmanager
 def one_blas_thread() -> Iterator[None]:
+    """One OpenBLAS thread for the calling thread only; other sessions keep every core (docs/latency.md#blas)."""
     setter = _set_local_threads()
     if setter is None:
         yield

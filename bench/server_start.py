@@ -1,0 +1,136 @@
+"""Server start-up: `streamlit run app.py` to the Draw page ready in Chromium, and the server's memory then.
+
+    .venv/bin/python -m bench.server_start [--runs 5] [--repo DIR ...]
+
+Each run starts a fresh `streamlit run app.py` (its own empty $DIGITLAB_HOME, a free loopback port)
+and opens the Draw page in a new headless Chromium context (launched beforehand, so its own start
+is not counted). Times are from the launch of `streamlit run`:
+  health: /_stcore/health answers (polled every 20 ms);
+  ready:  the page shows its title and the canvas, and the script state is back to "notRunning"
+          (the model is loaded and the first run is over: a stroke can be read).
+RSS is the server process' resident memory (VmRSS) once the page is ready, and its peak (VmHWM).
+With several --repo folders (e.g. a checkout of main and this worktree) the runs take turns, so
+each sees the same machine conditions; prints each run, then the median and the min-max spread.
+Goals from issue #17: RSS <= 300 MB with the Draw page open, ready <= 2.5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, free_port
+
+REPO = Path(__file__).resolve().parent.parent
+READY_TEXT = "Draw a digit"  # the Draw page's title
+CANVAS = ".st-key-draw_canvas canvas"
+TIMEOUT_S = 120
+
+
+@dataclass(frozen=True)
+class Start:
+    health_s: float  # streamlit run -> /_stcore/health answers
+    ready_s: float  # streamlit run -> Draw page ready in the browser
+    rss_mb: float  # server VmRSS once ready
+    peak_mb: float  # server VmHWM once ready
+
+
+def memory_mb(pid: int) -> tuple[float, float]:
+    """(VmRSS, VmHWM) of a process in MB (10^6 bytes)."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return tuple(int(fields[k].split()[0]) * 1024 / 1e6 for k in ("VmRSS", "VmHWM"))
+
+
+def wait_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {process.returncode}:\n{log.read_text(errors='replace')}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.02)
+    raise RuntimeError(f"streamlit did not answer in {TIMEOUT_S} s:\n{log.read_text(errors='replace')}")
+
+
+def one_start(browser, repo: Path) -> Start:
+    home = Path(tempfile.mkdtemp(prefix="digitlab-start-"))
+    log = home / "streamlit.log"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    env = {**os.environ, "DIGITLAB_HOME": str(home), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+               "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
+               "--server.fileWatcherType", "none"]  # what `make run` did before config.toml said it
+    start = time.monotonic()
+    with open(log, "wb") as out:
+        process = subprocess.Popen(command, cwd=repo, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_healthy(url, process, log)
+        health = time.monotonic() - start
+        page.goto(url, timeout=TIMEOUT_S * 1000)
+        page.get_by_text(READY_TEXT).first.wait_for(timeout=TIMEOUT_S * 1000)
+        page.locator(CANVAS).last.wait_for(timeout=TIMEOUT_S * 1000)
+        page.wait_for_selector("[data-test-script-state='notRunning']", timeout=TIMEOUT_S * 1000)
+        ready = time.monotonic() - start
+        rss, peak = memory_mb(process.pid)
+        return Start(health, ready, rss, peak)
+    finally:
+        context.close()
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def summary(values: list[float], unit: str, digits: int) -> str:
+    v = np.array(values)
+    return f"median {np.median(v):.{digits}f} {unit} (min {v.min():.{digits}f}, max {v.max():.{digits}f})"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="starts per folder")
+    parser.add_argument("--repo", type=Path, action="append", help="a Digit Lab checkout to start (default: this one)")
+    args = parser.parse_args()
+    repos = [r.resolve() for r in args.repo or [REPO]]
+
+    from playwright.sync_api import sync_playwright
+
+    starts: dict[Path, list[Start]] = {repo: [] for repo in repos}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        one_start(browser, repos[0])  # untimed: the first start also fills the OS file cache
+        for i in range(args.runs):
+            for repo in repos:
+                s = one_start(browser, repo)
+                starts[repo].append(s)
+                print(f"{repo.name:<20} run {i + 1}: health {s.health_s:5.2f} s, Draw ready {s.ready_s:5.2f} s, "
+                      f"RSS {s.rss_mb:4.0f} MB (peak {s.peak_mb:4.0f} MB)", flush=True)
+        browser.close()
+    for repo, runs in starts.items():
+        print(f"{repo} ({len(runs)} starts)")
+        print(f"  streamlit run -> health:     {summary([s.health_s for s in runs], 's', 2)}")
+        print(f"  streamlit run -> Draw ready: {summary([s.ready_s for s in runs], 's', 2)}  (goal <= 2.5 s)")
+        print(f"  server RSS, Draw page open:  {summary([s.rss_mb for s in runs], 'MB', 0)}  (goal <= 300 MB)")
+        print(f"  server peak RSS:             {summary([s.peak_mb for s in runs], 'MB', 0)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
