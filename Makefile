@@ -19,8 +19,7 @@ data/mnist/.verified:
 
 run: $(VENV)/.runtime
 	-@$(MAKE) --no-print-directory data/mnist/.verified || echo "warning: MNIST could not be fetched; Draw works, Train and Errors need it."
-	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false \
-		--server.fileWatcherType none  # watching the repo means watching .venv's files too: inotify overflows
+	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true
 
 test-setup: setup $(VENV)/.dev
 	@test -x /usr/bin/chromium || (echo "installing Debian's chromium for the browser tests" && \

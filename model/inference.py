@@ -13,19 +13,31 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from scipy import special
 
 from model.spec import N_INPUTS
 from model.store import DenseWeights, ModelFileError, ModelMeta, load_keras, read_layers, read_meta
 
 SELU_ALPHA, SELU_SCALE = 1.6732632423543772, 1.0507009873554805
 
+
+def _expit(z: np.ndarray) -> np.ndarray:
+    from scipy.special import expit  # scipy.special takes ~0.5 s to import: only sigmoid and GELU models pay it
+
+    return expit(z)
+
+
+def _erf(z: np.ndarray) -> np.ndarray:
+    from scipy.special import erf
+
+    return erf(z)
+
+
 ACTIVATIONS = {  # name -> (function, derivative given the pre-activation)
     "relu": (lambda z: np.maximum(z, 0), lambda z: (z > 0).astype(z.dtype)),
-    "sigmoid": (special.expit, lambda z: special.expit(z) * (1 - special.expit(z))),
+    "sigmoid": (_expit, lambda z: _expit(z) * (1 - _expit(z))),
     "tanh": (np.tanh, lambda z: 1 - np.tanh(z) ** 2),
-    "gelu": (lambda z: 0.5 * z * (1 + special.erf(z / np.sqrt(2))),  # Keras' default: exact GELU
-             lambda z: 0.5 * (1 + special.erf(z / np.sqrt(2))) + z * np.exp(-0.5 * z**2) / np.sqrt(2 * np.pi)),
+    "gelu": (lambda z: 0.5 * z * (1 + _erf(z / np.sqrt(2))),  # Keras' default: exact GELU
+             lambda z: 0.5 * (1 + _erf(z / np.sqrt(2))) + z * np.exp(-0.5 * z**2) / np.sqrt(2 * np.pi)),
     "elu": (lambda z: np.where(z > 0, z, np.expm1(np.minimum(z, 0))), lambda z: np.where(z > 0, 1, np.exp(np.minimum(z, 0)))),
     "selu": (lambda z: SELU_SCALE * np.where(z > 0, z, SELU_ALPHA * np.expm1(np.minimum(z, 0))),
              lambda z: SELU_SCALE * np.where(z > 0, 1, SELU_ALPHA * np.exp(np.minimum(z, 0)))),
