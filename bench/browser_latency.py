@@ -1,6 +1,6 @@
 """Mouse-up to updated result on screen, in a real browser: the Draw page vs a bare canvas echo app.
 
-    .venv/bin/python bench/browser_latency.py [--strokes 30] [--while-training] [--two-sessions] [--head-start S]
+    .venv/bin/python bench/browser_latency.py [--strokes 30] [--while-training] [--two-sessions]
 
 Starts `streamlit run` for bench/echo_app.py and for app.py on free loopback ports, each with its
 own empty $DIGITLAB_HOME, and draws strokes with Playwright's mouse on the real canvas in Debian's
@@ -17,8 +17,6 @@ Both apps are timed the same way, inside the page, taking turns a figure at a ti
 images, many epochs) from the Train page; the run is discarded once the strokes are timed.
 --two-sessions: two browser contexts draw at the same time while a third trains; prints both
 sessions' figures and whether the server log holds a "Traceback" or "Exception".
---head-start S: a second Draw server whose READING_HEAD_START (ui/perf.py) is S seconds takes its turn
-with the other two, so both values are compared under the same machine conditions.
 Targets from the issues: the reading on screen p50 <= 1.2x the echo's; under training <= 2x idle.
 """
 
@@ -26,8 +24,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
-import os
 import re
 import sys
 import tempfile
@@ -39,7 +35,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, Server, free_port, start_server, stop_server  # noqa: E402
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server  # noqa: E402
 
 VIEWPORT = {"width": 1400, "height": 1000}
 FIGURE = [  # one figure: five strokes, (x, y) in canvas pixels; shifted a little for each new figure
@@ -124,35 +120,6 @@ RESULT = """() => {
   const done = w.states.length ? w.states[w.states.length - 1][0] : w.idleSeen;
   return [...w.shown.map(t => t - w.up), done - w.up];
 }"""
-
-
-# `streamlit run` in a process whose ui.perf.READING_HEAD_START is replaced before any page imports it.
-HEAD_START_LAUNCHER = ("import sys, ui.perf; ui.perf.READING_HEAD_START = float(sys.argv.pop(1)); "
-                       "from streamlit.web.cli import main; main()")
-
-
-def start_draw_server(home: Path, head_start: float) -> Server:
-    import subprocess
-    import time
-    import urllib.request
-
-    port = free_port()
-    log = home / "streamlit.log"
-    command = [sys.executable, "-c", HEAD_START_LAUNCHER, str(head_start), "run", "app.py", "--server.port", str(port),
-               "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none"]
-    process = subprocess.Popen(command, cwd=REPO, env={**os.environ, "DIGITLAB_HOME": str(home), "TF_CPP_MIN_LOG_LEVEL": "3"},
-                               stdout=open(log, "ab"), stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
-                return Server(url, home, process, log)
-        except OSError:
-            if process.poll() is not None:
-                raise RuntimeError(f"streamlit exited:\n{log.read_text(errors='replace')}") from None
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError(f"streamlit did not start:\n{log.read_text(errors='replace')}")
 
 
 # --- drawing -------------------------------------------------------------------------------------
@@ -281,19 +248,15 @@ async def measure(args) -> dict[str, np.ndarray]:
     from playwright.async_api import async_playwright
 
     results: dict[str, np.ndarray] = {}
-    apps = [ECHO, DRAW] + ([dataclasses.replace(DRAW, name=f"draw, head start {args.head_start:g} s")]
-                           if args.head_start is not None else [])
-    homes = {app.name: Path(tempfile.mkdtemp(prefix="digitlab-bench-")) for app in apps}
+    homes = {app.name: Path(tempfile.mkdtemp(prefix=f"digitlab-bench-{app.name}-")) for app in (ECHO, DRAW)}
     servers = {}
     try:
-        for app in apps:
-            home = homes[app.name]
-            servers[app.name] = (start_draw_server(home, args.head_start) if app.name.startswith("draw, head start")
-                                 else start_server(home, home / "streamlit.log", script=app.script))
+        for app in (ECHO, DRAW):
+            servers[app.name] = start_server(homes[app.name], homes[app.name] / "streamlit.log", script=app.script)
         async with async_playwright() as p:
             browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             pages = {}
-            for app in apps:
+            for app in (ECHO, DRAW):
                 context = await browser.new_context(viewport=VIEWPORT)
                 pages[app.name] = (await open_app(context, servers[app.name].url, app), app)
                 await warm_up(pages[app.name][0], app)
@@ -330,7 +293,6 @@ def main() -> int:
     parser.add_argument("--strokes", type=int, default=30, help="timed strokes per app and condition")
     parser.add_argument("--while-training", action="store_true", help="also time the Draw page while the Train page trains")
     parser.add_argument("--two-sessions", action="store_true", help="also time two sessions drawing while a third trains")
-    parser.add_argument("--head-start", type=float, help="also time a Draw page whose READING_HEAD_START is this many seconds")
     args = parser.parse_args()
     r = asyncio.run(measure(args))
 
@@ -341,10 +303,8 @@ def main() -> int:
         for col, what in enumerate([*shown, "rerun done"]):
             print(f"{name + ' · ' + what:<58} {stats(r[name][:, col])}")
     echo, draw = np.median(r["echo"], axis=0), np.median(r["draw"], axis=0)
-    for name in [k for k in rows if k == "draw" or k.startswith("draw, head start")]:
-        d = np.median(r[name], axis=0)
-        print(f"{name.capitalize()} / echo p50: reading shown {d[0] / echo[0]:.2f}x (target <= 1.2x), 28x28 input shown "
-              f"{d[1] / echo[0]:.2f}x, rerun done {d[-1] / echo[-1]:.2f}x")
+    print(f"Draw / echo p50: reading shown {draw[0] / echo[0]:.2f}x (target <= 1.2x), 28x28 input shown "
+          f"{draw[1] / echo[0]:.2f}x, rerun done {draw[-1] / echo[-1]:.2f}x")
     if "draw, while training" in r:
         busy = np.median(r["draw, while training"], axis=0)
         print(f"Draw under training / idle p50: reading shown {busy[0] / draw[0]:.2f}x, rerun done {busy[-1] / draw[-1]:.2f}x "

@@ -1,0 +1,106 @@
+"""The faster grey-level path of to_mnist (issue #16 item 5) gives exactly what it gave before, bit for bit.
+
+`reference_steps` is preprocess_steps as it was (commit 9ca5377), kept here as the reference: RGBA's
+RGB as a strided view cast to float32, np.median for the paper level, the column scan over every row.
+"""
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from model.preprocess import BOX_SIDE, IMAGE_SIDE, INK_CUTOFF, MIN_CONTRAST, _paste, preprocess_steps
+
+
+def reference_ink_map(arr: np.ndarray) -> np.ndarray:
+    if arr.ndim == 3 and arr.shape[2] == 4:
+        alpha = np.ascontiguousarray(arr[:, :, 3])
+        if alpha.min() < 255:
+            return alpha
+        arr = arr[:, :, :3]
+    if arr.ndim == 3:
+        grey = (arr.astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)).round().astype(np.int16)
+    else:
+        grey = arr.astype(np.int16)
+    h, w = grey.shape
+    k = max(1, min(h, w) // 20)
+    paper = int(np.median(np.concatenate([grey[:k].ravel(), grey[-k:].ravel(), grey[:, :k].ravel(), grey[:, -k:].ravel()])))
+    ink = paper - grey if paper > 127 else grey - paper
+    return np.clip(ink, 0, 255).astype(np.uint8)
+
+
+def reference_steps(arr: np.ndarray):
+    ink = reference_ink_map(arr)
+    peak = int(ink.max())
+    if peak < MIN_CONTRAST * 255:
+        return None
+    cutoff = max(1, int(INK_CUTOFF * peak))
+    rows = np.flatnonzero(ink.max(axis=1) >= cutoff)
+    cols = np.flatnonzero(ink.max(axis=0) >= cutoff)
+    top, bottom, left, right = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    crop = ink[top:bottom, left:right]
+    h, w = crop.shape
+    scale = BOX_SIDE / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    box = np.asarray(Image.fromarray(crop).resize(size, Image.Resampling.BILINEAR), dtype=np.float32)
+    box *= 1 / max(float(box.max()), 1.0)
+    total = float(box.sum())
+    cy = float(np.arange(box.shape[0]) @ box.sum(axis=1)) / total
+    cx = float(np.arange(box.shape[1]) @ box.sum(axis=0)) / total
+    offset = (int(round(IMAGE_SIDE / 2 - cy)), int(round(IMAGE_SIDE / 2 - cx)))
+    field = np.zeros((IMAGE_SIDE, IMAGE_SIDE), dtype=np.float32)
+    _paste(field, box, *offset)
+    return ink, (top, left, bottom, right), box, offset, field
+
+
+def pen_digit(size=280, background=(0, 0, 0, 0), ink=(17, 24, 39, 255), width=18) -> Image.Image:
+    """A 4 written in three anti-aliased strokes, as the canvas sends it (or on a background colour)."""
+    image = Image.new("RGBA", (size * 2, size * 2), background)
+    draw = ImageDraw.Draw(image)
+    s = size * 2 / 280
+    for line in ([(170, 60), (80, 330), (420, 330)], [(330, 120), (300, 500)], [(60, 60), (62, 64)]):
+        draw.line([(x * s, y * s) for x, y in line], fill=ink, width=int(width * 2 * s), joint="curve")
+    return image.resize((size, size), Image.Resampling.LANCZOS)  # anti-aliased edges: many in-between colours
+
+
+def inputs() -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(0)
+    canvas = np.asarray(pen_digit())
+    on_white = np.asarray(Image.alpha_composite(Image.new("RGBA", (280, 280), (255, 255, 255, 255)), pen_digit()))
+    coloured = np.asarray(pen_digit(background=(200, 230, 255, 255), ink=(200, 20, 20, 255)))
+    noise = rng.integers(0, 256, (280, 280, 3), dtype=np.uint8)
+    noise[100:180, 60:200] //= 4  # a dark blob on colour noise: every colour, and so every rounding tie, turns up
+    return {
+        "transparent canvas": canvas,
+        "opaque RGBA on white paper": on_white,
+        "RGB on white paper": np.ascontiguousarray(on_white[:, :, :3]),
+        "grey (L) on white paper": np.asarray(Image.fromarray(on_white).convert("L")),
+        "canvas with a background colour": coloured,
+        "light ink on dark paper (RGB)": 255 - np.ascontiguousarray(on_white[:, :, :3]),
+        "colour noise, RGB": noise,
+        "colour noise, opaque RGBA": np.concatenate([noise, np.full((280, 280, 1), 255, np.uint8)], axis=2),
+        "odd-sized photo-like RGBA": np.asarray(pen_digit(size=97, background=(90, 80, 60, 255), ink=(250, 240, 200, 255))),
+        "wide opaque RGBA": np.asarray(Image.alpha_composite(Image.new("RGBA", (410, 150), (240, 240, 235, 255)),
+                                                             pen_digit(410).resize((410, 150)))),
+    }
+
+
+@pytest.mark.parametrize("kind", list(inputs()))
+def test_every_input_kind_gives_the_same_steps_as_before(kind):
+    arr = inputs()[kind]
+    expected, steps = reference_steps(arr), preprocess_steps(arr)
+    assert expected is not None and steps is not None
+    ink, bbox, box, offset, image = expected
+    assert np.array_equal(steps.ink_u8, ink) and steps.bbox == bbox and steps.offset == offset
+    assert np.array_equal(steps.box, box) and np.array_equal(steps.image, image)
+
+
+def test_the_opaque_rgba_path_matches_on_every_colour_at_once():
+    """All 2^24 colours as 214 opaque RGBA pictures of 280x280: the ink maps equal the reference's, pixel for pixel."""
+    colours = np.arange(1 << 24, dtype=np.uint32)
+    rgb = np.stack([colours >> 16, (colours >> 8) & 255, colours & 255], axis=1).astype(np.uint8)
+    n = 280 * 280
+    from model.preprocess import ink_map
+
+    for start in range(0, len(rgb) - n + 1, n):
+        picture = np.concatenate([rgb[start:start + n], np.full((n, 1), 255, np.uint8)], axis=1).reshape(280, 280, 4)
+        assert np.array_equal(ink_map(picture), reference_ink_map(picture)), start
