@@ -10,6 +10,7 @@ loaded (cached); a rerun with an unchanged picture (another widget moved) reuses
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from ui.draw_input import DrawingInput, canvas_drawing, canvas_input, pen_width_
 from ui.draw_result import prediction_ui, probabilities_caption
 from ui.draw_teach import teach_heading, teach_ui
 from ui.models import registry
-from ui.perf import one_blas_thread
+from ui.perf import READING_HEAD_START, one_blas_thread
 
 SOURCE_KEY = "draw_source"
 PHONE_CSS = Path(__file__).with_name("draw_phone.css")  # the narrow-screen order of the panel's parts
@@ -105,6 +106,7 @@ def _live(models: dict[str, Classifier], source: str, slots: Slots) -> None:
     else:
         picture = canvas_drawing()  # the stroke just sent; the canvas itself is redrawn after the reading
     with one_blas_thread():  # a busy second core made one forward pass 23 ms: docs/latency.md#blas
+        previous = st.session_state.get(MEMO_KEY)
         analysis = analyse(picture, models)
         prediction_ui(analysis.verdict, analysis.probs)
         if source != "Upload":
@@ -112,6 +114,8 @@ def _live(models: dict[str, Classifier], source: str, slots: Slots) -> None:
                 drawn = canvas_input(known=picture)
             if drawn.digest != picture.digest:  # not seen in practice; a reading of another picture must not stay
                 st.rerun(scope="fragment")
+        if analysis.steps is not None and (previous is None or previous[1] is not analysis):
+            time.sleep(READING_HEAD_START)  # the reading is drawn before the explanations: docs/latency.md#head-start
         with slots.teach:
             teach_ui(picture, analysis.steps, analysis.verdict, reader)
         with slots.sees:

@@ -18,6 +18,7 @@ from functools import cache
 import numpy as np
 
 GIL_SWITCH_INTERVAL = 0.001  # s; Python's default 5 ms held the reading's messages back (docs/latency.md#gil)
+READING_HEAD_START = 0.08  # s between sending a stroke's reading and making its explanations (docs/latency.md#head-start)
 
 
 def tune_server() -> None:
