@@ -19,10 +19,12 @@ from ui.inside.hidden import hidden_ui
 from ui.inside.inspector import inspector_ui
 from ui.inside.overview import INSPECTOR_TAB, TAB_KEY, overview_ui
 from ui.nav import sidebar_nav
+from ui.perf import tune_server
 
 TABS = [INSPECTOR_TAB, "Layer overview", "Hidden space"]  # "Replay" (ui/inside/replay.py) joins here as a fourth tab
 
 st.set_page_config(page_title="Inside · Digit Lab", page_icon=":material/neurology:", layout="wide")
+tune_server()
 sidebar_nav()
 st.title("Inside the network")
 st.caption("A dense network is layers of neurons, each adding up weighted inputs and firing when the sum is high "
