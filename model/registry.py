@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from model import db as database
+from model.snapshots import Snapshots, sidecar_path
 from model.spec import ArchSpec
 from model.store import ModelFileError, ModelMeta, file_sha256, read_layers, read_meta, save_model
 
@@ -169,24 +170,33 @@ class Registry:
 
     # --- writing -------------------------------------------------------------------------
 
-    def add(self, keras_model, meta: ModelMeta) -> ModelRecord:
-        """Save a trained model under `meta.name`: file first (atomic rename), then its row."""
+    def add(self, keras_model, meta: ModelMeta, snapshots: Snapshots | None = None) -> ModelRecord:
+        """Save a trained model under `meta.name`: its snapshot sidecar and file first (atomic renames), then its row."""
         check_name(meta.name)
         if self.exists(meta.name):
             raise RegistryError(f"a model named {meta.name!r} already exists; choose another name.")
         meta.created = meta.created or now_iso()
         relative = Path("models") / f"{meta.name}.{uuid.uuid4().hex[:8]}.keras"
-        digest = save_model(keras_model, meta, self.home / relative)
+        sidecar = sidecar_path(self.home / relative)
         try:
+            if snapshots is not None:  # its checksum goes into the model's metadata, so it is written first
+                meta.replay = {"sha256": snapshots.save(sidecar), "epochs": snapshots.epochs}
+            digest = save_model(keras_model, meta, self.home / relative)
             with self._db() as db:
                 self._insert(db, meta, str(relative), digest)
         except sqlite3.IntegrityError:
-            (self.home / relative).unlink(missing_ok=True)
+            self._remove_files(self.home / relative)
             raise RegistryError(f"a model named {meta.name!r} already exists; choose another name.") from None
         except BaseException:
-            (self.home / relative).unlink(missing_ok=True)
+            self._remove_files(self.home / relative)
             raise
         return self.get(meta.name)
+
+    @staticmethod
+    def _remove_files(path: Path) -> None:
+        """A model file and its snapshot sidecar, if either is there."""
+        path.unlink(missing_ok=True)
+        sidecar_path(path).unlink(missing_ok=True)
 
     def delete(self, name: str) -> None:
         record = self.get(name)
@@ -195,7 +205,7 @@ class Registry:
         with self._db() as db:
             db.execute("DELETE FROM models WHERE name = ?", (name,))
             db.execute("DELETE FROM settings WHERE key = 'active' AND value = ?", (name,))
-        record.path.unlink(missing_ok=True)
+        self._remove_files(record.path)
 
     def set_active(self, name: str) -> None:
         """Make `name` the active model; an unknown name or a file that cannot be loaded is refused."""

@@ -45,6 +45,7 @@ class ModelMeta:
     train_seconds: float = 0.0  # time in fit only
     created: str = ""  # ISO 8601, UTC
     preprocess_version: int = PREPROCESS_VERSION  # to_mnist version the model was trained and tested with
+    replay: dict = field(default_factory=dict)  # the snapshot sidecar (model/snapshots.py): sha256, epochs; {} = none
 
     @property
     def params(self) -> int:

@@ -1,7 +1,7 @@
 """Train and evaluate from the command line.
 
     python -m training fit --hidden 256,128 --activation relu --dropout 0.2 --optimizer adam \
-        --lr 1e-3 --batch-size 128 --epochs 10 --augment --seed 0 --name my-model [--json]
+        --lr 1e-3 --batch-size 128 --epochs 10 --augment --seed 0 --name my-model [--no-snapshots] [--json]
     python -m training evaluate [--model NAME] [--json]
     python -m training standby    # warm up, print {"event": "ready"}, then run the `fit` arguments read from stdin
 
@@ -73,10 +73,12 @@ def build_parser() -> Parser:
     f.add_argument("--train-limit", type=int, default=0, metavar="N", help="train on the first N images only")
     f.add_argument("--include-drawings", action="store_true", help="add your labelled drawings to the training data")
     f.add_argument("--seed", type=int, default=0, help=f"0..{MAX_SEED}")
+    f.add_argument("--no-snapshots", action="store_true",
+                   help="do not record the replay (first-layer weights and test guesses per epoch) beside the model")
     f.add_argument("--name", help="registry name (default: derived from the architecture and time)")
     f.add_argument("--activate", action="store_true", help="make the new model the active one")
     f.add_argument("--on-stop", choices=("keep", "discard"), default="keep", help="what an interrupted run saves")
-    f.add_argument("--out", help="also copy the saved model file here (how the bundled default is made)")
+    f.add_argument("--out", help="also copy the saved model file (and its snapshots) here (how the bundled default is made)")
     f.add_argument("--parent", type=int, metavar="PID",
                    help="stop (as Ctrl-C does) if process PID exits: the Train page's server passes itself")
     f.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -149,7 +151,7 @@ def run_fit(args) -> int:
         optimizer=args.optimizer, learning_rate=args.lr, batch_size=args.batch_size, epochs=args.epochs,
         validation_split=args.val_split, augment=args.augment, pen_strokes=args.pen_strokes, include_drawings=args.include_drawings, seed=args.seed,
         schedule=args.schedule, label_smoothing=args.label_smoothing, early_stopping=args.early_stopping,
-        train_limit=args.train_limit,
+        train_limit=args.train_limit, snapshots=not args.no_snapshots,
     )
     name = check_name(default_name(arch) if args.name is None else args.name)  # --name "" is refused, not replaced
     registry = Registry()
@@ -169,6 +171,7 @@ def run_fit(args) -> int:
         name, arch, cfg, training_set(cfg, (x_train, y_train)), (x_test, y_test), registry,
         on_batch=printer.batch, on_epoch=printer.epoch, should_stop=stop,
         keep_on_stop=lambda: args.on_stop == "keep" and not stop.discard, discard=lambda: stop.discard,
+        on_snapshot=printer.snapshot,
     )
     printer.close()
     if outcome.record is None:
@@ -179,7 +182,13 @@ def run_fit(args) -> int:
     if args.out:
         import shutil
 
+        from model.snapshots import sidecar_path
+
         shutil.copyfile(outcome.record.path, args.out)
+        if sidecar_path(outcome.record.path).is_file():  # the replay travels with the model
+            shutil.copyfile(sidecar_path(outcome.record.path), sidecar_path(args.out))
+        else:
+            sidecar_path(args.out).unlink(missing_ok=True)  # an older replay there belongs to another model
     result = outcome.summary()
     if args.json:
         emit({"event": "result", **result})
@@ -265,6 +274,11 @@ class _Printer:
             print("\r" + " " * 79 + "\r", end="", file=sys.stderr)
         val = f", val loss {r.val_loss:.4f}, val acc {r.val_accuracy:.4f}" if r.val_loss is not None else ""
         print(f"epoch {r.epoch}/{r.epochs}: loss {r.loss:.4f}, acc {r.accuracy:.4f}{val} ({r.elapsed:.1f} s)", flush=True)
+
+    def snapshot(self, event: dict) -> None:
+        """A point of the replay (model/snapshots.py point_event): only the Train page reads these."""
+        if self.json:
+            emit({"event": "snapshot", **event})
 
     def close(self) -> None:
         pass

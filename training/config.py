@@ -27,6 +27,7 @@ class TrainConfig:
     label_smoothing: float = 0.0  # 0..0.3; softens one-hot targets
     early_stopping: int = 0  # stop after this many epochs without val-loss improvement; 0 = never
     train_limit: int = 0  # use only the first N training images (quick runs and tests); 0 = all 60000
+    snapshots: bool = True  # record the replay (model/snapshots.py) beside the saved model
 
     def __post_init__(self) -> None:
         self.validate()

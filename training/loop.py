@@ -66,6 +66,7 @@ class Callbacks:
     on_epoch: Callable[[EpochReport], None] | None = None
     should_stop: Callable[[], bool] | None = None  # polled after every batch
     batch_every: int = 10  # call on_batch every N batches (and on the last one)
+    keras: list = field(default_factory=list)  # more Keras callbacks, after ours (training/snapshots.py's recorder)
 
 
 def split_train_val(x: np.ndarray, y: np.ndarray, cfg: TrainConfig):
@@ -108,13 +109,13 @@ def fit(
         for epoch in range(cfg.epochs):
             x_epoch, y_epoch = epochs.get(epoch)
             model.fit(x_epoch, y_epoch, batch_size=cfg.batch_size, epochs=epoch + 1, initial_epoch=epoch, shuffle=False,
-                      validation_data=validation, callbacks=[bridge], verbose=0)
+                      validation_data=validation, callbacks=[bridge, *callbacks.keras], verbose=0)
             if bridge.halted:  # stop requested, or early stopping
                 break
         epochs.close()
     else:  # one fit call: no per-epoch set-up cost
         model.fit(_batches(x_train, y_train, cfg.batch_size, cfg.seed), epochs=cfg.epochs, shuffle=False,  # the dataset reshuffles
-                  validation_data=validation, callbacks=[bridge], verbose=0)
+                  validation_data=validation, callbacks=[bridge, *callbacks.keras], verbose=0)
     seconds = time.perf_counter() - start
     if bridge.diverged is not None:
         epoch, batch, loss = bridge.diverged

@@ -14,6 +14,7 @@ from model.store import ModelMeta
 from training.config import TrainConfig
 from training.evaluate import Evaluation, evaluate
 from training.loop import Callbacks, FitResult, fit
+from training.snapshots import SnapshotRecorder
 
 
 @dataclass
@@ -59,13 +60,17 @@ def train_and_register(
     should_stop: Callable[[], bool] | None = None,
     keep_on_stop: bool | Callable[[], bool] = True,
     discard: Callable[[], bool] | None = None,
+    on_snapshot: Callable[[dict], None] | None = None,
 ) -> Outcome:
     """Train on uint8 `train` images, evaluate on `test`, save into the registry (unless stopped and not kept).
 
     `keep_on_stop` may be a callable, asked only once a stopped run has ended (the choice can come with the stop).
     `discard` is asked right before saving: True saves nothing, even for a run whose training had ended when the
-    person chose to throw it away (a Discard pressed during the evaluation)."""
-    result = fit(arch, cfg, *train, Callbacks(on_batch=on_batch, on_epoch=on_epoch, should_stop=should_stop))
+    person chose to throw it away (a Discard pressed during the evaluation).
+    With `cfg.snapshots`, the run's snapshots (training/snapshots.py) are saved beside the model."""
+    recorder = SnapshotRecorder(*test, on_snapshot=on_snapshot) if cfg.snapshots else None
+    result = fit(arch, cfg, *train, Callbacks(on_batch=on_batch, on_epoch=on_epoch, should_stop=should_stop,
+                                              keras=[recorder] if recorder else []))
     meta = ModelMeta(name=name, arch=arch, train=cfg.to_dict(), history=[e.__dict__ for e in result.history],
                      train_seconds=result.train_seconds, created=now_iso())
     classifier = Classifier.from_keras(result.keras_model, meta)
@@ -76,5 +81,5 @@ def train_and_register(
         return Outcome(None, evaluation, result)
     if discard is not None and discard():
         return Outcome(None, evaluation, result)
-    record = registry.add(result.keras_model, meta)
+    record = registry.add(result.keras_model, meta, snapshots=recorder.result() if recorder else None)
     return Outcome(record, evaluation, result)
