@@ -2,6 +2,7 @@
 
     python -m model predict FILE... [--model NAME] [--json]
     python -m model list [--json]
+    python -m model show NAME [--json]     # the whole metadata, with `snapshots`: the recorded epochs
     python -m model activate NAME
     python -m model delete NAME
     python -m model neuron --layer L --unit U [--model NAME] [--json]
@@ -33,6 +34,9 @@ def build_parser() -> Parser:
     p.add_argument("--json", action="store_true")
     ls = sub.add_parser("list", help="list the models in the registry")
     ls.add_argument("--json", action="store_true")
+    sh = sub.add_parser("show", help="print a model's metadata: architecture, training, metrics, checksum, snapshots")
+    sh.add_argument("name")
+    sh.add_argument("--json", action="store_true")
     a = sub.add_parser("activate", help="make a model the active one (the Draw page's default)")
     a.add_argument("name")
     d = sub.add_parser("delete", help="delete a model (never the bundled default)")
@@ -63,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
             return neuron(args, registry)
         if args.command == "explain":
             return explain(args, registry)
+        if args.command == "show":
+            return show_model(args, registry)
         if args.command == "activate":
             registry.set_active(args.name)
             print(f"{args.name} is now the active model.")
@@ -184,6 +190,56 @@ def explain(args, registry: Registry) -> int:
           f"for {versus}: {c.contributions[c.contributions < 0].sum():.4f}) + bias {c.bias:.4f}"
           + ("" if c.exact else f" + residual {c.residual:.4f} (an approximation: not a ReLU network)"))
     return 0
+
+
+def show_model(args, registry: Registry) -> int:
+    from model.snapshots import SnapshotError, replay_of, sidecar_path
+    from model.store import ModelFileError, read_meta
+
+    record = registry.get(args.name)
+    try:
+        meta = read_meta(record.path).to_dict()
+    except ModelFileError as error:  # the registry's copy of the metadata still answers
+        warn(str(error))
+        meta = {"train": record.train, "metrics": record.metrics, "history": record.history, "replay": {}}
+    replay = meta.pop("replay", {})
+    info = {
+        "name": record.name, "architecture": record.arch.describe(), "arch": record.arch.to_dict(),
+        "params": record.params, "active": record.active, "bundled": record.bundled, "created": record.created,
+        "file": str(record.path), "sha256": record.sha256, **{k: v for k, v in meta.items() if k not in ("name", "arch")},
+        "snapshots": replay.get("epochs", []), "snapshots_file": str(sidecar_path(record.path)) if replay else None,
+    }
+    try:
+        replay_of(record.path, replay)
+    except SnapshotError as error:
+        info["snapshots_warning"] = f"the replay is unavailable: {error}"
+        warn(info["snapshots_warning"])
+    if args.json:
+        emit(info)
+        return 0
+    accuracy = record.metrics.get("accuracy")
+    lines = [
+        f"{record.name}{' (active)' if record.active else ''}{' (bundled)' if record.bundled else ''}",
+        f"  architecture  {info['architecture']}, {record.params:,} params",
+        f"  training      " + ", ".join(f"{k} {v}" for k, v in info["train"].items()),
+        f"  test accuracy {accuracy:.2%}" if accuracy is not None else "  test accuracy -",
+        f"  epochs        {len(info['history'])} in {info.get('train_seconds') or 0:.1f} s, created {record.created}",
+        f"  file          {record.path} (sha256 {record.sha256[:12]}…)",
+        f"  snapshots     epochs {_ranges(info['snapshots'])}" if info["snapshots"] else "  snapshots     no replay recorded",
+    ]
+    print("\n".join(lines))
+    return 0
+
+
+def _ranges(epochs: list[int]) -> str:
+    """[1, 2, 3, 5] -> '1-3, 5'"""
+    parts, start = [], None
+    for i, e in enumerate(epochs):
+        start = e if start is None else start
+        if i + 1 == len(epochs) or epochs[i + 1] != e + 1:
+            parts.append(str(e) if start == e else f"{start}-{e}")
+            start = None
+    return ", ".join(parts)
 
 
 if __name__ == "__main__":
