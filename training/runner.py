@@ -69,6 +69,8 @@ class RunState:
     stderr_tail: str = ""  # the child's last stderr lines when status == "failed" (also printed to the server log)
     stop_choice: str | None = None  # "keep" or "discard" once Stop was pressed
     late_discard: bool = False  # Discard was pressed after the model had been saved: it is kept, and the page says so
+    learning: dict | None = None  # the latest `snapshot` event: units' weights, panel guesses (model/snapshots.py)
+    panel: dict | None = None  # the panel's images and labels, from the run's first `snapshot` event
 
     @property
     def active(self) -> bool:
@@ -111,6 +113,10 @@ class RunState:
                 self.status = "evaluating"
         elif kind == "result":
             self.result = {k: v for k, v in event.items() if k != "event"}
+        elif kind == "snapshot":
+            if "panel_images" in event:
+                self.panel = {"images": event["panel_images"], "labels": event["panel_labels"]}
+            self.learning = {k: v for k, v in event.items() if k not in ("event", "panel_images", "panel_labels")}
 
     def finish(self, returncode: int, stderr: str, saved: dict | None = None) -> None:
         """The child has exited: settle on done / stopped / discarded / failed, as the registry has it.
@@ -157,6 +163,8 @@ def fit_args(name: str, arch: ArchSpec, cfg: TrainConfig, on_stop: str = "keep")
         args.append("--augment")
     if cfg.include_drawings:
         args.append("--include-drawings")
+    if not cfg.snapshots:
+        args.append("--no-snapshots")
     return args
 
 
