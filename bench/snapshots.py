@@ -1,0 +1,144 @@
+"""What recording snapshots costs (model/snapshots.py, training/snapshots.py), and how fast the replay moves.
+
+    .venv/bin/python -m bench.snapshots [--repeats 3] [--skip-fit]
+
+1. The seeds' network, 784-128-64-10, 5 epochs on all of MNIST through `python -m training fit`, each run in
+   a fresh process, with and without `--no-snapshots`, alternating; medians of the fit time compared.
+   The same run in this process with the recorder's own time measured around each point (the JSON event
+   the Train page reads included): the overhead without the noise of comparing two fits.
+2. The bundled recipe (its settings read from model/bundled/default.keras): one point's cost on its
+   784-1024-1024-10 network, times the 44 points of 40 epochs, against its recorded fit time.
+3. The sidecar's size for that recipe, and the replay's step from one epoch to the next on the server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bench.training_speed import bundled_recipe, cli_fit
+from training.snapshots import SnapshotRecorder
+
+SEEDS = ["--hidden", "128,64", "--epochs", "5", "--seed", "0"]
+
+
+def fit_overhead(repeats: int) -> None:
+    runs = {"with snapshots": [], "--no-snapshots": []}
+    for _ in range(repeats):  # alternate, so a busy moment on the shared machine hits both
+        for label, extra in (("with snapshots", []), ("--no-snapshots", ["--no-snapshots"])):
+            runs[label].append(cli_fit(SEEDS + extra)[0])
+    on, off = (statistics.median(runs[k]) for k in ("with snapshots", "--no-snapshots"))
+    print("| 784-128-64-10, 5 epochs, CLI | fit seconds (median) | runs |")
+    print("|---|---|---|")
+    for label, seconds in runs.items():
+        print(f"| {label} | {statistics.median(seconds):.2f} | {', '.join(f'{s:.2f}' for s in seconds)} |")
+    print(f"\nDifference of medians: {on - off:+.2f} s ({(on - off) / off:+.1%} of the fit without snapshots).\n")
+
+
+class TimedRecorder(SnapshotRecorder):
+    """The recorder, adding up the seconds spent taking each point."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.seconds: list[float] = []
+
+    def _take(self, *args) -> None:
+        start = time.perf_counter()
+        super()._take(*args)
+        self.seconds.append(time.perf_counter() - start)
+
+
+def in_process_overhead() -> None:
+    from model.spec import ArchSpec
+    from training.config import TrainConfig
+    from training.data import load_mnist
+    from training.loop import Callbacks, fit
+
+    (x, y), (xt, yt) = load_mnist()
+    recorder = TimedRecorder(xt, yt, on_snapshot=lambda event: json.dumps(event))
+    result = fit(ArchSpec.simple([128, 64]), TrainConfig(epochs=5), x, y, Callbacks(keras=[recorder]))
+    spent = sum(recorder.seconds)
+    print("| 784-128-64-10, 5 epochs, in process | value |")
+    print("|---|---|")
+    print(f"| fit seconds | {result.train_seconds:.2f} |")
+    print(f"| points taken | {len(recorder.seconds)} |")
+    print(f"| seconds taking them (median point) | {spent:.3f} ({statistics.median(recorder.seconds) * 1e3:.1f} ms) |")
+    print(f"| share of the fit | {spent / result.train_seconds:.2%} |\n")
+
+
+def bundled_overhead() -> None:
+    """One point on the bundled network (fresh weights: the cost does not depend on their values)."""
+    import keras
+
+    from model.network import build_model
+    from model.registry import BUNDLED_PATH
+    from model.store import read_meta
+    from training.data import load_mnist
+
+    meta = read_meta(BUNDLED_PATH)
+    _, (xt, yt) = load_mnist()
+    model = build_model(meta.arch, seed=0)
+    model.compile(optimizer=keras.optimizers.Adam(), loss="categorical_crossentropy")
+    recorder = TimedRecorder(xt, yt, on_snapshot=lambda event: json.dumps(event))
+    recorder.set_model(model)
+    recorder.set_params({"steps": 446, "epochs": meta.train["epochs"], "verbose": 0})
+    recorder.on_train_begin()
+    for _ in range(10):
+        recorder._take(1, 446, {})
+    point = statistics.median(recorder.seconds)
+    epochs = meta.train["epochs"]
+    points = 4 + epochs
+    per_epoch = meta.train_seconds / epochs
+    print(f"| bundled recipe: {meta.arch.describe()}, {epochs} epochs | value |")
+    print("|---|---|")
+    print(f"| flags | `{' '.join(bundled_recipe())}` |")
+    print(f"| one point (median of {len(recorder.seconds)}) | {point * 1e3:.1f} ms |")
+    print(f"| its recorded fit time | {meta.train_seconds:.0f} s ({per_epoch:.1f} s an epoch) |")
+    print(f"| per-epoch overhead | {point / per_epoch:.2%} |")
+    print(f"| whole run: {points} points | {points * point:.1f} s, {points * point / meta.train_seconds:.2%} |\n")
+
+
+def sidecar_size() -> None:
+    """The bundled recipe's sidecar: 44 points of its real subset/panel, weights of the kind training makes."""
+    from model.snapshots import N_UNITS, Snapshots, choose_digits, choose_units
+    from training.data import load_mnist
+
+    _, (xt, yt) = load_mnist()
+    panel, subset = choose_digits(yt)
+    rng = np.random.default_rng(0)
+    s = 44
+    snaps = Snapshots(
+        units=choose_units(1024), panel_index=panel, panel_images=xt[panel], panel_labels=yt[panel].astype(np.uint8),
+        subset_index=subset, subset_images=xt[subset], subset_labels=yt[subset].astype(np.uint8), batches=446,
+        epoch=np.r_[1, 1, 1, 1, 1:41].astype(np.int32), batch=np.r_[0, 56, 112, 223, [446] * 40].astype(np.int32),
+        weights=rng.normal(0, 0.05, (s, N_UNITS, 784)).astype(np.float16),
+        panel_proba=rng.dirichlet(np.ones(10), (s, len(panel))).astype(np.float16),
+        metrics=rng.random((s, 4)).astype(np.float32), subset_right=rng.integers(0, 256, (s, 125), dtype=np.uint8))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "x.snapshots.npz"
+        snaps.save(path)
+        size = path.stat().st_size
+    print(f"Sidecar for 40 epochs of a 1024-unit first layer ({N_UNITS} units, random float16 weights: the "
+          f"incompressible case): {size / 1e6:.2f} MB (limit 5 MB).\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3, help="CLI fits per setting")
+    parser.add_argument("--skip-fit", action="store_true", help="skip the CLI fits (the slow part)")
+    args = parser.parse_args()
+    if not args.skip_fit:
+        fit_overhead(args.repeats)
+    in_process_overhead()
+    bundled_overhead()
+    sidecar_size()
+
+
+if __name__ == "__main__":
+    main()
