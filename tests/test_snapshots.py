@@ -190,4 +190,4 @@ def test_the_runner_keeps_the_latest_point_and_the_panel(run):
     for event in events:
         s.apply(json.loads(json.dumps({"event": "snapshot", **event})))  # as the JSON line arrives
     assert s.learning["epoch"] == 3 and s.learning["batch"] == 30 and "weights" in s.learning
-    assert "panel_images" not in s.learning and len(s.panel["labels"]) == N_PANEL
+    assert "panel_images" not in s.learning and len(s.panel["panel_labels"]) == N_PANEL

@@ -115,7 +115,7 @@ class RunState:
             self.result = {k: v for k, v in event.items() if k != "event"}
         elif kind == "snapshot":
             if "panel_images" in event:
-                self.panel = {"images": event["panel_images"], "labels": event["panel_labels"]}
+                self.panel = {k: event[k] for k in ("panel_images", "panel_labels")}
             self.learning = {k: v for k, v in event.items() if k not in ("event", "panel_images", "panel_labels")}
 
     def finish(self, returncode: int, stderr: str, saved: dict | None = None) -> None:
