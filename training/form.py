@@ -17,7 +17,8 @@ from training.config import TrainConfig
 MNIST_TRAIN_SIZE = 60_000  # images in MNIST's training split
 # form field -> TrainConfig field (the config's own validation phrases the sentence)
 CONFIG_FIELDS = ("optimizer", "learning_rate", "batch_size", "epochs", "validation_split", "augment",
-                 "pen_strokes", "include_drawings", "seed", "schedule", "label_smoothing", "early_stopping", "train_limit")
+                 "pen_strokes", "include_drawings", "seed", "schedule", "label_smoothing", "early_stopping", "train_limit",
+                 "snapshots")
 
 
 @dataclass
@@ -46,6 +47,7 @@ class FormValues:
     label_smoothing: float = 0.0
     early_stopping: int | float = 0
     train_limit: int | float = 0  # 0 = all 60000 images
+    snapshots: bool = True  # record the replay (training/snapshots.py)
 
     @classmethod
     def from_recipe(cls, arch: ArchSpec, cfg: TrainConfig, name: str = "") -> "FormValues":

@@ -37,7 +37,8 @@ SETTING_KEYS = {"optimizer": "train_optimizer", "learning_rate": "train_lr", "ba
                 "epochs": "train_epochs", "validation_split": "train_val", "augment": "train_augment",
                 "pen_strokes": "train_pen",
                 "include_drawings": "train_drawings", "seed": "train_seed", "schedule": "train_schedule",
-                "label_smoothing": "train_smoothing", "early_stopping": "train_patience", "train_limit": "train_limit"}
+                "label_smoothing": "train_smoothing", "early_stopping": "train_patience", "train_limit": "train_limit",
+                "snapshots": "train_snapshots"}
 ROW_KEYS = ("train_units_{}", "train_act_{}", "train_drop_{}")
 SAVED = "_train_form"  # a plain (non-widget) copy of the form, which survives visits to other pages
 ECHO = "_train_echo"  # what the last preset replaced, to tell the browser's stale copy from an edit (_edited)
@@ -216,6 +217,9 @@ def settings_ui(n_drawings: int) -> None:
         st.number_input("Train on the first N images only (0 = all 60,000)", key="train_limit", on_change=_edited, args=("train_limit",), step=1000,
                         help="A quick experiment on less data.")
         _error("train_limit")
+        st.toggle("Record a replay (the neurons and guesses, epoch by epoch)", key="train_snapshots", on_change=_edited,
+                  help="Keeps 36 first-layer neurons' weights and the test digits' guesses at every epoch beside the model, "
+                       "a few MB at most, so you can replay how it learned.")
 
 
 def train_button_ui(registry: Registry, runner: Runner, n_drawings: int) -> None:
