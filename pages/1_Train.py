@@ -15,6 +15,7 @@ from ui.models import registry
 from ui.nav import sidebar_nav
 from ui.perf import tune_server
 from ui.train_form import form_ui, init_form
+from ui.train.learning import learning_ui
 from ui.train_live import curves_ui, live_ui
 from ui.train_runs import runs_ui
 
@@ -37,6 +38,7 @@ with form_col:
 with live_col:
     live_ui(runner, models)
     curves_ui(runner)
+    learning_ui(runner, models)
 
 st.divider()
 runs_ui(models)

@@ -1,0 +1,67 @@
+"""The Train page's live look inside the network: the first-layer weight grid and the panel of test digits
+with their current guesses, from the run's latest snapshot (training/runner.py: RunState.learning).
+
+    learning_ui(runner, registry)   # a fragment next to the curves, redrawn every 2 s while a run goes
+
+The training child takes the snapshots (at 1/8, 1/4, 1/2 of the first epoch and at every epoch's end)
+and computes the guesses itself, so nothing here touches its batches. Once the run has ended and
+was saved, a toggle shows its replay (ui/inside/replay.py) right here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from model.registry import Registry
+from model.snapshots import N_SUBSET, event_panel_images, event_weights
+from training.runner import ACTIVE, RunState, Runner
+from ui.inside.replay import replay_ui
+from ui.inside.replay_pictures import digit_panel, png, weight_grid
+
+LEARNING_EVERY = 2  # seconds between redraws while a run goes (a new picture comes at most once an epoch)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def live_pictures(run: tuple, _learning: dict, _panel: dict) -> tuple[bytes, bytes, int]:
+    """(weight grid PNG, panel PNG, right answers) of one snapshot; `run` = (name, started, epoch, batch) keys it."""
+    images, labels = event_panel_images(_panel), np.array(_panel["panel_labels"])
+    guesses = np.array(_learning["guesses"])
+    return (png(weight_grid(event_weights(_learning))), png(digit_panel(images, labels, guesses)),
+            int((guesses == labels).sum()))
+
+
+def moment(s: RunState) -> str:
+    """'before the first batch', 'after ¼ of epoch 1', 'after epoch 3 of 10'."""
+    e = s.learning
+    if e["batch"] == 0:
+        return "before the first batch"
+    if e["batch"] < e["batches"]:
+        return f"after {e['batch']} of epoch 1's {e['batches']} batches"
+    return f"after epoch {e['epoch']} of {s.epochs}"
+
+
+def learning_ui(runner: Runner, registry: Registry) -> None:
+    st.fragment(_learning, run_every=LEARNING_EVERY if runner.snapshot().active else None)(runner, registry)
+
+
+def _learning(runner: Runner, registry: Registry) -> None:
+    s = runner.snapshot()
+    if s.learning is None or s.panel is None or s.status not in (*ACTIVE, "done", "stopped"):
+        return
+    e = s.learning
+    grid, panel, right = live_pictures((s.name, s.started, e["epoch"], e["batch"]), e, s.panel)
+    with st.container(border=True, key="train_learning"):
+        st.markdown(f"**Inside the network, {moment(s)}**")
+        grid_col, panel_col = st.columns([2, 3])
+        with grid_col:
+            st.image(grid, width="stretch")
+            st.caption(f"{e['units']} first-layer neurons' weights: red pushes the neuron up, blue down. "
+                       "They start as noise.")
+        with panel_col:
+            st.image(panel, width="stretch")
+            st.caption(f"{right} of {len(s.panel['panel_labels'])} test digits right now "
+                       f"({e['subset_accuracy']:.0%} of {N_SUBSET:,}). Updated at every epoch, and often in the first.")
+        if not s.active and registry.exists(s.name):
+            if st.toggle("Replay how it learned", key="train_replay"):
+                replay_ui(registry.get(s.name))
