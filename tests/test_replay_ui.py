@@ -87,6 +87,17 @@ def test_the_slider_steps_through_the_points_and_the_grid_changes(recorded):
     assert at.markdown[0].value == "**Learned this epoch**" and counts(at)[0] == said("wrong → right", gained)
 
 
+def test_the_grid_shows_what_was_learned_or_the_weights_as_they_are(recorded):
+    home, _, _ = recorded
+    at = replay(home)
+    learned = at.image[0].value[0]
+    assert at.radio(key="replay_view").value == "Learned so far" and "changed since the start" in at.caption[1].value
+    at.radio(key="replay_view").set_value("Weights as they are").run()
+    assert at.image[0].value[0] != learned and "random start still shows" in at.caption[1].value
+    at.select_slider(key="replay_point").set_value(0).run()
+    assert at.caption[1].value == "The random weights 32 first-layer neurons start from."
+
+
 def test_a_deep_link_opens_its_epoch_once(recorded):
     home, _, _ = recorded
     at = replay(home, epoch="1")

@@ -190,4 +190,5 @@ def test_the_runner_keeps_the_latest_point_and_the_panel(run):
     for event in events:
         s.apply(json.loads(json.dumps({"event": "snapshot", **event})))  # as the JSON line arrives
     assert s.learning["epoch"] == 3 and s.learning["batch"] == 30 and "weights" in s.learning
-    assert "panel_images" not in s.learning and len(s.panel["panel_labels"]) == N_PANEL
+    assert "panel_images" not in s.learning and len(s.learning_start["panel_labels"]) == N_PANEL
+    assert s.learning_start["batch"] == 0 and s.learning_start["weights"] == events[0]["weights"]

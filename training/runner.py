@@ -70,7 +70,7 @@ class RunState:
     stop_choice: str | None = None  # "keep" or "discard" once Stop was pressed
     late_discard: bool = False  # Discard was pressed after the model had been saved: it is kept, and the page says so
     learning: dict | None = None  # the latest `snapshot` event: units' weights, panel guesses (model/snapshots.py)
-    panel: dict | None = None  # the panel's images and labels, from the run's first `snapshot` event
+    learning_start: dict | None = None  # the first one (before any batch): starting weights, the panel's images and labels
 
     @property
     def active(self) -> bool:
@@ -115,7 +115,7 @@ class RunState:
             self.result = {k: v for k, v in event.items() if k != "event"}
         elif kind == "snapshot":
             if "panel_images" in event:
-                self.panel = {k: event[k] for k in ("panel_images", "panel_labels")}
+                self.learning_start = {k: v for k, v in event.items() if k != "event"}
             self.learning = {k: v for k, v in event.items() if k not in ("event", "panel_images", "panel_labels")}
 
     def finish(self, returncode: int, stderr: str, saved: dict | None = None) -> None:

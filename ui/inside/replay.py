@@ -26,6 +26,8 @@ POINT_KEY = "replay_point"  # the slider: index of the point shown
 PLAYING_KEY = "replay_playing"  # True while Play steps through the points
 LINKED_KEY = "replay_linked"  # (model path, epoch) of the link last applied: a link moves the slider once
 RETIME_KEY = "replay_retime"  # set when Play/Pause needs the fragment's timer started or stopped
+VIEW_KEY = "replay_view"  # the grid shows the weights' change since the start (CHANGE) or the weights themselves
+CHANGE, WEIGHTS = "Learned so far", "Weights as they are"
 MODEL_KEY = "replay_model"  # the model file the slider's point belongs to
 PLAY_EVERY = 1.0  # seconds per step while playing
 MAX_THUMBNAILS = 60  # per "learned" group; the rest are counted
@@ -40,14 +42,16 @@ def load_replay(path: str, sha256: str) -> Snapshots:
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
-def point_pictures(path: str, sha256: str, i: int) -> dict:
-    """PNGs of point i: weight grid, panel, and the subset digits gained and lost since point i - 1."""
+def point_pictures(path: str, sha256: str, i: int, change: bool) -> dict:
+    """PNGs of point i: the weight grid (as they are, or their `change` since the start), the panel, and the
+    subset digits gained and lost since the point before (`previous`)."""
     snaps = load_replay(path, sha256)
+    weights = snaps.weights[i].astype(np.float32)
     right = snaps.right(i)
     before = snaps.right(previous(snaps, i))
     gained, lost = np.flatnonzero(right & ~before), np.flatnonzero(before & ~right)
     return {
-        "grid": png(weight_grid(snaps.weights[i])),
+        "grid": png(weight_grid(weights - snaps.weights[0] if change and i else weights)),
         "panel": png(digit_panel(snaps.panel_images, snaps.panel_labels, snaps.guesses(i))),
         "gained": png(thumbnails(snaps.subset_images[gained[:MAX_THUMBNAILS]])) if len(gained) else None,
         "lost": png(thumbnails(snaps.subset_images[lost[:MAX_THUMBNAILS]])) if len(lost) else None,
@@ -128,7 +132,7 @@ def _player(path: str, sha256: str) -> None:
         else:
             state[PLAYING_KEY] = False
             st.rerun()
-    slider, play = st.columns([6, 1], vertical_alignment="bottom")
+    slider, play = st.columns([4, 1], vertical_alignment="bottom")
     slider.select_slider("Epoch", options=list(range(snaps.points)), key=POINT_KEY,
                          format_func=lambda i: point_label(snaps, i), on_change=_pause)
     playing = state.get(PLAYING_KEY, False)
@@ -153,10 +157,11 @@ def _pause() -> None:
 
 
 def point_ui(snaps: Snapshots, i: int, path: str, sha256: str) -> None:
-    pictures = point_pictures(path, sha256, i)
+    change = st.session_state.get(VIEW_KEY, CHANGE) == CHANGE
+    pictures = point_pictures(path, sha256, i, change)
     n = snaps.epochs[-1]
     st.subheader(_where(snaps, i, n))
-    loss, accuracy, val_loss, val_accuracy = snaps.metrics[i]
+    _, accuracy, _, val_accuracy = snaps.metrics[i]
     figures = [f"{pictures['accuracy']:.1%} of {len(snaps.subset_labels):,} test digits right"]
     if not np.isnan(accuracy):
         figures.append(f"training accuracy {accuracy:.1%}")
@@ -165,10 +170,20 @@ def point_ui(snaps: Snapshots, i: int, path: str, sha256: str) -> None:
     st.caption(" · ".join(figures))
     grid_col, panel_col = st.columns([2, 3])
     with grid_col:
-        st.image(pictures["grid"], width="stretch")
-        st.caption(f"{len(snaps.units)} first-layer neurons' weights: red pixels push the neuron up, blue ones down.")
+        st.image(pictures["grid"], width="stretch", output_format="PNG",
+                 alt=f"{len(snaps.units)} first-layer neurons' weights, {_where(snaps, i, n)}")
+        st.radio("Neurons", [CHANGE, WEIGHTS], key=VIEW_KEY, horizontal=True, label_visibility="collapsed")
+        if not i:
+            st.caption(f"The random weights {len(snaps.units)} first-layer neurons start from.")
+        elif change:
+            st.caption(f"What {len(snaps.units)} first-layer neurons have learned: how their weights changed since the "
+                       "start. Red pixels now push the neuron up more, blue ones less.")
+        else:
+            st.caption(f"{len(snaps.units)} first-layer neurons' weights: red pixels push the neuron up, blue ones "
+                       "down. The random start still shows through.")
     with panel_col:
-        st.image(pictures["panel"], width="stretch")
+        st.image(pictures["panel"], width="stretch", output_format="PNG",
+                 alt="Test digits framed green where the network is right, red where it is wrong")
         st.caption(f"{len(snaps.panel_labels)} test digits and what the network says they are (green right, red wrong).")
     st.plotly_chart(curves(snaps, i), config=CHART_CONFIG, key="replay_curves")
     learned_ui(snaps, i, pictures)
@@ -196,7 +211,7 @@ def learned_ui(snaps: Snapshots, i: int, pictures: dict) -> None:
             more = f", the first {MAX_THUMBNAILS} shown" if count > MAX_THUMBNAILS else ""
             st.caption(f"{title}: {count} digit{'s' if count != 1 else ''}{more}")
             if pictures[key] is not None:
-                st.image(pictures[key], width="stretch")
+                st.image(pictures[key], output_format="PNG", alt=f"The test digits that went {title} since then")
 
 
 def curves(snaps: Snapshots, i: int) -> dict:

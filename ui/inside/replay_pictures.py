@@ -40,7 +40,7 @@ def thumbnails(images: np.ndarray, columns: int = 12, scale: int = 2, gap: int =
 
 def digit_panel(images: np.ndarray, labels: np.ndarray, guesses: np.ndarray, columns: int = 8, scale: int = 3) -> np.ndarray:
     """(P, 28, 28) digits with their true labels and the network's guesses -> one (H, W, 3) uint8 picture."""
-    side, frame, strip, gap = IMAGE_SIDE * scale, 3, 20, 6
+    side, frame, strip, gap = IMAGE_SIDE * scale, 3, 26, 6
     cell_w, cell_h = side + 2 * frame, side + 2 * frame + strip
     rows = math.ceil(len(images) / columns)
     canvas = Image.new("RGB", (columns * (cell_w + gap) - gap, rows * (cell_h + gap) - gap), "white")
@@ -64,7 +64,7 @@ def png(picture: np.ndarray) -> bytes:
 
 @functools.lru_cache(maxsize=1)
 def _font():
-    return ImageFont.load_default(size=13)
+    return ImageFont.load_default(size=17)
 
 
 def _tile(tiles: np.ndarray, scale: int, gap: int, columns: int | None = None) -> np.ndarray:

@@ -23,12 +23,14 @@ LEARNING_EVERY = 2  # seconds between redraws while a run goes (a new picture co
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def live_pictures(run: tuple, _learning: dict, _panel: dict) -> tuple[bytes, bytes, int]:
-    """(weight grid PNG, panel PNG, right answers) of one snapshot; `run` = (name, started, epoch, batch) keys it."""
-    images, labels = event_panel_images(_panel), np.array(_panel["panel_labels"])
+def live_pictures(run: tuple, _learning: dict, _start: dict) -> tuple[bytes, bytes, int]:
+    """(grid PNG of the weights' change since the start, panel PNG, right answers) of one snapshot;
+    `run` = (name, started, epoch, batch) keys it."""
+    images, labels = event_panel_images(_start), np.array(_start["panel_labels"])
     guesses = np.array(_learning["guesses"])
-    return (png(weight_grid(event_weights(_learning))), png(digit_panel(images, labels, guesses)),
-            int((guesses == labels).sum()))
+    weights = event_weights(_learning).astype(np.float32)
+    change = weights - event_weights(_start) if _learning["batch"] else weights  # at the start: the random weights
+    return png(weight_grid(change)), png(digit_panel(images, labels, guesses)), int((guesses == labels).sum())
 
 
 def moment(s: RunState) -> str:
@@ -47,20 +49,22 @@ def learning_ui(runner: Runner, registry: Registry) -> None:
 
 def _learning(runner: Runner, registry: Registry) -> None:
     s = runner.snapshot()
-    if s.learning is None or s.panel is None or s.status not in (*ACTIVE, "done", "stopped"):
+    if s.learning is None or s.learning_start is None or s.status not in (*ACTIVE, "done", "stopped"):
         return
     e = s.learning
-    grid, panel, right = live_pictures((s.name, s.started, e["epoch"], e["batch"]), e, s.panel)
+    grid, panel, right = live_pictures((s.name, s.started, e["epoch"], e["batch"]), e, s.learning_start)
     with st.container(border=True, key="train_learning"):
         st.markdown(f"**Inside the network, {moment(s)}**")
         grid_col, panel_col = st.columns([2, 3])
         with grid_col:
-            st.image(grid, width="stretch")
-            st.caption(f"{e['units']} first-layer neurons' weights: red pushes the neuron up, blue down. "
-                       "They start as noise.")
+            st.image(grid, width="stretch", output_format="PNG", alt="First-layer neurons' weights")
+            st.caption(f"The random weights {e['units']} first-layer neurons start from." if not e["batch"] else
+                       f"What {e['units']} first-layer neurons have learned so far: how their weights changed since "
+                       "the start. Red pixels now push the neuron up more, blue ones less.")
         with panel_col:
-            st.image(panel, width="stretch")
-            st.caption(f"{right} of {len(s.panel['panel_labels'])} test digits right now "
+            st.image(panel, width="stretch", output_format="PNG",
+                     alt="Test digits framed green where the network is right, red where it is wrong")
+            st.caption(f"{right} of {len(s.learning_start['panel_labels'])} test digits right now "
                        f"({e['subset_accuracy']:.0%} of {N_SUBSET:,}). Updated at every epoch, and often in the first.")
         if not s.active and registry.exists(s.name):
             if st.toggle("Replay how it learned", key="train_replay"):
