@@ -8,7 +8,8 @@
    the Train page reads included): the overhead without the noise of comparing two fits.
 2. The bundled recipe (its settings read from model/bundled/default.keras): one point's cost on its
    784-1024-1024-10 network, times the 44 points of 40 epochs, against its recorded fit time.
-3. The sidecar's size for that recipe, and the replay's step from one epoch to the next on the server.
+3. The sidecar's size for that recipe, and the replay's step from one point to the next on the server: every
+   step of the slider in an AppTest of ui/inside/replay.py over such a sidecar, first visits and cached.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.training_speed import bundled_recipe, cli_fit
+from model.snapshots import Snapshots, choose_units, sidecar_path
 from training.snapshots import SnapshotRecorder
 
 SEEDS = ["--hidden", "128,64", "--epochs", "5", "--seed", "0"]
@@ -104,28 +106,71 @@ def bundled_overhead() -> None:
     print(f"| whole run: {points} points | {points * point:.1f} s, {points * point / meta.train_seconds:.2%} |\n")
 
 
-def sidecar_size() -> None:
-    """The bundled recipe's sidecar: 44 points of its real subset/panel, weights of the kind training makes."""
-    from model.snapshots import N_UNITS, Snapshots, choose_digits, choose_units
+def bundled_size_snapshots() -> Snapshots:
+    """44 points of a 1024-unit first layer (the bundled recipe's 40 epochs) with the real panel and subset;
+    random float16 weights: the incompressible case for the file, the slowest to draw as PNG."""
+    from model.snapshots import N_UNITS, choose_digits
     from training.data import load_mnist
 
     _, (xt, yt) = load_mnist()
     panel, subset = choose_digits(yt)
     rng = np.random.default_rng(0)
     s = 44
-    snaps = Snapshots(
+    return Snapshots(
         units=choose_units(1024), panel_index=panel, panel_images=xt[panel], panel_labels=yt[panel].astype(np.uint8),
         subset_index=subset, subset_images=xt[subset], subset_labels=yt[subset].astype(np.uint8), batches=446,
         epoch=np.r_[1, 1, 1, 1, 1:41].astype(np.int32), batch=np.r_[0, 56, 112, 223, [446] * 40].astype(np.int32),
         weights=rng.normal(0, 0.05, (s, N_UNITS, 784)).astype(np.float16),
         panel_proba=rng.dirichlet(np.ones(10), (s, len(panel))).astype(np.float16),
         metrics=rng.random((s, 4)).astype(np.float32), subset_right=rng.integers(0, 256, (s, 125), dtype=np.uint8))
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "x.snapshots.npz"
-        snaps.save(path)
-        size = path.stat().st_size
-    print(f"Sidecar for 40 epochs of a 1024-unit first layer ({N_UNITS} units, random float16 weights: the "
-          f"incompressible case): {size / 1e6:.2f} MB (limit 5 MB).\n")
+
+
+def sidecar_size(folder: Path) -> tuple[Path, str]:
+    path = folder / "bundled-size.keras"
+    digest = bundled_size_snapshots().save(sidecar_path(path))
+    size = sidecar_path(path).stat().st_size
+    print(f"Sidecar for 40 epochs of a 1024-unit first layer ({len(choose_units(1024))} units, random float16 weights: "
+          f"the incompressible case): {size / 1e6:.2f} MB (limit 5 MB).\n")
+    return path, digest
+
+
+def _replay_script(path: str, digest: str) -> None:
+    """The view as the Inside page runs it, timed from inside the script run (what the server spends)."""
+    import time
+    from types import SimpleNamespace
+
+    import streamlit as st
+
+    from ui.inside.replay import replay_ui
+
+    start = time.perf_counter()
+    meta = SimpleNamespace(name="bundled-size", replay={"sha256": digest, "epochs": list(range(1, 41))})
+    replay_ui(SimpleNamespace(path=path, name="bundled-size", meta=meta))
+    st.session_state.bench_seconds = time.perf_counter() - start
+
+
+def replay_steps(path: Path, digest: str) -> None:
+    """Every step of the slider in an AppTest of the view: the server's time is the script run (the page
+    reruns only the replay's fragment, so a whole-view run is an upper bound); AppTest's own round trip,
+    which adds building its element tree, is shown beside it. First visits make the point's pictures."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_replay_script, args=(str(path), digest), default_timeout=60).run()
+    timings = {"first visit to each point": ([], []), "back again (cached)": ([], [])}
+    for label, (server, round_trip) in timings.items():
+        for i in range(44):
+            at.select_slider(key="replay_point").set_value(i)
+            start = time.perf_counter()
+            at.run()
+            round_trip.append(time.perf_counter() - start)
+            assert not at.exception, at.exception
+            server.append(at.session_state.bench_seconds)
+    print("| replay, 44 points, one slider step | server: median | server: slowest | AppTest round trip: median |")
+    print("|---|---|---|---|")
+    for label, (server, round_trip) in timings.items():
+        print(f"| {label} | {statistics.median(server) * 1e3:.0f} ms | {max(server) * 1e3:.0f} ms "
+              f"| {statistics.median(round_trip) * 1e3:.0f} ms |")
+    print()
 
 
 def main() -> None:
@@ -137,7 +182,8 @@ def main() -> None:
         fit_overhead(args.repeats)
     in_process_overhead()
     bundled_overhead()
-    sidecar_size()
+    with tempfile.TemporaryDirectory() as folder:
+        replay_steps(*sidecar_size(Path(folder)))
 
 
 if __name__ == "__main__":

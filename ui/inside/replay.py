@@ -52,11 +52,18 @@ def point_pictures(path: str, sha256: str, i: int, change: bool) -> dict:
     gained, lost = np.flatnonzero(right & ~before), np.flatnonzero(before & ~right)
     return {
         "grid": png(weight_grid(weights - snaps.weights[0] if change and i else weights)),
-        "panel": png(digit_panel(snaps.panel_images, snaps.panel_labels, snaps.guesses(i))),
+        "panel": panel_picture(path, sha256, tuple(snaps.guesses(i).tolist())),
         "gained": png(thumbnails(snaps.subset_images[gained[:MAX_THUMBNAILS]])) if len(gained) else None,
         "lost": png(thumbnails(snaps.subset_images[lost[:MAX_THUMBNAILS]])) if len(lost) else None,
         "n_gained": len(gained), "n_lost": len(lost), "accuracy": float(right.mean()),
     }
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def panel_picture(path: str, sha256: str, guesses: tuple[int, ...]) -> bytes:
+    """The panel's PNG for a set of guesses: late epochs often guess alike, and then share one picture."""
+    snaps = load_replay(path, sha256)
+    return png(digit_panel(snaps.panel_images, snaps.panel_labels, np.array(guesses)))
 
 
 def previous(snaps: Snapshots, i: int) -> int:
