@@ -38,6 +38,7 @@ BENCHMARKS = {  # name -> (script, what it measures)
     "train_ui": ("bench/train_ui.py", "Train page: a 1-epoch run from the UI, Train pressed to test accuracy shown"),
     "errors_eval": ("bench/errors_eval.py", "Errors page: evaluating a model on the 10,000 test images"),
     "inside": ("-m bench.inside", "Inside page: the test set through every layer, a click to the inspector, the layer overview"),
+    "snapshots": ("-m bench.snapshots", "Recording snapshots: their cost in a fit, the replay's file size and step"),
 }
 
 

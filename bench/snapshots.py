@@ -1,6 +1,6 @@
 """What recording snapshots costs (model/snapshots.py, training/snapshots.py), and how fast the replay moves.
 
-    .venv/bin/python -m bench.snapshots [--repeats 3] [--skip-fit]
+    .venv/bin/python -m bench.snapshots [--repeats 3] [--skip-fit]     (or bench/snapshots.py, as make bench runs it)
 
 1. The seeds' network, 784-128-64-10, 5 epochs on all of MNIST through `python -m training fit`, each run in
    a fresh process, with and without `--no-snapshots`, alternating; medians of the fit time compared.
@@ -17,14 +17,17 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a file by bench/run_all.py
+
 from bench.training_speed import bundled_recipe, cli_fit
-from model.snapshots import Snapshots, choose_units, sidecar_path
+from model.snapshots import EARLY, Snapshots, choose_units, sidecar_path
 from training.snapshots import SnapshotRecorder
 
 SEEDS = ["--hidden", "128,64", "--epochs", "5", "--seed", "0"]
@@ -74,8 +77,10 @@ def in_process_overhead() -> None:
     print(f"| share of the fit | {spent / result.train_seconds:.2%} |\n")
 
 
-def bundled_overhead() -> None:
-    """One point on the bundled network (fresh weights: the cost does not depend on their values)."""
+def bundled_overhead(rounds: int = 5, batches: int = 20) -> None:
+    """One point on the bundled network against its own training steps, taking turns in this process (the
+    shared machine's load hits both alike); an epoch is extrapolated from the steps. Fresh weights: a point's
+    cost does not depend on their values."""
     import keras
 
     from model.network import build_model
@@ -84,26 +89,36 @@ def bundled_overhead() -> None:
     from training.data import load_mnist
 
     meta = read_meta(BUNDLED_PATH)
-    _, (xt, yt) = load_mnist()
+    (x, y), (xt, yt) = load_mnist()
+    steps = -(-round(len(x) * (1 - meta.train["validation_split"])) // meta.train["batch_size"])
     model = build_model(meta.arch, seed=0)
     model.compile(optimizer=keras.optimizers.Adam(), loss="categorical_crossentropy")
+    xb = x[: meta.train["batch_size"]].astype(np.float32) / 255
+    yb = np.eye(10, dtype=np.float32)[y[: meta.train["batch_size"]]]
+    model.train_on_batch(xb, yb)  # compile the step
     recorder = TimedRecorder(xt, yt, on_snapshot=lambda event: json.dumps(event))
     recorder.set_model(model)
-    recorder.set_params({"steps": 446, "epochs": meta.train["epochs"], "verbose": 0})
+    recorder.set_params({"steps": steps, "epochs": meta.train["epochs"], "verbose": 0})
     recorder.on_train_begin()
-    for _ in range(10):
-        recorder._take(1, 446, {})
-    point = statistics.median(recorder.seconds)
-    epochs = meta.train["epochs"]
-    points = 4 + epochs
-    per_epoch = meta.train_seconds / epochs
-    print(f"| bundled recipe: {meta.arch.describe()}, {epochs} epochs | value |")
+    recorder.seconds.clear()
+    step_seconds = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for _ in range(batches):
+            model.train_on_batch(xb, yb)
+        step_seconds.append((time.perf_counter() - start) / batches)
+        recorder._take(1, steps, {})
+    point, step = statistics.median(recorder.seconds), statistics.median(step_seconds)
+    epochs, epoch = meta.train["epochs"], step * steps
+    points = len(EARLY) + 1 + epochs
+    print(f"| bundled recipe: {meta.arch.describe()}, {epochs} epochs of {steps} batches | value |")
     print("|---|---|")
     print(f"| flags | `{' '.join(bundled_recipe())}` |")
-    print(f"| one point (median of {len(recorder.seconds)}) | {point * 1e3:.1f} ms |")
-    print(f"| its recorded fit time | {meta.train_seconds:.0f} s ({per_epoch:.1f} s an epoch) |")
-    print(f"| per-epoch overhead | {point / per_epoch:.2%} |")
-    print(f"| whole run: {points} points | {points * point:.1f} s, {points * point / meta.train_seconds:.2%} |\n")
+    print(f"| one point (median of {rounds}) | {point * 1e3:.1f} ms |")
+    print(f"| one training step, taking turns with the points (median) | {step * 1e3:.1f} ms: {epoch:.1f} s an epoch |")
+    print(f"| per-epoch overhead against those steps | {point / epoch:.2%} |")
+    print(f"| the run in its file: {meta.train_seconds:.0f} s, {meta.train_seconds / epochs:.1f} s an epoch "
+          f"(augmentation included) | {points} points: {points * point / meta.train_seconds:.2%} of it |\n")
 
 
 def bundled_size_snapshots() -> Snapshots:

@@ -102,13 +102,14 @@ def linked_point(snaps: Snapshots, epoch) -> tuple[int, str | None]:
 
 def replay_ui(model, epoch: int | str | None = None) -> None:
     """The replay of `model` (a Classifier or a registry ModelRecord: anything with `.path`), at `epoch` if given."""
-    path = Path(model.path)
-    meta = getattr(model, "meta", None) or read_meta(path)
+    meta = getattr(model, "meta", None) or read_meta(Path(model.path))
     name = getattr(model, "name", meta.name)
-    if not meta.replay:
-        st.info(f"{name} has no replay recorded: it was trained before replays existed, or with snapshots "
-                "turned off. Train a model on the Train page to record one.", icon=":material/history:")
+    if not meta.replay or model.path is None:  # (a model never saved has no file to sit beside)
+        st.info(f"{name} has no replay recorded: it was trained before replays existed, with snapshots turned "
+                "off, or stopped before its first epoch ended. Train a model on the Train page to record one.",
+                icon=":material/history:")
         return
+    path = Path(model.path)
     try:
         snaps = load_replay(str(path), meta.replay["sha256"])
     except SnapshotError as error:

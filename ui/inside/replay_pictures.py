@@ -43,17 +43,24 @@ def digit_panel(images: np.ndarray, labels: np.ndarray, guesses: np.ndarray, col
     side, frame, strip, gap = IMAGE_SIDE * scale, 3, 26, 6
     cell_w, cell_h = side + 2 * frame, side + 2 * frame + strip
     rows = math.ceil(len(images) / columns)
-    canvas = Image.new("RGB", (columns * (cell_w + gap) - gap, rows * (cell_h + gap) - gap), "white")
-    draw = ImageDraw.Draw(canvas)
-    for i, (image, label, guess) in enumerate(zip(images, labels, guesses)):
+    canvas = np.full((rows * (cell_h + gap) - gap, columns * (cell_w + gap) - gap, 3), 255, np.uint8)
+    ink = (255 - np.asarray(images, np.uint8)).repeat(scale, axis=1).repeat(scale, axis=2)  # dark ink on white
+    for i, (digit, label, guess) in enumerate(zip(ink, labels.tolist(), guesses.tolist())):
         x, y = (i % columns) * (cell_w + gap), (i // columns) * (cell_h + gap)
-        colour = RIGHT if guess == label else WRONG
-        draw.rectangle([x, y, x + cell_w - 1, y + side + 2 * frame - 1], fill=colour)
-        digit = Image.fromarray(255 - np.asarray(image, np.uint8)).resize((side, side), Image.NEAREST)
-        canvas.paste(digit, (x + frame, y + frame))
-        text = f"says {guess}" if guess == label else f"says {guess}, is {label}"
-        draw.text((x + cell_w / 2, y + side + 2 * frame + strip / 2), text, fill=colour, font=_font(), anchor="mm")
-    return np.asarray(canvas)
+        canvas[y : y + side + 2 * frame, x : x + cell_w] = RIGHT if guess == label else WRONG
+        canvas[y + frame : y + frame + side, x + frame : x + frame + side] = digit[..., None]
+        canvas[y + side + 2 * frame : y + cell_h, x : x + cell_w] = _caption(guess, label, cell_w, strip)
+    return canvas
+
+
+@functools.lru_cache(maxsize=128)
+def _caption(guess: int, label: int, width: int, height: int) -> np.ndarray:
+    """The strip under a digit: 'says 7' in green, or 'says 3, is 5' in red (drawn once per pair, then reused)."""
+    strip = Image.new("RGB", (width, height), "white")
+    text = f"says {guess}" if guess == label else f"says {guess}, is {label}"
+    ImageDraw.Draw(strip).text((width / 2, height / 2), text, fill=RIGHT if guess == label else WRONG, font=_font(),
+                               anchor="mm")
+    return np.asarray(strip)
 
 
 def png(picture: np.ndarray) -> bytes:
