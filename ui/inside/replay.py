@@ -242,7 +242,7 @@ def curves(snaps: Snapshots, i: int) -> dict:
         "yaxis": {"tickformat": ".0%", "range": [0, 1.02], "gridcolor": "#E5E7EB"},
         "shapes": [{"type": "line", "x0": x[i], "x1": x[i], "yref": "paper", "y0": 0, "y1": 1,
                     "line": {"color": MARK, "width": 1.5, "dash": "dot"}}],
-        "annotations": [{"x": x[i], "yref": "paper", "y": 1, "text": _where(snaps, i, snaps.epochs[-1]).split(" (")[0],
-                         "showarrow": False, "xanchor": "left", "yanchor": "top", "font": {"size": 11, "color": MARK}}],
+        "annotations": [{"x": x[i], "yref": "paper", "y": 0, "text": _where(snaps, i, snaps.epochs[-1]).split(" (")[0],
+                         "showarrow": False, "xanchor": "left", "yanchor": "bottom", "font": {"size": 11, "color": MARK}}],
     }
     return {"data": lines, "layout": layout}
