@@ -108,10 +108,6 @@ class Snapshots:
         """(P,) the panel's predicted digits at point i."""
         return self.panel_proba[i].argmax(axis=1)
 
-    @property
-    def nbytes(self) -> int:
-        return sum(getattr(self, f.name).nbytes for f in fields(self) if isinstance(getattr(self, f.name), np.ndarray))
-
     # --- building ------------------------------------------------------------------------------
 
     @classmethod

@@ -4,6 +4,8 @@ and for the Train page's live look inside the network (ui/train/learning.py)."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -13,7 +15,7 @@ from model.registry import Registry
 from model.snapshots import replay_of, sidecar_path
 from model.spec import ArchSpec
 from model.store import ModelMeta, read_meta
-from tests.conftest import page_test
+from tests.conftest import REPO, page_test
 from training.config import TrainConfig
 from training.run import train_and_register
 from training.runner import RunState, get_runner
@@ -175,3 +177,10 @@ def test_the_train_page_shows_the_latest_grid_and_panel(recorded, monkeypatch):
             assert any(c.value.startswith(f"{right} of 24 test digits right now") for c in at.caption)
     assert urls[0][0] != urls[1][0]  # the weight grid moved on
     runner._state = RunState()
+
+
+def test_the_views_and_the_file_format_never_import_tensorflow():
+    code = ("import sys, ui.inside.replay, ui.train.learning, model.snapshots; "
+            "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    assert done.stdout.strip() == "[]"
