@@ -184,3 +184,10 @@ def test_the_views_and_the_file_format_never_import_tensorflow():
             "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
     assert done.stdout.strip() == "[]"
+
+
+def test_the_train_form_has_the_replay_switch_on(monkeypatch):
+    monkeypatch.setenv("DIGITLAB_TRAIN_STANDBY", "0")  # no TensorFlow child for a look at the form
+    at = page_test("pages/1_Train.py")
+    switch = at.toggle(key="train_snapshots")
+    assert switch.value is True and switch.label.startswith("Record a replay")

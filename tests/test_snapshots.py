@@ -192,3 +192,12 @@ def test_the_runner_keeps_the_latest_point_and_the_panel(run):
     assert s.learning["epoch"] == 3 and s.learning["batch"] == 30 and "weights" in s.learning
     assert "panel_images" not in s.learning and len(s.learning_start["panel_labels"]) == N_PANEL
     assert s.learning_start["batch"] == 0 and s.learning_start["weights"] == events[0]["weights"]
+
+
+def test_the_train_form_turns_snapshots_off():
+    from training.form import FormValues, LayerRow, to_plan
+
+    values = FormValues(layers=[LayerRow(16)], name="quiet", snapshots=False)
+    assert to_plan(values, Registry()).cfg.snapshots is False
+    assert to_plan(FormValues(layers=[LayerRow(16)], name="loud"), Registry()).cfg.snapshots is True
+    assert FormValues.from_recipe(ARCH, TrainConfig(snapshots=False)).snapshots is False
