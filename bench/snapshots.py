@@ -1,6 +1,6 @@
 """What recording snapshots costs (model/snapshots.py, training/snapshots.py), and how fast the replay moves.
 
-    .venv/bin/python -m bench.snapshots [--repeats 3] [--skip-fit]     (or bench/snapshots.py, as make bench runs it)
+    .venv/bin/python -m bench.snapshots [--repeats 3] [--skip-fit]
 
 1. The seeds' network, 784-128-64-10, 5 epochs on all of MNIST through `python -m training fit`, each run in
    a fresh process, with and without `--no-snapshots`, alternating; medians of the fit time compared.
@@ -17,14 +17,11 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a file by bench/run_all.py
 
 from bench.training_speed import bundled_recipe, cli_fit
 from model.snapshots import EARLY, Snapshots, choose_units, sidecar_path

@@ -2,9 +2,11 @@
 
     streamlit run app.py        # then "Inside" in the sidebar (URL path /Inside)
     /Inside?model=NAME&layer=1&unit=17                       # a deep link; every parameter optional
+    /Inside?model=NAME&epoch=E                               # the model's replay at epoch E
 
 Pickers (model, layer, unit; mirrored in the URL) -> tabs: the neuron inspector, the layer overview
-(every unit as one clickable picture; dead and busiest units), the hidden space (PCA map, your drawing).
+(every unit as one clickable picture; dead and busiest units), the hidden space (PCA map, your drawing),
+the replay of how the model learned (ui/inside/replay.py).
 A clicked test digit opens the Errors page's sample dialog.
 """
 
@@ -18,10 +20,11 @@ from ui.inside.choice import chosen, pickers_ui, sync_link
 from ui.inside.hidden import hidden_ui
 from ui.inside.inspector import inspector_ui
 from ui.inside.overview import INSPECTOR_TAB, TAB_KEY, overview_ui
+from ui.inside.replay import REPLAY_TAB, new_link, replay_ui
 from ui.nav import sidebar_nav
 from ui.perf import tune_server
 
-TABS = [INSPECTOR_TAB, "Layer overview", "Hidden space"]  # "Replay" (ui/inside/replay.py) joins here as a fourth tab
+TABS = [INSPECTOR_TAB, "Layer overview", "Hidden space", REPLAY_TAB]
 
 st.set_page_config(page_title="Inside · Digit Lab", page_icon=":material/neurology:", layout="wide")
 tune_server()
@@ -30,6 +33,7 @@ st.title("Inside the network")
 st.caption("A dense network is layers of neurons, each adding up weighted inputs and firing when the sum is high "
            "enough. Pick any neuron and see what it responds to across the 10,000 MNIST test digits.")
 
+epoch_link = st.query_params.get("epoch")  # the replay's deep link: read before sync_link() rewrites the URL
 classifier, notices = chosen()  # before the pickers: a deep link or a deleted model may set them
 for notice in notices:
     st.warning(notice)
@@ -47,7 +51,9 @@ except DataError as error:
 
 rec, drawing = data.recording(classifier), data.last_drawing()
 layer, unit = st.session_state.inside_layer, st.session_state.inside_unit
-neuron_tab, overview_tab, space_tab = st.tabs(TABS, key=TAB_KEY, on_change="rerun")
+if new_link(classifier, epoch_link):
+    st.session_state[TAB_KEY] = REPLAY_TAB
+neuron_tab, overview_tab, space_tab, replay_tab = st.tabs(TABS, key=TAB_KEY, on_change="rerun")
 clicked = None
 if neuron_tab.open:
     with neuron_tab:
@@ -58,6 +64,9 @@ if overview_tab.open:
 if space_tab.open:
     with space_tab:
         clicked = hidden_ui(classifier, test_digits, evaluation(classifier, test_digits), drawing)
+if replay_tab.open:
+    with replay_tab:
+        replay_ui(classifier, epoch_link)
 
 if clicked is not None:
     sample_dialog(classifier, test_digits, evaluation(classifier, test_digits), clicked)

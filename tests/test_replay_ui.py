@@ -191,3 +191,42 @@ def test_the_train_form_has_the_replay_switch_on(monkeypatch):
     at = page_test("pages/1_Train.py")
     switch = at.toggle(key="train_snapshots")
     assert switch.value is True and switch.label.startswith("Record a replay")
+
+
+def inside_page(home, monkeypatch, **params) -> AppTest:
+    """The Inside page as a followed link opens it: app.py first, then the page with the link's parameters."""
+    monkeypatch.setenv("DIGITLAB_HOME", str(home))
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120).run()
+    at.switch_page("pages/3_Inside.py")
+    for key, value in params.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def test_the_inside_page_deep_link_opens_the_replay_at_its_epoch(recorded, monkeypatch):
+    home, _, _ = recorded
+    at = inside_page(home, monkeypatch, model="watched", epoch="1")
+    assert not at.exception and at.session_state["inside_tab"] == "Replay"
+    assert "Epoch 1 of 3" in texts(at.subheader) and not at.warning
+    at.select_slider(key="replay_point").set_value(5).run()  # the user moves on: the link is not applied again
+    assert "Epoch 2 of 3" in texts(at.subheader) and at.session_state["inside_tab"] == "Replay"
+
+
+def test_the_inside_page_says_an_epoch_is_out_of_range_and_shows_the_last(recorded, monkeypatch):
+    home, _, _ = recorded
+    at = inside_page(home, monkeypatch, model="watched", epoch="9")
+    assert not at.exception and at.session_state["inside_tab"] == "Replay"
+    assert texts(at.warning) == ["Epoch 9 is out of range: this replay has epochs 1 to 3, so it shows epoch 3."]
+    assert "Epoch 3 of 3" in texts(at.subheader)
+
+
+def test_the_inside_page_says_no_replay_recorded_for_an_older_model(monkeypatch, digitlab_home):
+    arch = ArchSpec.simple([8])
+    Registry().add(build_model(arch, seed=1), ModelMeta(name="older", arch=arch))
+    at = inside_page(digitlab_home, monkeypatch, model="older", epoch="2")
+    assert not at.exception and at.session_state["inside_tab"] == "Replay"
+    assert any("no replay recorded" in i.value for i in at.info)
+
+
+def texts(elements) -> list[str]:
+    return [e.value for e in elements]

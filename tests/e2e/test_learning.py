@@ -1,5 +1,5 @@
 """Browser test of watching a network learn: train 2 epochs from the Train page, see the weight grid change
-between epochs, then open the run's replay at epoch 1.
+between epochs, replay the run there, then open its replay at epoch 1 by the Inside page's deep link.
 
     .venv/bin/python -m pytest tests/e2e/test_learning.py -q
 """
@@ -48,19 +48,24 @@ def test_watch_two_epochs_then_replay_epoch_1(server, page):
     expect(live.locator("img")).to_have_count(2)  # one picture for the grid, one for the panel
 
     expect(page.get_by_role("heading", name="e2e-watched is trained")).to_be_visible(timeout=RUN_MS)
-    live.get_by_text("Replay how it learned").click()
+    live.get_by_text("Replay how it learned").click()  # the finished run's replay, right on the Train page
     expect(live.get_by_role("heading", name="Epoch 2 of 2")).to_be_visible()
     at_2 = live.locator("img").nth(2).get_attribute("src")  # the replay's grid, after the live grid and panel
     live.get_by_role("slider").press("ArrowLeft")  # Epoch 2 -> Epoch 1
     expect(live.get_by_role("heading", name="Epoch 1 of 2")).to_be_visible()
-    expect(live.get_by_text("Learned this epoch")).to_be_visible()
     expect(live.locator("img").nth(2)).not_to_have_attribute("src", at_2)
+
+    page.goto(f"{server.url}/Inside?model=e2e-watched&epoch=1")  # the deep link to the replay on the Inside page
+    replay = page.get_by_role("tabpanel", name="Replay")
+    expect(replay.get_by_role("heading", name="Epoch 1 of 2")).to_be_visible(timeout=60_000)
+    expect(replay.get_by_text("Learned this epoch")).to_be_visible()
+    expect(replay.get_by_role("slider")).to_be_visible()
     if SHOTS:
         for size, label in (((1400, 1000), "desktop"), ((390, 844), "phone")):
             page.set_viewport_size({"width": size[0], "height": size[1]})
             page.wait_for_timeout(1000)
-            live.get_by_role("heading", name="Epoch 1 of 2").scroll_into_view_if_needed()
+            replay.get_by_role("heading", name="Epoch 1 of 2").scroll_into_view_if_needed()
             page.screenshot(path=f"{SHOTS}/replay-{label}.png")
-            live.get_by_text("Learned this epoch").scroll_into_view_if_needed()
+            replay.get_by_text("Learned this epoch").scroll_into_view_if_needed()
             page.screenshot(path=f"{SHOTS}/replay-{label}-learned.png")
     assert "Traceback" not in server.log_text(), server.log_problems()

@@ -1,6 +1,7 @@
 """The replay of how a model learned, from the snapshots recorded beside it (model/snapshots.py).
 
     replay_ui(classifier, epoch=st.query_params.get("epoch"))   # the Inside page's Replay tab: /Inside?model=NAME&epoch=E
+    new_link(classifier, epoch)                                 # True for a link not applied yet: open that tab
 
 An epoch slider (and Play) -> the first-layer weight grid at that point | the panel of test digits with
 the network's guesses -> the curves with a marker and "Epoch E of N" -> "learned this epoch": the subset
@@ -22,6 +23,7 @@ from ui.charts import CHART_CONFIG
 from ui.inside.replay_pictures import digit_panel, png, thumbnails, weight_grid
 from ui.train_charts import VALIDATION
 
+REPLAY_TAB = "Replay"  # the Inside page's tab holding this view
 POINT_KEY = "replay_point"  # the slider: index of the point shown
 PLAYING_KEY = "replay_playing"  # True while Play steps through the points
 LINKED_KEY = "replay_linked"  # (model path, epoch) of the link last applied: a link moves the slider once
@@ -98,6 +100,12 @@ def linked_point(snaps: Snapshots, epoch) -> tuple[int, str | None]:
         return snaps.point_of_epoch(last), (f"Epoch {wanted} is out of range: this replay has epochs 1 to {last}, "
                                             f"so it shows epoch {last}.")
     return snaps.point_of_epoch(wanted), None
+
+
+def new_link(model, epoch) -> bool:
+    """True when an `epoch` from the URL has not been applied to this model yet: the page then opens the replay."""
+    return epoch is not None and model.path is not None and \
+        st.session_state.get(LINKED_KEY) != (str(model.path), str(epoch))
 
 
 def replay_ui(model, epoch: int | str | None = None) -> None:
