@@ -245,3 +245,25 @@ def test_a_stale_copy_of_a_field_right_after_a_preset_does_not_undo_it():
     assert at.number_input(key="train_epochs").value == 10 and picker(at).value == "dense-128-64"
     at.number_input(key="train_epochs").set_value(3).run()  # a real edit still makes it my own
     assert at.number_input(key="train_epochs").value == 3 and picker(at).value == "custom"
+
+
+def _form_set_up_only():
+    """The Train page's form set-up alone: a first run cut short before the form is drawn (as a rerun cuts it)."""
+    from training.presets import all_presets
+    from ui.models import registry
+    from ui.train_form import init_form
+
+    models = registry()
+    init_form(all_presets(models), models)
+
+
+def test_a_first_run_cut_short_never_fills_the_form_again_over_what_was_typed():
+    """Issue #16, item 2: what a person typed while the page's first run was still drawing survives the next run."""
+    at = AppTest.from_function(_form_set_up_only, default_timeout=60).run()
+    assert at.session_state["train_epochs"] == Registry().get(BUNDLED_NAME).train["epochs"]
+    at.session_state["train_name"] = "typed-at-once"
+    at.session_state["train_epochs"] = 1
+    at.run()
+    assert not at.exception
+    assert at.session_state["train_name"] == "typed-at-once"
+    assert at.session_state["train_epochs"] == 1

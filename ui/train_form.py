@@ -41,6 +41,7 @@ SETTING_KEYS = {"optimizer": "train_optimizer", "learning_rate": "train_lr", "ba
                 "snapshots": "train_snapshots"}
 ROW_KEYS = ("train_units_{}", "train_act_{}", "train_drop_{}")
 SAVED = "_train_form"  # a plain (non-widget) copy of the form, which survives visits to other pages
+FILLED = "_train_form_filled"  # set once this session has filled the form from the first preset
 ECHO = "_train_echo"  # what the last preset replaced, to tell the browser's stale copy from an edit (_edited)
 ECHO_SECONDS = 2.0  # a stale copy arrives within this long of the preset's rerun
 
@@ -60,11 +61,11 @@ def init_form(presets: list[Preset], registry: Registry) -> None:
     state = st.session_state
     state.setdefault("train_errors", {})  # field -> sentence from the last Train press
     state.setdefault("train_notice", None)  # a refusal sentence from the runner
-    if SAVED in state:
-        state.setdefault("train_preset_gen", 0)
-        for key, value in state[SAVED].items():
+    if state.get(FILLED):
+        for key, value in state.get(SAVED, {}).items():
             state.setdefault(key, value)
         return
+    state[FILLED] = True  # first, before any widget: a rerun that interrupts this run must not fill the form again
     state.train_next_row = 0
     state.train_preset_gen = 0  # picker generation, a plain number: see preset_key()
     state[preset_key()] = presets[0].key
