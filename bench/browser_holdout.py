@@ -2,9 +2,10 @@
 
     .venv/bin/python bench/browser_holdout.py [--per-digit 40] [--seed 0]
 
-`../shared/holdout/pendigits.csv` holds pen trajectories of 44 writers who are not in MNIST
-(evaluation only). For a stratified random sample, each trajectory is placed on the 280x280
-canvas at a random size and position (bench/holdout_data.place_trajectory) and drawn as one
+`../shared/holdout/pendigits.csv` holds pen trajectories of 44 writers who are not in MNIST; only
+the 14 test writers (rows 7,495 on, never trained on) are drawn here. For a stratified random
+sample, each trajectory is placed on the 280x280 canvas at a random size and position
+(bench/holdout_data.place_trajectory) and drawn as one
 stroke with Playwright's mouse in headless Chromium, with the page's default pen. After the
 stroke the page's own reading is taken from the screen, then the toolbar's reset clears the canvas.
 

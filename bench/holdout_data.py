@@ -1,6 +1,7 @@
 """The held-out handwriting in ../shared/holdout/, read and drawn onto canvases like the browser's.
 
-Evaluation only: nothing here is used for training or tuning. Each sample is drawn on a
+Evaluation only: `pendigits()` gives the 14 test writers (rows 7,495 on; rows 1-7,494 are the 30
+training writers, vendored in training/data/) and `semeion()` all of semeion. Each sample is drawn on a
 blank 280x280 RGBA canvas (transparent background, black ink, as the Draw page's canvas
 hands it over) at a random size and position, then goes through the same to_mnist path
 as a drawing.
@@ -19,14 +20,15 @@ REPO = Path(__file__).resolve().parent.parent
 HOLDOUT = Path(os.environ.get("DIGITLAB_HOLDOUT", REPO.parent / "shared" / "holdout"))
 CANVAS = 280  # the Draw page's canvas side, pixels
 SUPERSAMPLE = 4  # draw 4x larger then shrink: anti-aliased edges like a browser canvas
+TEST_ROWS = 7494  # pendigits.csv rows before the first of UCI's pendigits.tes (the 14 held-out test writers)
 STROKE_WIDTH = (14, 24)  # pen width range in canvas pixels (the Draw page's default is inside it)
 DIGIT_HEIGHT = (110, 250)  # drawn digit height range in canvas pixels
 
 
 def pendigits() -> tuple[np.ndarray, np.ndarray]:
-    """Pen trajectories (n, 8, 2) as (x, y) on a 0..100 grid with y pointing up, and labels (n,)."""
+    """The 14 test writers' pen trajectories (3498, 8, 2) as (x, y) on a 0..100 grid with y pointing up, and labels (3498,)."""
     with open(_holdout_file("pendigits.csv"), newline="") as f:
-        rows = list(csv.reader(f))[1:]
+        rows = list(csv.reader(f))[1 + TEST_ROWS :]
     values = np.array([[float(v) for v in row[1:]] for row in rows])
     return values[:, :16].reshape(-1, 8, 2), values[:, 16].astype(int)
 

@@ -92,6 +92,7 @@ def test_predict_unknown_model(tmp_path, digitlab_home):
     (["--arch", '{"hidden": [{"units": 0}]}'], "hidden layer 1 has no 'activation' and no 'dropout'"),
     (["--arch", '{"hidden": [{"units": 1e999, "activation": "relu", "dropout": 0}]}'], "units must be a whole number"),
     (["--arch", '{"layers": []}'], 'needs a "hidden" list'),
+    (["--pen-data", "1"], "pen data must be a share of at least 0 and below 1"),
 ])
 def test_fit_bad_settings_refused_before_anything_is_written(args, expected, digitlab_home):
     done = run("training", "fit", *args, home=digitlab_home)
@@ -132,6 +133,19 @@ def test_fit_tiny_model_then_list_evaluate_and_activate(digitlab_home):
 
     again = run("training", "fit", "--hidden", "8", "--epochs", "1", "--name", "tiny", home=digitlab_home)
     assert again.returncode == 2 and "already exists" in errors(again)[0]
+
+
+def test_fit_a_tiny_model_on_real_pen_data_in_seconds(digitlab_home):
+    done = run("training", "fit", "--hidden", "16", "--epochs", "2", "--train-limit", "1000", "--pen-data", "0.3",
+               "--name", "pen", "--json", home=digitlab_home)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.splitlines()[-1])
+    assert result["name"] == "pen" and result["epochs"] == 2 and 0.2 < result["accuracy"] <= 1  # (chance: 0.1)
+
+    from model.store import read_meta
+
+    (path,) = (digitlab_home / "models").glob("pen.*.keras")
+    assert read_meta(path).train["pen_data"] == 0.3  # the share is part of the model's recipe
 
 
 def test_corrupted_model_falls_back_with_a_warning(tmp_path, digitlab_home):

@@ -23,14 +23,14 @@ def test_good_form_maps_to_the_same_objects_the_cli_uses():
     values = FormValues(
         layers=[LayerRow(128, "relu", 0.2), LayerRow(64.0, "tanh", 0.0)], name="my-net", optimizer="rmsprop",
         learning_rate=0.002, batch_size=64.0, epochs=3, validation_split=0.2, augment=True, pen_strokes=0.4,
-        include_drawings=False,
+        pen_data=0.15, include_drawings=False,
         seed=7, schedule="cosine", label_smoothing=0.1, early_stopping=2, train_limit=5000,
     )
     plan = to_plan(values, Registry())
     assert plan.name == "my-net"
     assert plan.arch == ArchSpec((LayerSpec(128, "relu", 0.2), LayerSpec(64, "tanh", 0.0)))
     assert plan.cfg == TrainConfig(optimizer="rmsprop", learning_rate=0.002, batch_size=64, epochs=3,
-                                   validation_split=0.2, augment=True, pen_strokes=0.4, seed=7, schedule="cosine", label_smoothing=0.1,
+                                   validation_split=0.2, augment=True, pen_strokes=0.4, pen_data=0.15, seed=7, schedule="cosine", label_smoothing=0.1,
                                    early_stopping=2, train_limit=5000)
     assert isinstance(plan.cfg.batch_size, int)  # 64.0 from a number input became a whole number
 
@@ -58,7 +58,7 @@ def test_every_bad_field_gets_its_own_sentence_and_nothing_is_planned():
                                           ("pen_strokes", 1.2),
                                           # issue #16: the seed range NumPy and Keras take; no infinite step size
                                           ("seed", 2**32), ("seed", -1), ("learning_rate", float("inf")),
-                                          ("learning_rate", float("nan"))])
+                                          ("learning_rate", float("nan")), ("pen_data", 1.0)])
 def test_single_bad_setting_is_named(field, value):
     assert set(errors_of(FormValues(layers=[LayerRow(16)], name="ok", **{field: value}))) == {field}
 
@@ -121,13 +121,13 @@ def test_a_preset_fills_the_form_and_maps_back_to_itself():
 def test_fit_args_make_the_cli_train_exactly_the_plan():
     arch = ArchSpec((LayerSpec(32, "gelu", 0.3), LayerSpec(16, "sigmoid", 0.0)))
     cfg = TrainConfig(optimizer="sgd", learning_rate=0.0123, batch_size=48, epochs=4, validation_split=0.15, augment=True,
-                      pen_strokes=0.35, include_drawings=True, seed=3, schedule="cosine", label_smoothing=0.05, early_stopping=1,
+                      pen_strokes=0.35, pen_data=0.25, include_drawings=True, seed=3, schedule="cosine", label_smoothing=0.05, early_stopping=1,
                       train_limit=900)
     args = build_parser().parse_args(["fit", *fit_args("cli-net", arch, cfg, on_stop="discard")])
     assert ArchSpec.from_dict(json.loads(args.arch)) == arch
     parsed = TrainConfig(optimizer=args.optimizer, learning_rate=args.lr, batch_size=args.batch_size, epochs=args.epochs,
                          validation_split=args.val_split, augment=args.augment, pen_strokes=args.pen_strokes,
-                         include_drawings=args.include_drawings,
+                         pen_data=args.pen_data, include_drawings=args.include_drawings,
                          seed=args.seed, schedule=args.schedule, label_smoothing=args.label_smoothing,
                          early_stopping=args.early_stopping, train_limit=args.train_limit)
     assert parsed == cfg

@@ -29,6 +29,7 @@ from model.console import Parser, emit, fail, quiet_tensorflow, warn
 from model.registry import Registry, RegistryError, check_name, now_iso
 from model.spec import ACTIVATIONS, ArchSpec, SpecError, parse_hidden
 from training.config import MAX_SEED, OPTIMIZERS, SCHEDULES, TrainConfig
+from training.data import DataError
 
 # The short command's recipe: on a CPU a step's fixed cost dominates a small dense network, so
 # 4x fewer, larger steps (with a step size to match) train the same epochs about 5x faster than
@@ -67,6 +68,8 @@ def build_parser() -> Parser:
     f.add_argument("--augment", action="store_true", help="random shift/rotation/scale/shear/thickness/elastic per epoch")
     f.add_argument("--pen-strokes", type=finite, default=0.0, metavar="SHARE",
                    help="share (0..1) of each epoch's images redrawn as quick pen strokes, like mouse drawings")
+    f.add_argument("--pen-data", type=finite, default=0.0, metavar="SHARE",
+                   help="share (0..1) of each batch drawn from real pen trajectories (UCI pendigits, 30 writers)")
     f.add_argument("--schedule", default="constant", choices=SCHEDULES)
     f.add_argument("--label-smoothing", type=finite, default=0.0)
     f.add_argument("--early-stopping", type=int, default=0, metavar="PATIENCE", help="epochs without val improvement")
@@ -98,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         return run_standby()
     try:
         return run_fit(args) if args.command == "fit" else run_evaluate(args)
-    except (SpecError, RegistryError) as error:
+    except (SpecError, RegistryError, DataError) as error:
         fail(str(error))
     except KeyboardInterrupt:
         fail("interrupted.", code=130)
@@ -149,7 +152,7 @@ def run_fit(args) -> int:
     arch = _arch(args)
     cfg = TrainConfig(
         optimizer=args.optimizer, learning_rate=args.lr, batch_size=args.batch_size, epochs=args.epochs,
-        validation_split=args.val_split, augment=args.augment, pen_strokes=args.pen_strokes, include_drawings=args.include_drawings, seed=args.seed,
+        validation_split=args.val_split, augment=args.augment, pen_strokes=args.pen_strokes, pen_data=args.pen_data, include_drawings=args.include_drawings, seed=args.seed,
         schedule=args.schedule, label_smoothing=args.label_smoothing, early_stopping=args.early_stopping,
         train_limit=args.train_limit, snapshots=not args.no_snapshots,
     )

@@ -21,6 +21,7 @@ class TrainConfig:
     validation_split: float = 0.1  # last fraction of the shuffled training set held out for val metrics, 0..0.5
     augment: bool = False  # random shift/rotation/scale/shear/thickness/elastic distortion per batch
     pen_strokes: float = 0.0  # 0..1: share of each epoch's images redrawn as quick pen strokes (training/pen.py)
+    pen_data: float = 0.0  # 0..1: share of each batch drawn from real pen trajectories (training/pendigits.py, 30 UCI writers)
     include_drawings: bool = False  # add the user's labelled drawings ("Teach it") to the training split
     seed: int = 0  # 0..MAX_SEED; shuffling, initial weights, augmentation and dropout all follow it
     schedule: str = "constant"  # learning-rate schedule: constant, or cosine decay to 0 over all epochs
@@ -49,6 +50,8 @@ class TrainConfig:
             raise SpecError(f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}.")
         if not 0.0 <= self.pen_strokes <= 1.0:
             raise SpecError(f"pen strokes must be a share between 0 and 1, got {self.pen_strokes}.")
+        if not 0.0 <= self.pen_data < 1.0:
+            raise SpecError(f"pen data must be a share of at least 0 and below 1, got {self.pen_data}.")
         if not 0.0 <= self.label_smoothing <= 0.3:
             raise SpecError(f"label smoothing must be between 0 and 0.3, got {self.label_smoothing}.")
         if isinstance(self.seed, bool) or not (isinstance(self.seed, int) and 0 <= self.seed <= MAX_SEED):

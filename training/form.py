@@ -17,7 +17,7 @@ from training.config import TrainConfig
 MNIST_TRAIN_SIZE = 60_000  # images in MNIST's training split
 # form field -> TrainConfig field (the config's own validation phrases the sentence)
 CONFIG_FIELDS = ("optimizer", "learning_rate", "batch_size", "epochs", "validation_split", "augment",
-                 "pen_strokes", "include_drawings", "seed", "schedule", "label_smoothing", "early_stopping", "train_limit",
+                 "pen_strokes", "pen_data", "include_drawings", "seed", "schedule", "label_smoothing", "early_stopping", "train_limit",
                  "snapshots")
 
 
@@ -41,6 +41,7 @@ class FormValues:
     validation_split: float = 0.1
     augment: bool = False
     pen_strokes: float = 0.0
+    pen_data: float = 0.0
     include_drawings: bool = False
     seed: int | float = 0
     schedule: str = "constant"

@@ -22,6 +22,7 @@ from model.spec import N_CLASSES, ArchSpec, SpecError
 from training.augment import AugmentConfig, augment_batch
 from training.config import TrainConfig
 from training.pen import draw_pen, pen_paths
+from training.pendigits import draw_pendigits, load_pendigits, skeleton_aspects
 
 
 @dataclass(frozen=True)
@@ -86,9 +87,13 @@ def fit(
     y: np.ndarray,
     callbacks: Callbacks | None = None,
     augment: AugmentConfig = AugmentConfig(),
+    pen: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> FitResult:
-    """Train a fresh network on uint8 images x (n, 28, 28) with labels y (n,)."""
+    """Train a fresh network on uint8 images x (n, 28, 28) with labels y (n,); with `cfg.pen_data`, also on
+    pen trajectories `pen` (n, 8, 2) and their labels (default: the vendored pendigits training writers)."""
     callbacks = callbacks or Callbacks()
+    if cfg.pen_data and pen is None:
+        pen = load_pendigits()
     (x_train, y_train), (x_val, y_val) = split_train_val(x, y, cfg)
     if cfg.batch_size > len(x_train):
         raise SpecError(f"batch size {cfg.batch_size} is larger than the {len(x_train)} training images.")
@@ -103,9 +108,9 @@ def fit(
     bridge = _Bridge(cfg, steps, callbacks, has_val=validation is not None)
     start = time.perf_counter()
     bridge.start = start
-    if cfg.augment or cfg.pen_strokes:
+    if cfg.augment or cfg.pen_strokes or cfg.pen_data:
         # a fresh distortion of the whole training split every epoch, built one epoch ahead in a thread
-        epochs = _AugmentedEpochs(x_train, y_train, cfg, augment)
+        epochs = _AugmentedEpochs(x_train, y_train, cfg, augment, pen)
         for epoch in range(cfg.epochs):
             x_epoch, y_epoch = epochs.get(epoch)
             model.fit(x_epoch, y_epoch, batch_size=cfg.batch_size, epochs=epoch + 1, initial_epoch=epoch, shuffle=False,
@@ -161,12 +166,14 @@ def _optimizer(cfg: TrainConfig, steps_per_epoch: int):
 
 
 class _AugmentedEpochs:
-    """Each epoch's shuffled training arrays, part redrawn as pen strokes and all distorted as the config
-    says, built one epoch ahead in a thread."""
+    """Each epoch's shuffled training arrays, part redrawn as pen strokes, a `pen_data` share replaced by drawn
+    pen trajectories, and all distorted as the config says, built one epoch ahead in a thread."""
 
-    def __init__(self, x, y, cfg: TrainConfig, augment: AugmentConfig):
-        self.x, self.y, self.cfg, self.augment = x, y, cfg, augment
+    def __init__(self, x, y, cfg: TrainConfig, augment: AugmentConfig, pen=None):
+        self.x, self.y, self.cfg, self.augment, self.pen = x, y, cfg, augment, pen
         self.paths: dict[int, tuple] = {}  # image index -> its pen paths, traced the first time it is redrawn
+        # per digit, the aspects (width / height) of MNIST skeletons: what a stretched trajectory gets back
+        self.aspects = skeleton_aspects(x, y, np.random.default_rng(cfg.seed)) if cfg.pen_data else None
         self.pool = ThreadPoolExecutor(max_workers=1)
         self.pending = {0: self.pool.submit(self._build, 0)}
 
@@ -182,16 +189,24 @@ class _AugmentedEpochs:
     def _build(self, epoch: int):
         rng = np.random.default_rng([self.cfg.seed, epoch])
         order = rng.permutation(len(self.x))
-        x = _scale(self.x[order])
+        x, y = _scale(self.x[order]), self.y[order]
+        n_pen = int(round(len(x) * self.cfg.pen_data))  # the last n_pen are replaced by drawn pen trajectories
         if self.cfg.pen_strokes:
-            redraw = np.flatnonzero(rng.random(len(x)) < self.cfg.pen_strokes)
+            redraw = np.flatnonzero(rng.random(len(x) - n_pen) < self.cfg.pen_strokes)
             new = [i for i in order[redraw].tolist() if i not in self.paths]
             self.paths.update(zip(new, pen_paths(self.x[new])))
-            x[redraw] = draw_pen([self.paths[i] for i in order[redraw].tolist()], rng, labels=self.y[order[redraw]])
+            x[redraw] = draw_pen([self.paths[i] for i in order[redraw].tolist()], rng, labels=y[redraw])
+        if n_pen:  # each trajectory used about as often, then mixed in among the MNIST digits
+            trajectories, labels = self.pen
+            pick = np.resize(rng.permutation(len(labels)), n_pen)
+            x[len(x) - n_pen :] = draw_pendigits(trajectories[pick], labels[pick], rng, self.aspects)
+            y = np.concatenate([y[: len(y) - n_pen], labels[pick]])
+            mix = rng.permutation(len(x))
+            x, y = x[mix], y[mix]
         if self.cfg.augment:
             for i in range(0, len(x), 1024):  # chunks keep the temporary coordinate arrays small
                 x[i : i + 1024] = augment_batch(x[i : i + 1024], rng, self.augment)
-        return x, _one_hot(self.y[order])
+        return x, _one_hot(y)
 
 
 class _Bridge(keras.callbacks.Callback):

@@ -148,21 +148,40 @@ def draw_pen(paths: list[tuple[np.ndarray, np.ndarray]], rng: np.random.Generato
     width = rng.uniform(*cfg.width, len(paths)).astype(np.float32)
     span = np.ptp(pts, axis=1).max(axis=1)  # (n,) the path's longer side
     pts = pts + rng.normal(0.0, cfg.jitter, pts.shape).astype(np.float32) * np.maximum(span, 1.0)[:, None, None]
+    return draw_framed(pts, width, rng.random(len(paths)) < cfg.stretch)
 
+
+def draw_framed(pts: np.ndarray, width: np.ndarray, stretch: np.ndarray | None = None) -> np.ndarray:
+    """Pen points (n, k, 2) (y, x), any scale, and (n,) pen widths -> (n, 28, 28) float32 in [0, 1], each drawn as a
+    polyline framed the way `to_mnist` frames a drawing; where `stretch` is set, each axis scaled on its own to fill a square."""
     # longer side of the ink (path plus pen) -> 20 px; then centre of mass -> (14, 14). The centre of mass of a
     # line of constant width is its segments' midpoints weighted by their lengths (caps and overlaps aside).
     low, high = pts.min(axis=1), pts.max(axis=1)
     extent = np.maximum(high - low, 1.0)  # (n, 2)
     scale = np.repeat(extent.max(axis=1, keepdims=True), 2, axis=1)  # both axes as the longer one: aspect kept
-    stretch = rng.random(len(paths)) < cfg.stretch
-    scale[stretch] = extent[stretch]  # each axis on its own: the digit fills a square
+    if stretch is not None:
+        scale[stretch] = extent[stretch]  # each axis on its own: the digit fills a square
     pts = (pts - low[:, None, :]) * ((BOX - EDGE - width)[:, None] / scale)[:, None, :]
     seg = np.linalg.norm(np.diff(pts, axis=1), axis=2)[..., None]  # (n, k-1, 1)
     mid = (pts[:, 1:] + pts[:, :-1]) / 2
     com = (seg * mid).sum(axis=1) / np.maximum(seg.sum(axis=1), 1e-6)
     com = np.where(seg.sum(axis=1) > 1e-6, com, pts.mean(axis=1))  # a dot: its own centre
-    pts += (CENTRE - com)[:, None, :]
-    return np.concatenate([_polyline(pts[i : i + 512], width[i : i + 512]) for i in range(0, len(pts), 512)])
+    pts = pts + (CENTRE - com)[:, None, :]
+    ink = np.concatenate([_polyline(pts[i : i + 512], width[i : i + 512]) for i in range(0, len(pts), 512)])
+    return _recentre(ink)
+
+
+def _recentre(ink: np.ndarray, margin: int = 3) -> np.ndarray:
+    """(n, 28, 28) -> the same, each moved by whole pixels so its ink's centre of mass is at the centre, as `to_mnist`
+    moves it (retraced or crossing segments and the caps move it from the segments' centre by up to a pixel or two)."""
+    total = np.maximum(ink.sum(axis=(1, 2)), 1e-6)
+    grid = np.arange(SIDE)
+    com = np.stack([ink.sum(axis=2) @ grid, ink.sum(axis=1) @ grid], axis=1) / total[:, None]  # (n, 2)
+    shift = np.clip(np.round(CENTRE - com).astype(int), -margin, margin)
+    padded = np.pad(ink, ((0, 0), (margin, margin), (margin, margin)))
+    rows = grid[None, :] + margin - shift[:, :1]  # (n, 28) where each output row reads from
+    cols = grid[None, :] + margin - shift[:, 1:]
+    return padded[np.arange(len(ink))[:, None, None], rows[:, :, None], cols[:, None, :]]
 
 
 def writer_style(path: np.ndarray, digit: int, rng: np.random.Generator, style: WriterStyle = WriterStyle()) -> np.ndarray:

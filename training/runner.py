@@ -157,6 +157,7 @@ def fit_args(name: str, arch: ArchSpec, cfg: TrainConfig, on_stop: str = "keep")
     args = ["--arch", json.dumps(arch.to_dict()), "--optimizer", cfg.optimizer, "--lr", repr(cfg.learning_rate),
             "--batch-size", str(cfg.batch_size), "--epochs", str(cfg.epochs), "--val-split", repr(cfg.validation_split),
             "--schedule", cfg.schedule, "--label-smoothing", repr(cfg.label_smoothing), "--pen-strokes", repr(cfg.pen_strokes),
+            "--pen-data", repr(cfg.pen_data),
             "--early-stopping", str(cfg.early_stopping), "--train-limit", str(cfg.train_limit), "--seed", str(cfg.seed),
             "--name", name, "--on-stop", on_stop, "--json"]
     if cfg.augment:

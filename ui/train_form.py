@@ -35,7 +35,7 @@ CUSTOM = "custom"  # the preset picker's value once the user has changed anythin
 # TrainConfig field -> widget key
 SETTING_KEYS = {"optimizer": "train_optimizer", "learning_rate": "train_lr", "batch_size": "train_batch",
                 "epochs": "train_epochs", "validation_split": "train_val", "augment": "train_augment",
-                "pen_strokes": "train_pen",
+                "pen_strokes": "train_pen", "pen_data": "train_pen_data",
                 "include_drawings": "train_drawings", "seed": "train_seed", "schedule": "train_schedule",
                 "label_smoothing": "train_smoothing", "early_stopping": "train_patience", "train_limit": "train_limit",
                 "snapshots": "train_snapshots"}
@@ -207,6 +207,10 @@ def settings_ui(n_drawings: int) -> None:
               help="Share of the digits redrawn each epoch as one constant-width line of a few straight segments, "
                    "the way people draw with a mouse: the network learns drawings, not only MNIST's scans.")
     _error("pen_strokes")
+    st.slider("Real pen data", 0.0, 0.95, key="train_pen_data", on_change=_edited, args=("train_pen_data",), step=0.05,
+              help="Share of each batch drawn from the pen trajectories of 30 real writers (UCI pendigits), "
+                   "drawn like a canvas drawing: the network learns how other people write.")
+    _error("pen_data")
     st.toggle(f"Include my labelled drawings ({n_drawings} saved)", key="train_drawings", on_change=_edited, args=("train_drawings",),
               help="Drawings you labelled on the Draw page join the training images.")
     with st.expander("More settings"):
