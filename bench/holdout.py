@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/holdout.py [--model NAME] [--seed 0] [--naive] [--save-examples DIR]
 
-pendigits means its 14 test writers only (rows 7,495 on; the 30 others are trained on), semeion all of it.
+pendigits means its 14 test writers only (rows 7,495 on; the 30 others are trained on), semeion all of it,
+load_digits scikit-learn's 1,797 8x8 scans (enlarged like semeion's; a stand-in to compare models, never trained on).
 Every sample goes canvas -> to_mnist -> Classifier.predict_proba, the exact path a drawing
 takes. `--naive` also shows what plain resizing of the whole canvas to 28x28 would give.
 """
@@ -28,6 +29,11 @@ def canvases(name: str, rng: np.random.Generator):
     if name == "pendigits":
         samples, labels = pendigits()
         return (draw_trajectory(s, rng) for s in samples), labels
+    if name == "load_digits":  # scikit-learn's 1,797 8x8 scans (ink counts 0..16): a stand-in, never trained on
+        from sklearn.datasets import load_digits
+
+        digits = load_digits()
+        return (draw_bitmap(s / 16, rng, Image.Resampling.BICUBIC) for s in digits.images), digits.target
     samples, labels = semeion()
     return (draw_bitmap(s, rng) for s in samples), labels
 
@@ -48,7 +54,7 @@ def main() -> int:
     classifier = Classifier.load(args.model)
     print(f"model: {classifier.name} ({classifier.meta.arch.describe()})")
     print(f"{'set':<10} {'n':>6} {'accuracy':>9} {'naive':>7} {'worst digit (recall)':>22} {'seconds':>8}")
-    for name in ("pendigits", "semeion"):
+    for name in ("pendigits", "semeion", "load_digits"):
         rng = np.random.default_rng(args.seed)
         start = time.perf_counter()
         drawn, labels = canvases(name, rng)

@@ -80,10 +80,11 @@ def draw_strokes(strokes: list[np.ndarray], rng: np.random.Generator) -> np.ndar
     return _as_canvas(big)
 
 
-def draw_bitmap(bitmap: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One 16x16 binary scan -> (280, 280, 4) uint8 canvas, enlarged smoothly to a random size and position."""
+def draw_bitmap(bitmap: np.ndarray, rng: np.random.Generator, resample=Image.Resampling.BILINEAR) -> np.ndarray:
+    """One square scan (16x16 binary, or 8x8 ink in [0, 1]) -> (280, 280, 4) uint8 canvas, enlarged smoothly to a random
+    size and position (bicubic suits 8x8 grey ink counts, which bilinear enlarges into blocks)."""
     side = int(rng.uniform(*DIGIT_HEIGHT))
-    scan = Image.fromarray((bitmap * 255).astype(np.uint8)).resize((side * SUPERSAMPLE,) * 2, Image.Resampling.BILINEAR)
+    scan = Image.fromarray((bitmap * 255).astype(np.uint8)).resize((side * SUPERSAMPLE,) * 2, resample)
     big = Image.new("L", (CANVAS * SUPERSAMPLE,) * 2, 0)
     left, top = (int(v) * SUPERSAMPLE for v in rng.uniform(0, CANVAS - side, 2))
     big.paste(scan, (left, top))

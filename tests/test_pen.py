@@ -63,7 +63,7 @@ def test_redrawn_digits_are_framed_the_way_to_mnist_frames_a_drawing():
     digits[1] = ring() * 255  # a 0
     digits[2, 6:9, 6:22] = 255  # a 7
     digits[2, 8:24, 16:19] = 255
-    drawn = draw_pen(pen_paths(digits), rng, PenConfig(jitter=0.0, stretch=0.0))
+    drawn = draw_pen(pen_paths(digits), rng, PenConfig(jitter=0.0))
     assert drawn.shape == (3, 28, 28) and drawn.dtype == np.float32 and drawn.max() == 1.0
     for image in drawn[:2]:  # (the 7's centre of mass is high: placed like to_mnist places it, its foot is cut off)
         again = to_mnist((image * 255).astype(np.uint8))
@@ -72,14 +72,14 @@ def test_redrawn_digits_are_framed_the_way_to_mnist_frames_a_drawing():
         assert 19 <= max(np.ptp(rows), np.ptp(cols)) + 1 <= 21  # longer side 20 px, pen included
 
 
-def test_a_stretched_digit_fills_a_square():
+def test_a_redrawn_digit_keeps_its_aspect_as_on_the_canvas():
     one = np.zeros((1, 28, 28), np.uint8)
     one[0, 4:24, 13:15] = 255
     one[0, 4:9, 10:13] = 255  # a short flag
     rng = np.random.default_rng(2)
-    kept = draw_pen(pen_paths(one), rng, PenConfig(jitter=0.0, stretch=0.0))[0]
-    square = draw_pen(pen_paths(one), rng, PenConfig(jitter=0.0, stretch=1.0))[0]
-    assert np.ptp(np.nonzero(kept > 0.2)[1]) < 10 and np.ptp(np.nonzero(square > 0.2)[1]) >= 18
+    for _ in range(5):
+        kept = draw_pen(pen_paths(one), rng, PenConfig(jitter=0.0))[0]
+        assert np.ptp(np.nonzero(kept > 0.2)[1]) < 10 and np.ptp(np.nonzero(kept > 0.2)[0]) >= 18
 
 
 def test_fewer_points_cut_the_corners():

@@ -93,12 +93,15 @@ def test_the_aspect_is_drawn_from_the_digits_own_aspects_not_the_recorded_square
     rng = np.random.default_rng(1)
     thin = [np.array([1.0], np.float32)] * 10
     thin[1] = np.array([0.2, 0.3], np.float32)
-    drawn = draw_pendigits(strokes[ones][:50], labels[ones][:50], rng, thin, PenDataConfig(jitter=0.0))
+    drawn = draw_pendigits(strokes[ones][:50], labels[ones][:50], rng, thin, PenDataConfig(jitter=0.0, stretched=0.0))
     ratios = np.array([w / h for h, w in map(ink_box, drawn)])
     # (0.2..0.3 of the height, plus the pen's width on both sides)
     assert np.all(ratios < 0.55) and np.median(ratios) < 0.45
     kept = draw_pendigits(strokes[ones][:50], labels[ones][:50], rng, thin, PenDataConfig(jitter=0.0, stretched=1.0))
     assert np.all([abs(w / h - 1) < 0.12 for h, w in map(ink_box, kept)])  # the stretched share stays a square
+    mixed = draw_pendigits(strokes[ones][:200], labels[ones][:200], rng, thin)  # as training draws them: half and half
+    square = np.mean([w / h > 0.85 for h, w in map(ink_box, mixed)])
+    assert abs(square - PenDataConfig().stretched) < 0.12
 
 
 def test_training_with_pen_data_and_no_pen_data_file_stops_with_one_sentence(tmp_path, monkeypatch, capsys):

@@ -9,9 +9,8 @@ teach the network that style, each training digit is
      there, the strokes joined by straight moves) and moving straight from one piece to the next (`walks`),
   3. redrawn every epoch (`draw_pen`): a random number of evenly spaced points along that path,
      a little jitter, a random pen width, framed the way `to_mnist` frames a drawing (longer side
-     20 px including the pen, centre of mass at the centre of the 28x28 field), a share of them
-     stretched to fill a square as trajectory datasets normalised per axis are, and a share of the
-     1s, 7s and 9s written the way many writers outside MNIST write them (`writer_style`).
+     20 px including the pen, centre of mass at the centre of the 28x28 field), aspect kept as on the
+     canvas, and a share of the 1s, 7s and 9s written the way many writers outside MNIST write them (`writer_style`).
 """
 
 from __future__ import annotations
@@ -49,7 +48,6 @@ class PenConfig:
     width: tuple[float, float] = (1.3, 4.0)  # pen width in the 28x28 field, pixels
     jitter: float = 0.02  # each point moves by this fraction of the digit's size (Gaussian sd)
     joined: float = 0.9  # share drawn by a writer who lifts the pen at dead ends, strokes joined by straight lines
-    stretch: float = 0.9  # share stretched to fill a square, as trajectory datasets normalised per axis are
     styled: float = 0.9  # share of 1s given a long upstroke, of 7s a crossbar and/or a tick, of 9s a curled tail
     style: WriterStyle = WriterStyle()
 
@@ -148,7 +146,7 @@ def draw_pen(paths: list[tuple[np.ndarray, np.ndarray]], rng: np.random.Generato
     width = rng.uniform(*cfg.width, len(paths)).astype(np.float32)
     span = np.ptp(pts, axis=1).max(axis=1)  # (n,) the path's longer side
     pts = pts + rng.normal(0.0, cfg.jitter, pts.shape).astype(np.float32) * np.maximum(span, 1.0)[:, None, None]
-    return draw_framed(pts, width, rng.random(len(paths)) < cfg.stretch)
+    return draw_framed(pts, width)
 
 
 def draw_framed(pts: np.ndarray, width: np.ndarray, stretch: np.ndarray | None = None) -> np.ndarray:

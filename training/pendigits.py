@@ -32,7 +32,7 @@ SKELETONS_PER_DIGIT = 300  # MNIST digits thinned per class to learn its aspects
 class PenDataConfig:
     width: tuple[float, float] = (1.2, 3.4)  # pen width in the 28x28 field, px: 20 x pen / digit height, as 14..24 px pens on 110..250 px digits give (mean 2.2)
     jitter: float = 0.01  # each point moves by this fraction of the digit's size (Gaussian sd): the same writer, a new stroke
-    stretched: float = 0.0  # share drawn as recorded, stretched to a square (the rest get back an aspect)
+    stretched: float = 0.5  # share drawn as recorded, stretched to a square (the rest get back an aspect)
 
 
 def load_pendigits(path: Path | None = None, sha256: str = TRAIN_SHA256) -> tuple[np.ndarray, np.ndarray]:
