@@ -36,25 +36,13 @@ TRAIN_ROWS = 6000  # pendigits rows trained on; the rest of the 7,494 validate
 BASE = dict(optimizer="adam", learning_rate=1e-3, batch_size=128, validation_split=0.05, schedule="cosine", augment=True, seed=0)
 # name -> (TrainConfig overrides, PenConfig overrides, PenDataConfig overrides)
 VARIANTS: dict[str, tuple[dict, dict, dict]] = {
-    "bundled": (dict(pen_strokes=0.3), {}, {}),
-    "data20": (dict(pen_strokes=0.3, pen_data=0.2), {}, {}),
-    "data20-sq50": (dict(pen_strokes=0.3, pen_data=0.2), {}, dict(stretched=0.5)),
-    "data20-nostrokes": (dict(pen_data=0.2), {}, {}),
-    "data20-strokes-kept": (dict(pen_strokes=0.3, pen_data=0.2), {}, {}),
-    "data20-strokes-plain": (dict(pen_strokes=0.3, pen_data=0.2), dict(styled=0.0), {}),
-    "data20-strokes-down": (dict(pen_strokes=0.3, pen_data=0.2), dict(joined=0.0), {}),
-    "data10": (dict(pen_strokes=0.3, pen_data=0.1), {}, {}),
-    "data30": (dict(pen_strokes=0.3, pen_data=0.3), {}, {}),
-    "data30-nostrokes": (dict(pen_data=0.3), {}, {}),
-    "data20-strokes15": (dict(pen_strokes=0.15, pen_data=0.2), {}, {}),
     "sq50-nostrokes": (dict(pen_data=0.2), {}, dict(stretched=0.5)),
     "sq100-nostrokes": (dict(pen_data=0.2), {}, dict(stretched=1.0)),
     "data30-sq50-nostrokes": (dict(pen_data=0.3), {}, dict(stretched=0.5)),
     "sq50-strokes-kept": (dict(pen_strokes=0.3, pen_data=0.2), {}, dict(stretched=0.5)),
     "sq50-strokes-plain": (dict(pen_strokes=0.3, pen_data=0.2), dict(styled=0.0), dict(stretched=0.5)),
-    "data30-strokes15": (dict(pen_strokes=0.15, pen_data=0.3), {}, {}),
+    "data30-strokes15": (dict(pen_strokes=0.15, pen_data=0.3), {}, {}),  # the bundled recipe's choice
     "data30-strokes30": (dict(pen_strokes=0.3, pen_data=0.3), {}, {}),
-    "sq50-strokes-down": (dict(pen_strokes=0.3, pen_data=0.2), dict(joined=0.0), dict(stretched=0.5)),
 }
 
 

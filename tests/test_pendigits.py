@@ -113,3 +113,26 @@ def test_training_with_pen_data_and_no_pen_data_file_stops_with_one_sentence(tmp
         main(["fit", "--hidden", "8", "--epochs", "1", "--train-limit", "300", "--pen-data", "0.2", "--name", "no-pen"])
     lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
     assert stop.value.code == 2 and len(lines) == 1 and "pen data file" in lines[0] and "is missing" in lines[0]
+
+
+def test_each_epoch_replaces_the_pen_data_share_of_its_images_by_drawn_trajectories():
+    from training.augment import AugmentConfig
+    from training.config import TrainConfig
+    from training.loop import _AugmentedEpochs
+
+    blank = np.zeros((200, 28, 28), np.uint8)  # MNIST stand-ins without ink: whatever has ink was drawn from pen data
+    blank[:, 0, 0] = 1  # (a speck, so the skeletons of the aspect table have something to measure)
+    strokes, labels = load_pendigits()
+    cfg = TrainConfig(epochs=2, pen_data=0.3, validation_split=0.0)
+    epochs = _AugmentedEpochs(blank, np.zeros(200, np.int64), cfg, augment=AugmentConfig(), pen=(strokes[:50], labels[:50]))
+    try:
+        for epoch in range(2):
+            x, y = epochs.get(epoch)
+            drawn = x.reshape(200, -1).max(axis=1) > 0.5
+            assert x.shape == (200, 28, 28) and drawn.sum() == 60  # 30% of each epoch
+            # every one of the 50 trajectories drawn once, 10 of them twice, each with its own label
+            counts = np.bincount(y.argmax(axis=1)[drawn], minlength=10)
+            assert np.all(counts >= np.bincount(labels[:50], minlength=10)) and counts.sum() == 60
+            assert drawn[:100].any() and drawn[100:].any()  # mixed in among the others, not stacked at the end
+    finally:
+        epochs.close()
