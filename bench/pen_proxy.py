@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/pen_proxy.py [--model NAME ...] [--source mnist|optdigits] [--n 3000] [--seed 1] [--styled 0.5]
 
-The held-out pendigits set (../shared/holdout) is for measuring only. To work on the gap without
-tuning on it, this bench rebuilds its recording process on digits nobody trains on, the MNIST
+pendigits' 14 test writers (../shared/holdout) are for measuring only (its 30 training writers are
+trained on: training/pendigits.py). To work on the gap without tuning on the test writers, this bench rebuilds its recording process on digits nobody trains on, the MNIST
 test set: each digit is thinned and walked like a pen (training/pen.py; strokes joined by the
 pen-up move), resampled to 8 points evenly spaced along the path, each axis scaled to 0..100 on
 its own (as every pendigits row is), then drawn on a 280x280 canvas exactly like a pendigits
