@@ -29,12 +29,15 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
+# ruff first: a lint or format slip fails in seconds, before the suite's minutes (settings in pyproject.toml)
 test: test-setup
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	$(PY) -m pytest tests
 
 # The browser benchmarks need Playwright and Chromium, like the browser tests.
 bench: test-setup
-	$(PY) bench/run_all.py
+	$(PY) -m bench.run_all
 
 # The README's pictures: the browser tests save what they see at their key moments.
 screenshots: test-setup

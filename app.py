@@ -3,7 +3,7 @@
     streamlit run app.py        # or: make run
 
 Sidebar: which model reads the drawing (default: the active one) and any to compare with; a model
-deleted in another tab is said once and dropped (a stroke notices it too: ui/draw_panel.py).
+deleted in another tab is said once and dropped (a stroke notices it too: ui/draw/panel.py).
 Then the live panel (an st.fragment: a stroke reruns only it) and My drawings.
 """
 
@@ -11,8 +11,8 @@ import streamlit as st
 
 from model import Classifier
 from model.registry import ModelRecord
-from ui.draw_panel import live_panel
-from ui.draw_teach import my_drawings_ui
+from ui.draw.panel import live_panel
+from ui.draw.teach import my_drawings_ui
 from ui.models import classifier_for, model_multipicker, model_picker, model_records
 from ui.nav import sidebar_nav
 from ui.perf import tune_server
@@ -27,10 +27,19 @@ def deleted_notice(records: list[ModelRecord]) -> str | None:
     names = {record.name for record in records}
     active = next((record.name for record in records if record.active), records[0].name)
     reader = st.session_state.get("draw_model")
-    sentences = [f"The model {reader!r} no longer exists (deleted in another tab?), so the active model, "
-                 f"{active!r}, reads your drawing now."] if reader is not None and reader not in names else []
-    sentences += [f"The model {name!r} no longer exists (deleted in another tab?), so it is not compared any more."
-                  for name in st.session_state.get("draw_compare", []) if name not in names]
+    sentences = (
+        [
+            f"The model {reader!r} no longer exists (deleted in another tab?), so the active model, "
+            f"{active!r}, reads your drawing now."
+        ]
+        if reader is not None and reader not in names
+        else []
+    )
+    sentences += [
+        f"The model {name!r} no longer exists (deleted in another tab?), so it is not compared any more."
+        for name in st.session_state.get("draw_compare", [])
+        if name not in names
+    ]
     return " ".join(sentences) or None
 
 
@@ -40,12 +49,21 @@ def models_ui() -> dict[str, Classifier]:
         st.header("Model")
         records = model_records()
         notice = deleted_notice(records)  # before the pickers, which fall back to the active model
-        reader = model_picker("Reads your drawing", key="draw_model", records=records,
-                              help="Defaults to the active model; Train makes more.")
+        reader = model_picker(
+            "Reads your drawing",
+            key="draw_model",
+            records=records,
+            help="Defaults to the active model; Train makes more.",
+        )
         accuracy = f"{reader.accuracy:.1%} on MNIST's test digits" if reader.accuracy is not None else "not tested yet"
         st.caption(f"{reader.arch.describe()} · {reader.params:,} parameters · {accuracy}")
-        others = model_multipicker("Compare with", key="draw_compare", records=records, exclude=reader.name,
-                                   help="Draw once, see every chosen model's probabilities side by side.")
+        others = model_multipicker(
+            "Compare with",
+            key="draw_compare",
+            records=records,
+            exclude=reader.name,
+            help="Draw once, see every chosen model's probabilities side by side.",
+        )
     models = {record.name: classifier_for(record) for record in [reader, *others]}
     # one container, there on every run: a notice that came and went would move the canvas below it, and
     # the browser would mount it afresh, empty
@@ -59,8 +77,10 @@ def models_ui() -> dict[str, Classifier]:
 
 
 st.title("Draw a digit")
-st.caption("A dense neural network trained on MNIST's handwritten digits reads your drawing after every stroke. "
-           "See what it sees, why it decided, and teach it when it is wrong.")
+st.caption(
+    "A dense neural network trained on MNIST's handwritten digits reads your drawing after every stroke. "
+    "See what it sees, why it decided, and teach it when it is wrong."
+)
 live_panel(models_ui())
 st.divider()
 my_drawings_ui()

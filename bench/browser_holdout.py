@@ -1,6 +1,6 @@
 """Held-out pen digits drawn with the mouse on the real Draw page, in a real browser: how many are read right?
 
-    .venv/bin/python bench/browser_holdout.py [--per-digit 40] [--seed 0]
+    .venv/bin/python -m bench.browser_holdout [--per-digit 40] [--seed 0]
 
 `../shared/holdout/pendigits.csv` holds pen trajectories of 44 writers who are not in MNIST; only
 the 14 test writers (rows 7,495 on, never trained on) are drawn here. For a stratified random
@@ -26,11 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from bench.holdout_data import pendigits, place_trajectory
+from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server
 
-from bench.holdout_data import pendigits, place_trajectory  # noqa: E402
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 VERDICT = re.compile(r"reads a (\d)|maybe a (\d)|best guess would be (\d)")
 STEPS = 6  # mouse events per segment between two of the trajectory's 8 points
@@ -103,8 +102,10 @@ def main() -> int:
         stop_server(server)
 
     n = len(chosen)
-    print(f"pendigits drawn with the mouse on the Draw page: {n} samples ({args.per_digit} per digit, seed {args.seed}), "
-          f"pen {pen:.0f} px, {time.perf_counter() - start:.0f} s")
+    print(
+        f"pendigits drawn with the mouse on the Draw page: {n} samples ({args.per_digit} per digit, seed {args.seed}), "
+        f"pen {pen:.0f} px, {time.perf_counter() - start:.0f} s"
+    )
     print(f"{'digit':>5} {'shown right':>12} {'top class':>10}")
     for d in range(10):
         print(f"{d:>5} {shown_right[d] / args.per_digit:>12.1%} {top_right[d] / args.per_digit:>10.1%}")

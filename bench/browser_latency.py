@@ -1,6 +1,6 @@
 """Mouse-up to updated result on screen, in a real browser: the Draw page vs a bare canvas echo app.
 
-    .venv/bin/python bench/browser_latency.py [--strokes 30] [--while-training] [--two-sessions]
+    .venv/bin/python -m bench.browser_latency [--strokes 30] [--while-training] [--two-sessions]
 
 Starts `streamlit run` for bench/echo_app.py and for app.py on free loopback ports, each with its
 own empty $DIGITLAB_HOME, and draws strokes with Playwright's mouse on the real canvas in Debian's
@@ -32,15 +32,17 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 VIEWPORT = {"width": 1400, "height": 1000}
 FIGURE = [  # one figure: five strokes, (x, y) in canvas pixels; shifted a little for each new figure
-    [(70, 50), (70, 150)], [(70, 150), (200, 150)], [(180, 40), (175, 245)],
-    [(60, 45), (210, 55)], [(95, 235), (205, 215)],
+    [(70, 50), (70, 150)],
+    [(70, 150), (200, 150)],
+    [(180, 40), (175, 245)],
+    [(60, 45), (210, 55)],
+    [(95, 235), (205, 215)],
 ]
 TRAIN_PRESET = "784-128-64-10 ReLU, Adam"
 TRAIN_PRESET_NOTE = "The first notebook's network"  # the start of that preset's caption
@@ -60,25 +62,39 @@ class App:
     markers: dict[str, str]
 
 
-ECHO = App("echo", "bench/echo_app.py", ".st-key-echo_canvas canvas", "strokes: 0", {
-    "shown": "const t = document.querySelector('.st-key-echo_result [data-testid=\"stText\"]');"
-             "return t ? t.textContent : '';"})
-DRAW = App("draw", "app.py", ".st-key-draw_canvas canvas", "Draw a digit from 0 to 9", {
-    # the reading: the probability bars, drawn after the Prediction and Confidence metrics and the verdict.
-    # One graph redrawn in place (ui/live_chart.py numbers each redraw in data-revision, so a redraw that moves
-    # no bar by a pixel still counts); the node's identity catches a remounted st.plotly_chart (its fallback).
-    "reading shown": "const plot = document.querySelector('.st-key-draw_probs_chart .js-plotly-plot');"
-                     "const bars = plot ? [...plot.querySelectorAll('.barlayer .point path')] : [];"
-                     "if (!bars.length) return null;"
-                     "const ids = window.__plots || (window.__plots = new WeakMap());"
-                     "if (!ids.has(plot)) ids.set(plot, ids.n = (ids.n || 0) + 1);"
-                     "return ids.get(plot) + ':' + (plot.dataset.revision || '') + ':'"
-                     " + bars.map(b => b.getAttribute('d')).join('|');",
-    # below the reading and Teach it: the network's 28x28 input picture, captioned "3 · Centre"
-    "28x28 input shown": "const c = [...document.querySelectorAll('figcaption, [data-testid=\"stCaptionContainer\"]')]"
-                         ".find(e => e.textContent.includes('3 · Centre'));"
-                         "const img = c && c.closest('figure, [data-testid=\"stColumn\"]').querySelector('img');"
-                         "return img ? img.getAttribute('src') : '';"})
+ECHO = App(
+    "echo",
+    "bench/echo_app.py",
+    ".st-key-echo_canvas canvas",
+    "strokes: 0",
+    {
+        "shown": "const t = document.querySelector('.st-key-echo_result [data-testid=\"stText\"]');"
+        "return t ? t.textContent : '';"
+    },
+)
+DRAW = App(
+    "draw",
+    "app.py",
+    ".st-key-draw_canvas canvas",
+    "Draw a digit from 0 to 9",
+    {
+        # the reading: the probability bars, drawn after the Prediction and Confidence metrics and the verdict.
+        # One graph redrawn in place (ui/live_chart.py numbers each redraw in data-revision, so a redraw that moves
+        # no bar by a pixel still counts); the node's identity catches a remounted st.plotly_chart (its fallback).
+        "reading shown": "const plot = document.querySelector('.st-key-draw_probs_chart .js-plotly-plot');"
+        "const bars = plot ? [...plot.querySelectorAll('.barlayer .point path')] : [];"
+        "if (!bars.length) return null;"
+        "const ids = window.__plots || (window.__plots = new WeakMap());"
+        "if (!ids.has(plot)) ids.set(plot, ids.n = (ids.n || 0) + 1);"
+        "return ids.get(plot) + ':' + (plot.dataset.revision || '') + ':'"
+        " + bars.map(b => b.getAttribute('d')).join('|');",
+        # below the reading and Teach it: the network's 28x28 input picture, captioned "3 · Centre"
+        "28x28 input shown": "const c = [...document.querySelectorAll('figcaption, [data-testid=\"stCaptionContainer\"]')]"
+        ".find(e => e.textContent.includes('3 · Centre'));"
+        "const img = c && c.closest('figure, [data-testid=\"stColumn\"]').querySelector('img');"
+        "return img ? img.getAttribute('src') : '';",
+    },
+)
 
 # Installed once per page. arm() takes each marker's value; the next pointerup starts the clock;
 # a DOM mutation that changes a marker stops its clock at the next frame; the script state's
@@ -124,6 +140,7 @@ RESULT = """() => {
 
 # --- drawing -------------------------------------------------------------------------------------
 
+
 async def open_app(context, url: str, app: App):
     page = await context.new_page()
     page.set_default_timeout(STROKE_MS)
@@ -145,8 +162,10 @@ async def settle(page) -> list[float]:
         state = await page.evaluate("() => JSON.stringify(window.__lat)")
         shot = Path(tempfile.mkstemp(prefix="browser-latency-", suffix=".png")[1])
         await page.screenshot(path=shot, full_page=True)
-        raise RuntimeError(f"{page.url}: no result {STROKE_MS / 1000:.0f} s after the mouse-up; watcher state {state}; "
-                           f"screenshot {shot}") from None
+        raise RuntimeError(
+            f"{page.url}: no result {STROKE_MS / 1000:.0f} s after the mouse-up; watcher state {state}; "
+            f"screenshot {shot}"
+        ) from None
     return await page.evaluate(RESULT)
 
 
@@ -190,6 +209,7 @@ async def warm_up(page, app: App) -> None:
 
 # --- training from the Train page ----------------------------------------------------------------
 
+
 async def start_training(context, url: str, name: str):
     """A second tab fills the Train form (preset, many epochs, a name), presses Train, waits for batches."""
     from playwright.async_api import expect
@@ -217,8 +237,10 @@ async def start_training(context, url: str, name: str):
 
 
 async def still_training(page, name: str) -> bool:
-    return (await page.get_by_role("heading", name=f"Training {name}").count() > 0
-            and await page.get_by_text(re.compile(r"Epoch \d+ of \d+ · batch")).count() > 0)
+    return (
+        await page.get_by_role("heading", name=f"Training {name}").count() > 0
+        and await page.get_by_text(re.compile(r"Epoch \d+ of \d+ · batch")).count() > 0
+    )
 
 
 async def discard_training(page, name: str) -> None:
@@ -228,6 +250,7 @@ async def discard_training(page, name: str) -> None:
 
 
 # --- the runs ------------------------------------------------------------------------------------
+
 
 def stats(t: np.ndarray) -> str:
     return f"{np.median(t):>8.0f} {np.percentile(t, 90):>8.0f} {t.max():>8.0f}"
@@ -272,8 +295,10 @@ async def measure(args) -> dict[str, np.ndarray]:
                 other = await open_app(await browser.new_context(viewport=VIEWPORT), url, DRAW)
                 await warm_up(other, DRAW)
                 train = await start_training(await browser.new_context(viewport=VIEWPORT), url, "bench-two-sessions")
-                a, b = await asyncio.gather(draw_strokes(page, DRAW, args.strokes, figure_offset=2),
-                                            draw_strokes(other, DRAW, args.strokes, figure_offset=0))
+                a, b = await asyncio.gather(
+                    draw_strokes(page, DRAW, args.strokes, figure_offset=2),
+                    draw_strokes(other, DRAW, args.strokes, figure_offset=0),
+                )
                 results["session A, two drawing + training"], results["session B, two drawing + training"] = a, b
                 results["training covered the two sessions"] = await still_training(train, "bench-two-sessions")
                 await discard_training(train, "bench-two-sessions")
@@ -291,8 +316,12 @@ async def measure(args) -> dict[str, np.ndarray]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--strokes", type=int, default=30, help="timed strokes per app and condition")
-    parser.add_argument("--while-training", action="store_true", help="also time the Draw page while the Train page trains")
-    parser.add_argument("--two-sessions", action="store_true", help="also time two sessions drawing while a third trains")
+    parser.add_argument(
+        "--while-training", action="store_true", help="also time the Draw page while the Train page trains"
+    )
+    parser.add_argument(
+        "--two-sessions", action="store_true", help="also time two sessions drawing while a third trains"
+    )
     args = parser.parse_args()
     r = asyncio.run(measure(args))
 
@@ -303,12 +332,16 @@ def main() -> int:
         for col, what in enumerate([*shown, "rerun done"]):
             print(f"{name + ' · ' + what:<58} {stats(r[name][:, col])}")
     echo, draw = np.median(r["echo"], axis=0), np.median(r["draw"], axis=0)
-    print(f"Draw / echo p50: reading shown {draw[0] / echo[0]:.2f}x (target <= 1.2x), 28x28 input shown "
-          f"{draw[1] / echo[0]:.2f}x, rerun done {draw[-1] / echo[-1]:.2f}x")
+    print(
+        f"Draw / echo p50: reading shown {draw[0] / echo[0]:.2f}x (target <= 1.2x), 28x28 input shown "
+        f"{draw[1] / echo[0]:.2f}x, rerun done {draw[-1] / echo[-1]:.2f}x"
+    )
     if "draw, while training" in r:
         busy = np.median(r["draw, while training"], axis=0)
-        print(f"Draw under training / idle p50: reading shown {busy[0] / draw[0]:.2f}x, rerun done {busy[-1] / draw[-1]:.2f}x "
-              f"(target <= 2x){'' if r['training covered the strokes'] else '; the run ended before the last stroke'}")
+        print(
+            f"Draw under training / idle p50: reading shown {busy[0] / draw[0]:.2f}x, rerun done {busy[-1] / draw[-1]:.2f}x "
+            f"(target <= 2x){'' if r['training covered the strokes'] else '; the run ended before the last stroke'}"
+        )
     if "session A, two drawing + training" in r:
         for s in "AB":
             t = np.median(r[f"session {s}, two drawing + training"], axis=0)

@@ -1,6 +1,6 @@
 """The Errors page's costs: evaluating a model on the 10,000 MNIST test images, and what a click costs.
 
-    .venv/bin/python bench/errors_eval.py [--model NAME] [--repeats 5]
+    .venv/bin/python -m bench.errors_eval [--model NAME] [--repeats 5]
 
 The evaluation (NumPy predict_proba in batches + metrics) runs once per model file and dataset,
 then is cached; clicking a cell only runs cell_samples on the cached arrays.
@@ -11,14 +11,11 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from model import Classifier  # noqa: E402
-from training import errors  # noqa: E402
+from model import Classifier
+from training import confusion
 
 
 def median_ms(fn, repeats: int) -> float:
@@ -38,19 +35,24 @@ def main() -> int:
     args = parser.parse_args()
 
     classifier = Classifier.load(args.model)
-    data = errors.mnist_test()
+    data = confusion.mnist_test()
     x = data.x.astype(np.float32) / 255
-    ev = errors.evaluate_on(classifier, data)
+    ev = confusion.evaluate_on(classifier, data)
     t, p = np.unravel_index((ev.confusion * (1 - np.eye(10, dtype=int))).argmax(), (10, 10))
     rows = [
         ("predict_proba, 10,000 images in one call", median_ms(lambda: classifier.predict_proba(x), args.repeats)),
-        ("evaluate_on (batches of 2,500 + metrics)", median_ms(lambda: errors.evaluate_on(classifier, data), args.repeats)),
-        (f"cell_samples (true {t}, predicted {p})", median_ms(lambda: errors.cell_samples(ev, t, p), 50)),
-        ("mistakes (all, sorted)", median_ms(lambda: errors.mistakes(ev), 50)),
-        ("compare (model with itself)", median_ms(lambda: errors.compare(ev, ev), 50)),
-        ("error CSV", median_ms(lambda: errors.to_csv(errors.error_rows(ev, data.ids)), 20)),
+        (
+            "evaluate_on (batches of 2,500 + metrics)",
+            median_ms(lambda: confusion.evaluate_on(classifier, data), args.repeats),
+        ),
+        (f"cell_samples (true {t}, predicted {p})", median_ms(lambda: confusion.cell_samples(ev, t, p), 50)),
+        ("mistakes (all, sorted)", median_ms(lambda: confusion.mistakes(ev), 50)),
+        ("compare (model with itself)", median_ms(lambda: confusion.compare(ev, ev), 50)),
+        ("error CSV", median_ms(lambda: confusion.to_csv(confusion.error_rows(ev, data.ids)), 20)),
     ]
-    print(f"model {classifier.name} ({classifier.meta.arch.describe()}), accuracy {ev.accuracy:.2%}, {len(data):,} images")
+    print(
+        f"model {classifier.name} ({classifier.meta.arch.describe()}), accuracy {ev.accuracy:.2%}, {len(data):,} images"
+    )
     for name, ms in rows:
         print(f"  {name:<45} {ms:8.2f} ms")
     return 0

@@ -1,6 +1,6 @@
 """Accuracy on handwriting from writers who are not in MNIST, drawn as 280x280 canvases.
 
-    .venv/bin/python bench/holdout.py [--model NAME] [--seed 0] [--naive] [--save-examples DIR]
+    .venv/bin/python -m bench.holdout [--model NAME] [--seed 0] [--naive] [--save-examples DIR]
 
 pendigits means its 14 test writers only (rows 7,495 on; the 30 others are trained on), semeion all of it,
 load_digits scikit-learn's 1,797 8x8 scans (enlarged like semeion's; a stand-in to compare models, never trained on).
@@ -18,11 +18,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench.holdout_data import draw_bitmap, draw_trajectory, pendigits, semeion  # noqa: E402
-from model import Classifier, to_mnist  # noqa: E402
-from training.evaluate import evaluate  # noqa: E402
+from bench.holdout_data import draw_bitmap, draw_trajectory, pendigits, semeion
+from model import Classifier, to_mnist
+from training.evaluate import evaluate
 
 
 def canvases(name: str, rng: np.random.Generator):
@@ -66,10 +64,14 @@ def main() -> int:
             if args.save_examples and i < 12:
                 examples.append((canvas[:, :, 3], inputs[-1]))
         result = evaluate(classifier.predict_proba(np.stack(inputs)), labels)
-        naive_acc = f"{evaluate(classifier.predict_proba(np.stack(naive_inputs)), labels).accuracy:.2%}" if args.naive else "-"
+        naive_acc = (
+            f"{evaluate(classifier.predict_proba(np.stack(naive_inputs)), labels).accuracy:.2%}" if args.naive else "-"
+        )
         worst = min(result.per_class, key=lambda r: r["recall"])
-        print(f"{name:<10} {len(labels):>6} {result.accuracy:>9.2%} {naive_acc:>7} "
-              f"{worst['digit']:>14} ({worst['recall']:.2%}) {time.perf_counter() - start:>8.1f}")
+        print(
+            f"{name:<10} {len(labels):>6} {result.accuracy:>9.2%} {naive_acc:>7} "
+            f"{worst['digit']:>14} ({worst['recall']:.2%}) {time.perf_counter() - start:>8.1f}"
+        )
         if args.save_examples:
             _save_examples(args.save_examples / f"{name}.png", examples)
     return 0
@@ -77,8 +79,12 @@ def main() -> int:
 
 def _save_examples(path: Path, examples) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tiles = [np.concatenate([np.asarray(Image.fromarray(c).resize((112, 112))), (x * 255).astype(np.uint8).repeat(4, 0).repeat(4, 1)], 0)
-             for c, x in examples]
+    tiles = [
+        np.concatenate(
+            [np.asarray(Image.fromarray(c).resize((112, 112))), (x * 255).astype(np.uint8).repeat(4, 0).repeat(4, 1)], 0
+        )
+        for c, x in examples
+    ]
     Image.fromarray(np.concatenate(tiles, 1)).save(path)
 
 

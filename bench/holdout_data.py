@@ -43,7 +43,9 @@ def semeion() -> tuple[np.ndarray, np.ndarray]:
 def _holdout_file(name: str) -> Path:
     path = HOLDOUT / name
     if not path.is_file():
-        raise SystemExit(f"error: {path} not found; set DIGITLAB_HOLDOUT to the folder holding pendigits.csv and semeion.data.")
+        raise SystemExit(
+            f"error: {path} not found; set DIGITLAB_HOLDOUT to the folder holding pendigits.csv and semeion.data."
+        )
     return path
 
 

@@ -1,6 +1,6 @@
 """One drawing, canvas array to probabilities: our path (to_mnist + predict_proba) vs Keras' predict.
 
-    .venv/bin/python bench/inference_latency.py [--model NAME] [--repeats 300]
+    .venv/bin/python -m bench.inference_latency [--model NAME] [--repeats 300]
 
 The canvas is a real 280x280 RGBA drawing (a held-out pen digit, drawn like the browser's). The same
 drawing as an opaque picture (an upload, a CLI file, a canvas with a background colour) takes the
@@ -14,16 +14,13 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench.holdout_data import draw_trajectory, pendigits  # noqa: E402
-from model import Classifier, to_mnist  # noqa: E402
-from ui.perf import one_blas_thread  # noqa: E402
+from bench.holdout_data import draw_trajectory, pendigits
+from model import Classifier, to_mnist
+from ui.perf import one_blas_thread
 
 
 def timings(fn, repeats: int) -> np.ndarray:
@@ -61,11 +58,21 @@ def main() -> int:
         ("to_mnist (canvas -> 28x28)", timings(lambda: to_mnist(canvas), args.repeats)),
         ("predict_proba (NumPy)", timings(lambda: classifier.predict_proba(x), args.repeats)),
         ("to_mnist + predict_proba", timings(lambda: classifier.predict_proba(to_mnist(canvas)[None]), args.repeats)),
-        *((f"to_mnist + predict_proba, {kind}", timings(lambda p=picture: classifier.predict_proba(to_mnist(p)[None]), args.repeats))
-          for kind, picture in opaque.items()),
-        ("keras_model(x) direct call", timings(lambda: classifier.keras_model(x, training=False), min(args.repeats, 100))),
-        ("to_mnist + keras_model.predict", timings(lambda: classifier.keras_model.predict(to_mnist(canvas)[None], verbose=0),
-                                                   min(args.repeats, 50))),
+        *(
+            (
+                f"to_mnist + predict_proba, {kind}",
+                timings(lambda p=picture: classifier.predict_proba(to_mnist(p)[None]), args.repeats),
+            )
+            for kind, picture in opaque.items()
+        ),
+        (
+            "keras_model(x) direct call",
+            timings(lambda: classifier.keras_model(x, training=False), min(args.repeats, 100)),
+        ),
+        (
+            "to_mnist + keras_model.predict",
+            timings(lambda: classifier.keras_model.predict(to_mnist(canvas)[None], verbose=0), min(args.repeats, 50)),
+        ),
     ]
     ours, keras_predict = np.median(rows[2][1]), np.median(rows[-1][1])
     print(f"model: {classifier.name} ({classifier.meta.arch.describe()}, {classifier.meta.params:,} params)")

@@ -46,7 +46,11 @@ def recording_figures(repeats: int) -> None:
     _, (x_test, _) = load_mnist()
     print(f"model: default ({classifier.meta.arch.describe()}); images: {len(x_test):,} MNIST test digits")
     print(f"{'what':<58} {'median':>9} {'max':>9}")
-    row("all hidden layers' activations over the test set", seconds(lambda: neurons.record(classifier, x_test), repeats), "s")
+    row(
+        "all hidden layers' activations over the test set",
+        seconds(lambda: neurons.record(classifier, x_test), repeats),
+        "s",
+    )
 
 
 def page_figures(clicks: int) -> None:
@@ -77,7 +81,7 @@ def page_figures(clicks: int) -> None:
 def browser_figures() -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server
+    from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server
 
     home = Path(tempfile.mkdtemp(prefix="bench-inside-browser-"))
     server = start_server(home, home / "streamlit.log")
@@ -88,15 +92,20 @@ def browser_figures() -> None:
             page.goto(f"{server.url}/Inside")
             expect(page.get_by_role("heading", name="Layer 1 · unit 0")).to_be_visible(timeout=TIMEOUT_MS)
             shown = []
-            for i in range(4):  # the first time builds layer 1's picture on the server; later ones reuse it
+            for _ in range(4):  # the first time builds layer 1's picture on the server; later ones reuse it
                 page.get_by_role("tab", name="Neuron").click()
                 page.wait_for_selector("[data-test-script-state='notRunning']")
                 expect(page.locator(".st-key-inside_overview")).to_have_count(0, timeout=TIMEOUT_MS)
                 start = time.perf_counter()
                 page.get_by_role("tab", name="Layer overview").click()
-                expect(page.locator(".st-key-inside_overview .layer-above image, "
-                                    ".st-key-inside_overview .imagelayer image").first).to_be_attached(timeout=TIMEOUT_MS)
-                expect(page.locator(".st-key-inside_overview .scatterlayer .point")).to_have_count(1024, timeout=TIMEOUT_MS)
+                expect(
+                    page.locator(
+                        ".st-key-inside_overview .layer-above image, .st-key-inside_overview .imagelayer image"
+                    ).first
+                ).to_be_attached(timeout=TIMEOUT_MS)
+                expect(page.locator(".st-key-inside_overview .scatterlayer .point")).to_have_count(
+                    1024, timeout=TIMEOUT_MS
+                )
                 shown.append(time.perf_counter() - start)
             browser.close()
     finally:

@@ -1,6 +1,6 @@
 """MNIST test digits written the way pendigits was recorded: a stand-in to tune against, not the holdout.
 
-    .venv/bin/python bench/pen_proxy.py [--model NAME ...] [--source mnist|optdigits] [--n 3000] [--seed 1] [--styled 0.5]
+    .venv/bin/python -m bench.pen_proxy [--model NAME ...] [--source mnist|optdigits] [--n 3000] [--seed 1] [--styled 0.5]
 
 pendigits' 14 test writers (../shared/holdout) are for measuring only (its 30 training writers are
 trained on: training/pendigits.py). To work on the gap without tuning on the test writers, this bench rebuilds its recording process on digits nobody trains on, the MNIST
@@ -25,18 +25,15 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench.holdout_data import draw_trajectory  # noqa: E402
-from model import Classifier, to_mnist  # noqa: E402
-from model.registry import RegistryError  # noqa: E402
-from training.data import load_mnist  # noqa: E402
-from training.evaluate import evaluate  # noqa: E402
-from training.pen import writer_style, pen_paths, resample  # noqa: E402
+from bench.holdout_data import draw_trajectory
+from model import Classifier, to_mnist
+from model.registry import RegistryError
+from training.data import load_mnist
+from training.evaluate import evaluate
+from training.pen import pen_paths, resample, writer_style
 
 POINTS = 8  # pendigits keeps 8 points per digit
 
@@ -61,19 +58,27 @@ def optdigits() -> tuple[np.ndarray, np.ndarray]:
     from PIL import Image
 
     digits = load_digits()
-    images = [Image.fromarray((scan * 255 / 16).astype(np.uint8)).resize((160, 160), Image.Resampling.BICUBIC)
-              for scan in digits.images]
+    images = [
+        Image.fromarray((scan * 255 / 16).astype(np.uint8)).resize((160, 160), Image.Resampling.BICUBIC)
+        for scan in digits.images
+    ]
     return np.stack([(to_mnist(np.asarray(im)) * 255).astype(np.uint8) for im in images]), digits.target
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", nargs="*", default=[None], help="registry names (default: the active model)")
-    parser.add_argument("--source", choices=("mnist", "optdigits"), default="mnist",
-                        help="whose digits to record: MNIST's test set, or scikit-learn's scans of other writers")
+    parser.add_argument(
+        "--source",
+        choices=("mnist", "optdigits"),
+        default="mnist",
+        help="whose digits to record: MNIST's test set, or scikit-learn's scans of other writers",
+    )
     parser.add_argument("--n", type=int, default=3000, help="MNIST test digits drawn (of 10,000; optdigits: all 1,797)")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--styled", type=float, default=0.0, help="share of 1s, 7s and 9s written in other writers' ways")
+    parser.add_argument(
+        "--styled", type=float, default=0.0, help="share of 1s, 7s and 9s written in other writers' ways"
+    )
     args = parser.parse_args()
     if not 0 < args.n <= 10_000 or not 0 <= args.styled <= 1:
         print("error: --n must be 1..10000 and --styled 0..1.", file=sys.stderr)
@@ -95,8 +100,10 @@ def main() -> int:
         images, labels = x_test[pick], y_test[pick]
         what = f"{args.n} MNIST test digits"
     drawn = np.stack([to_mnist(draw_trajectory(t, rng)) for t in trajectories(images, labels, rng, args.styled)])
-    print(f"{what} as 8-point pen trajectories, each axis stretched to 0..100, "
-          f"styled share {args.styled:.0%} ({time.perf_counter() - start:.0f} s to draw)")
+    print(
+        f"{what} as 8-point pen trajectories, each axis stretched to 0..100, "
+        f"styled share {args.styled:.0%} ({time.perf_counter() - start:.0f} s to draw)"
+    )
     print(f"{'model':<24} {'accuracy':>9}  recall per digit 0..9")
     for classifier in classifiers:
         result = evaluate(classifier.predict_proba(drawn), labels)

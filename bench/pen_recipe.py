@@ -33,7 +33,9 @@ from training.pen import PenConfig, draw_pen
 from training.pendigits import PenDataConfig, draw_pendigits, load_pendigits
 
 TRAIN_ROWS = 6000  # pendigits rows trained on; the rest of the 7,494 validate
-BASE = dict(optimizer="adam", learning_rate=1e-3, batch_size=128, validation_split=0.05, schedule="cosine", augment=True, seed=0)
+BASE = dict(
+    optimizer="adam", learning_rate=1e-3, batch_size=128, validation_split=0.05, schedule="cosine", augment=True, seed=0
+)
 # name -> (TrainConfig overrides, PenConfig overrides, PenDataConfig overrides)
 VARIANTS: dict[str, tuple[dict, dict, dict]] = {
     "sq50-nostrokes": (dict(pen_data=0.2), {}, dict(stretched=0.5)),
@@ -51,9 +53,14 @@ def validation_sets() -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """name -> (inputs (n, 28, 28), labels): the pen block, optdigits recorded, and each style drawn and recorded."""
     rng = np.random.default_rng(0)
     strokes, labels = load_pendigits()
-    sets = {"pen val": (np.stack([to_mnist(draw_trajectory(s, rng)) for s in strokes[TRAIN_ROWS:]]), labels[TRAIN_ROWS:])}
+    sets = {
+        "pen val": (np.stack([to_mnist(draw_trajectory(s, rng)) for s in strokes[TRAIN_ROWS:]]), labels[TRAIN_ROWS:])
+    }
     images, digits = optdigits()
-    sets["optdigits"] = (np.stack([to_mnist(draw_trajectory(t, rng)) for t in trajectories(images, digits, rng, 0.0)]), digits)
+    sets["optdigits"] = (
+        np.stack([to_mnist(draw_trajectory(t, rng)) for t in trajectories(images, digits, rng, 0.0)]),
+        digits,
+    )
     for digit, styles in STYLES.items():
         for name, style in styles.items():
             drawn, recorded = canvases(style, 30, rng)
@@ -76,15 +83,19 @@ def run(name: str, epochs: int, hidden: tuple[int, ...]) -> str:
     strokes, labels = load_pendigits()
     result = loop.fit(arch, cfg, x, y, pen=(strokes[:TRAIN_ROWS], labels[:TRAIN_ROWS]))
     classifier = Classifier.from_keras(result.keras_model, ModelMeta(name=name, arch=arch))
-    scores = {k: float(np.mean(classifier.predict_proba(inputs).argmax(axis=1) == truth))
-              for k, (inputs, truth) in validation_sets().items()}
+    scores = {
+        k: float(np.mean(classifier.predict_proba(inputs).argmax(axis=1) == truth))
+        for k, (inputs, truth) in validation_sets().items()
+    }
     drawn = [v for k, v in scores.items() if k.startswith("drawn")]
     recorded = [v for k, v in scores.items() if k.startswith("recorded")]
     worst = min((k for k in scores if k.startswith("drawn")), key=scores.get)
     val = max(e.val_accuracy for e in result.history)
-    return (f"{name:<22} mnist val {val:.2%}  pen val {scores['pen val']:.2%}  drawn {np.mean(drawn):.1%} "
-            f"(worst {worst[6:]} {scores[worst]:.0%})  recorded {np.mean(recorded):.1%}  optdigits {scores['optdigits']:.1%}  "
-            f"fit {result.train_seconds:.0f} s")
+    return (
+        f"{name:<22} mnist val {val:.2%}  pen val {scores['pen val']:.2%}  drawn {np.mean(drawn):.1%} "
+        f"(worst {worst[6:]} {scores[worst]:.0%})  recorded {np.mean(recorded):.1%}  optdigits {scores['optdigits']:.1%}  "
+        f"fit {result.train_seconds:.0f} s"
+    )
 
 
 def main() -> int:
@@ -98,7 +109,10 @@ def main() -> int:
     quiet_tensorflow()
     start = time.perf_counter()
     validation_sets()
-    print(f"validation sets drawn in {time.perf_counter() - start:.0f} s; {args.epochs} epochs of {args.hidden}", flush=True)
+    print(
+        f"validation sets drawn in {time.perf_counter() - start:.0f} s; {args.epochs} epochs of {args.hidden}",
+        flush=True,
+    )
     for name in args.variants:
         print(run(name, args.epochs, parse_hidden(args.hidden)), flush=True)
     return 0

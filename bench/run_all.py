@@ -1,6 +1,6 @@
 """Run every benchmark and write their tables to docs/benchmarks.md with the date and machine.
 
-    make bench        (or: .venv/bin/python bench/run_all.py [--only NAME ...])
+    make bench        (or: .venv/bin/python -m bench.run_all [--only NAME ...])
 
 Each benchmark is a plain script that prints a table; this runs them one after another
 (never in parallel: they time things) and keeps what they printed. With --only, the other
@@ -11,40 +11,67 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import platform
+import re
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 BENCHMARKS = {  # name -> (script, what it measures)
-    "inference_latency": ("bench/inference_latency.py", "One drawing, canvas array to probabilities, vs Keras predict"),
-    "browser_latency": ("bench/browser_latency.py --strokes 40 --while-training --two-sessions",
-                        "Mouse-up to updated prediction in a real browser, vs a bare canvas echo app, idle and under load"),
-    "browser_holdout": ("bench/browser_holdout.py", "Held-out pen digits drawn with the mouse on the Draw page in a real browser"),
-    "training_speed": ("bench/training_speed.py", "Training time vs the original notebooks' recipe"),
-    "bundled_recipe": ("bench/training_speed.py --bundled", "Retraining the bundled default from the recipe in its file"),
-    "mnist_accuracy": ("bench/mnist_accuracy.py", "MNIST test accuracy of the bundled model"),
-    "holdout": ("bench/holdout.py --naive", "Accuracy on held-out writers (../shared/holdout) drawn as canvases"),
-    "pen_proxy": ("bench/pen_proxy.py --styled 0.5",
-                  "MNIST test digits recorded the pendigits way (8 points, axes stretched): a stand-in to tune against"),
-    "pen_proxy_optdigits": ("bench/pen_proxy.py --source optdigits",
-                            "scikit-learn's scans of other writers recorded the pendigits way: their styles, rough skeletons"),
-    "style_grid": ("bench/style_grid.py",
-                   "Common ways of writing each digit, drawn on the canvas and recorded the pendigits way"),
-    "train_ui": ("bench/train_ui.py", "Train page: a 1-epoch run from the UI, Train pressed to test accuracy shown"),
-    "errors_eval": ("bench/errors_eval.py", "Errors page: evaluating a model on the 10,000 test images"),
-    "inside": ("-m bench.inside", "Inside page: the test set through every layer, a click to the inspector, the layer overview"),
+    "inference_latency": ("-m bench.inference_latency", "One drawing, canvas array to probabilities, vs Keras predict"),
+    "browser_latency": (
+        "-m bench.browser_latency --strokes 40 --while-training --two-sessions",
+        "Mouse-up to updated prediction in a real browser, vs a bare canvas echo app, idle and under load",
+    ),
+    "browser_holdout": (
+        "-m bench.browser_holdout",
+        "Held-out pen digits drawn with the mouse on the Draw page in a real browser",
+    ),
+    "training_speed": ("-m bench.training_speed", "Training time vs the original notebooks' recipe"),
+    "bundled_recipe": (
+        "-m bench.training_speed --bundled",
+        "Retraining the bundled default from the recipe in its file",
+    ),
+    "mnist_accuracy": ("-m bench.mnist_accuracy", "MNIST test accuracy of the bundled model"),
+    "holdout": ("-m bench.holdout --naive", "Accuracy on held-out writers (../shared/holdout) drawn as canvases"),
+    "pen_proxy": (
+        "-m bench.pen_proxy --styled 0.5",
+        "MNIST test digits recorded the pendigits way (8 points, axes stretched): a stand-in to tune against",
+    ),
+    "pen_proxy_optdigits": (
+        "-m bench.pen_proxy --source optdigits",
+        "scikit-learn's scans of other writers recorded the pendigits way: their styles, rough skeletons",
+    ),
+    "style_grid": (
+        "-m bench.style_grid",
+        "Common ways of writing each digit, drawn on the canvas and recorded the pendigits way",
+    ),
+    "train_ui": ("-m bench.train_ui", "Train page: a 1-epoch run from the UI, Train pressed to test accuracy shown"),
+    "errors_eval": ("-m bench.errors_eval", "Errors page: evaluating a model on the 10,000 test images"),
+    "inside": (
+        "-m bench.inside",
+        "Inside page: the test set through every layer, a click to the inspector, the layer overview",
+    ),
     "snapshots": ("-m bench.snapshots", "Recording snapshots: their cost in a fit, the replay's file size and step"),
 }
 
 
 def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else platform.processor()
+    cpu = (
+        next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            platform.processor(),
+        )
+        if Path("/proc/cpuinfo").exists()
+        else platform.processor()
+    )
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, no GPU, Python {platform.python_version()}"
 
@@ -75,11 +102,15 @@ def main() -> int:
             failed.append(name)
             print(done.stderr[-2000:], file=sys.stderr)
         body = done.stdout.strip() if done.returncode == 0 else f"FAILED (exit {done.returncode})"
-        when = f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"
-        sections[title] = f"`.venv/bin/python {script}` ({time.perf_counter() - start:.0f} s, {when})\n\n```\n{body}\n```\n"
+        when = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+        sections[title] = (
+            f"`.venv/bin/python {script}` ({time.perf_counter() - start:.0f} s, {when})\n\n```\n{body}\n```\n"
+        )
     order = [title for _, title in BENCHMARKS.values() if title in sections]
-    header = (f"# Benchmarks\n\nWritten by `make bench` (`.venv/bin/python bench/run_all.py`); each section says when it "
-              f"was last run.\n\nMachine: {machine()}.\n\n")
+    header = (
+        f"# Benchmarks\n\nWritten by `make bench` (`.venv/bin/python -m bench.run_all`); each section says when it "
+        f"was last run.\n\nMachine: {machine()}.\n\n"
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(header + "\n".join(f"## {title}\n\n{sections[title]}" for title in order))
     print(f"wrote {args.out}")

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, free_port
+from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, free_port
 
 REPO = Path(__file__).resolve().parent.parent
 READY_TEXT = "Draw a digit"  # the Draw page's title
@@ -72,9 +72,23 @@ def one_start(browser, repo: Path) -> Start:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     env = {**os.environ, "DIGITLAB_HOME": str(home), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-               "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-               "--server.fileWatcherType", "none"]  # what `make run` did before config.toml said it
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]  # what `make run` did before config.toml said it
     start = time.monotonic()
     with open(log, "wb") as out:
         process = subprocess.Popen(command, cwd=repo, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -120,8 +134,11 @@ def main() -> int:
             for repo in repos:
                 s = one_start(browser, repo)
                 starts[repo].append(s)
-                print(f"{repo.name:<20} run {i + 1}: health {s.health_s:5.2f} s, Draw ready {s.ready_s:5.2f} s, "
-                      f"RSS {s.rss_mb:4.0f} MB (peak {s.peak_mb:4.0f} MB)", flush=True)
+                print(
+                    f"{repo.name:<20} run {i + 1}: health {s.health_s:5.2f} s, Draw ready {s.ready_s:5.2f} s, "
+                    f"RSS {s.rss_mb:4.0f} MB (peak {s.peak_mb:4.0f} MB)",
+                    flush=True,
+                )
         browser.close()
     for repo, runs in starts.items():
         print(f"{repo} ({len(runs)} starts)")

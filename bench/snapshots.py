@@ -28,7 +28,18 @@ from bench.training_speed import bundled_recipe, cli_fit
 from model.snapshots import EARLY, Snapshots, choose_units, sidecar_path
 from training.snapshots import SnapshotRecorder
 
-SEEDS = ["--hidden", "128,64", "--epochs", "5", "--batch-size", "512", "--lr", "2e-3", "--seed", "0"]  # the CLI's fast defaults
+SEEDS = [
+    "--hidden",
+    "128,64",
+    "--epochs",
+    "5",
+    "--batch-size",
+    "512",
+    "--lr",
+    "2e-3",
+    "--seed",
+    "0",
+]  # the CLI's fast defaults
 
 
 def fit_overhead(repeats: int) -> None:
@@ -116,8 +127,10 @@ def bundled_overhead(rounds: int = 5, batches: int = 20) -> None:
     print(f"| one point (median of {rounds}) | {point * 1e3:.1f} ms |")
     print(f"| one training step, taking turns with the points (median) | {step * 1e3:.1f} ms: {epoch:.1f} s an epoch |")
     print(f"| per-epoch overhead against those steps | {point / epoch:.2%} |")
-    print(f"| the run in its file: {meta.train_seconds:.0f} s, {meta.train_seconds / epochs:.1f} s an epoch "
-          f"(augmentation included) | {points} points: {points * point / meta.train_seconds:.2%} of it |\n")
+    print(
+        f"| the run in its file: {meta.train_seconds:.0f} s, {meta.train_seconds / epochs:.1f} s an epoch "
+        f"(augmentation included) | {points} points: {points * point / meta.train_seconds:.2%} of it |\n"
+    )
 
 
 def bundled_size_snapshots() -> Snapshots:
@@ -131,20 +144,31 @@ def bundled_size_snapshots() -> Snapshots:
     rng = np.random.default_rng(0)
     s = 44
     return Snapshots(
-        units=choose_units(1024), panel_index=panel, panel_images=xt[panel], panel_labels=yt[panel].astype(np.uint8),
-        subset_index=subset, subset_images=xt[subset], subset_labels=yt[subset].astype(np.uint8), batches=446,
-        epoch=np.r_[1, 1, 1, 1, 1:41].astype(np.int32), batch=np.r_[0, 56, 112, 223, [446] * 40].astype(np.int32),
+        units=choose_units(1024),
+        panel_index=panel,
+        panel_images=xt[panel],
+        panel_labels=yt[panel].astype(np.uint8),
+        subset_index=subset,
+        subset_images=xt[subset],
+        subset_labels=yt[subset].astype(np.uint8),
+        batches=446,
+        epoch=np.r_[1, 1, 1, 1, 1:41].astype(np.int32),
+        batch=np.r_[0, 56, 112, 223, [446] * 40].astype(np.int32),
         weights=rng.normal(0, 0.05, (s, N_UNITS, 784)).astype(np.float16),
         panel_proba=rng.dirichlet(np.ones(10), (s, len(panel))).astype(np.float16),
-        metrics=rng.random((s, 4)).astype(np.float32), subset_right=rng.integers(0, 256, (s, 125), dtype=np.uint8))
+        metrics=rng.random((s, 4)).astype(np.float32),
+        subset_right=rng.integers(0, 256, (s, 125), dtype=np.uint8),
+    )
 
 
 def sidecar_size(folder: Path) -> tuple[Path, str]:
     path = folder / "bundled-size.keras"
     digest = bundled_size_snapshots().save(sidecar_path(path))
     size = sidecar_path(path).stat().st_size
-    print(f"Sidecar for 40 epochs of a 1024-unit first layer ({len(choose_units(1024))} units, random float16 weights: "
-          f"the incompressible case): {size / 1e6:.2f} MB (limit 5 MB).\n")
+    print(
+        f"Sidecar for 40 epochs of a 1024-unit first layer ({len(choose_units(1024))} units, random float16 weights: "
+        f"the incompressible case): {size / 1e6:.2f} MB (limit 5 MB).\n"
+    )
     return path, digest
 
 
@@ -171,7 +195,7 @@ def replay_steps(path: Path, digest: str) -> None:
 
     at = AppTest.from_function(_replay_script, args=(str(path), digest), default_timeout=60).run()
     timings = {"first visit to each point": ([], []), "back again (cached)": ([], [])}
-    for label, (server, round_trip) in timings.items():
+    for server, round_trip in timings.values():
         for i in range(44):
             at.select_slider(key="replay_point").set_value(i)
             start = time.perf_counter()
@@ -182,8 +206,10 @@ def replay_steps(path: Path, digest: str) -> None:
     print("| replay, 44 points, one slider step | server: median | server: slowest | AppTest round trip: median |")
     print("|---|---|---|---|")
     for label, (server, round_trip) in timings.items():
-        print(f"| {label} | {statistics.median(server) * 1e3:.0f} ms | {max(server) * 1e3:.0f} ms "
-              f"| {statistics.median(round_trip) * 1e3:.0f} ms |")
+        print(
+            f"| {label} | {statistics.median(server) * 1e3:.0f} ms | {max(server) * 1e3:.0f} ms "
+            f"| {statistics.median(round_trip) * 1e3:.0f} ms |"
+        )
     print()
 
 

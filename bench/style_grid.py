@@ -1,7 +1,7 @@
 """Common ways of writing each digit, drawn as a user draws them and as pendigits recorded its writers:
 which styles the network reads, and which ones only the recording makes hard.
 
-    .venv/bin/python bench/style_grid.py [--model NAME] [--n 60] [--seed 0]
+    .venv/bin/python -m bench.style_grid [--model NAME] [--n 60] [--seed 0]
 
 The styles are written down here by hand from how people commonly write digits (a 1 with a flag and a
 base, a crossed 7, an open 4, a 9 with a tail...), not taken from any dataset; nothing trains on them.
@@ -19,16 +19,13 @@ import argparse
 import sys
 import time
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench.holdout_data import draw_strokes, draw_trajectory  # noqa: E402
-from model import Classifier, to_mnist  # noqa: E402
-from model.registry import RegistryError  # noqa: E402
-from training.pen import resample  # noqa: E402
+from bench.holdout_data import draw_strokes, draw_trajectory
+from model import Classifier, to_mnist
+from model.registry import RegistryError
+from training.pen import resample
 
 POINTS = 8  # pendigits keeps 8 points per digit
 SLANT = 0.2  # horizontal shear, uniform in [-SLANT, SLANT] of the height
@@ -55,25 +52,34 @@ _FIVE_BELLY = [(0.22, 0.44)] + arc(0.45, 0.7, 0.4, 0.3, -120, 150, 10)
 # digit -> style -> strokes in the order they are written, each a list of (x, y) in a unit box, y down
 STYLES: dict[int, dict[str, list[list[tuple[float, float]]]]] = {
     0: {"oval from the top": [arc(0.5, 0.5, 0.4, 0.5, -90, -450, 16)]},
-    1: {"stick": [[(0.5, 0.0), (0.45, 1.0)]],
+    1: {
+        "stick": [[(0.5, 0.0), (0.45, 1.0)]],
         "flag": [[(0.2, 0.3), (0.55, 0.0), (0.5, 1.0)]],
-        "flag and base": [[(0.2, 0.3), (0.55, 0.0), (0.5, 1.0)], [(0.25, 1.0), (0.75, 1.0)]]},
-    2: {"curved": [arc(0.5, 0.3, 0.4, 0.3, 200, 390, 8) + [(0.05, 1.0), (1.0, 1.0)]],
-        "like a Z": [[(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0)]]},
+        "flag and base": [[(0.2, 0.3), (0.55, 0.0), (0.5, 1.0)], [(0.25, 1.0), (0.75, 1.0)]],
+    },
+    2: {
+        "curved": [arc(0.5, 0.3, 0.4, 0.3, 200, 390, 8) + [(0.05, 1.0), (1.0, 1.0)]],
+        "like a Z": [[(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0)]],
+    },
     3: {"two bumps": [arc(0.45, 0.25, 0.4, 0.25, 200, 450, 8) + arc(0.45, 0.75, 0.45, 0.25, -90, 160, 8)[1:]]},
-    4: {"open": [[(0.35, 0.0), (0.05, 0.65), (1.0, 0.65)], [(0.75, 0.25), (0.75, 1.0)]],
-        "closed": [[(0.7, 0.0), (0.0, 0.65), (1.0, 0.65)], [(0.7, 0.0), (0.7, 1.0)]]},
-    5: {"bar last": [[(0.25, 0.0)] + _FIVE_BELLY, [(0.25, 0.0), (0.9, 0.0)]],
-        "one stroke": [[(0.9, 0.0), (0.25, 0.0)] + _FIVE_BELLY]},
+    4: {
+        "open": [[(0.35, 0.0), (0.05, 0.65), (1.0, 0.65)], [(0.75, 0.25), (0.75, 1.0)]],
+        "closed": [[(0.7, 0.0), (0.0, 0.65), (1.0, 0.65)], [(0.7, 0.0), (0.7, 1.0)]],
+    },
+    5: {
+        "bar last": [[(0.25, 0.0)] + _FIVE_BELLY, [(0.25, 0.0), (0.9, 0.0)]],
+        "one stroke": [[(0.9, 0.0), (0.25, 0.0)] + _FIVE_BELLY],
+    },
     6: {"one stroke": [[(0.75, 0.0), (0.35, 0.2), (0.12, 0.55)] + arc(0.5, 0.72, 0.4, 0.28, 180, -170, 12)]},
-    7: {"plain": [_SEVEN],
+    7: {
+        "plain": [_SEVEN],
         "tick": [[(0.0, 0.2)] + _SEVEN],
         "crossed in the middle": [_SEVEN, [(0.34, 0.55), (0.94, 0.55)]],
         "crossed low": [_SEVEN, [(0.18, 0.8), (0.78, 0.8)]],
-        "tick, crossed": [[(0.0, 0.2)] + _SEVEN, [(0.34, 0.55), (0.94, 0.55)]]},
+        "tick, crossed": [[(0.0, 0.2)] + _SEVEN, [(0.34, 0.55), (0.94, 0.55)]],
+    },
     8: {"one stroke": [_figure_eight()]},
-    9: {"loop and stem": [_NINE],
-        "tail curling left": [_NINE + [(0.55, 0.95)]]},
+    9: {"loop and stem": [_NINE], "tail curling left": [_NINE + [(0.55, 0.95)]]},
 }
 
 
@@ -94,7 +100,9 @@ def recorded(strokes: list[np.ndarray]) -> np.ndarray:
     return np.round((xy - xy.min(axis=0)) / np.maximum(np.ptp(xy, axis=0), 1e-6) * 100)
 
 
-def canvases(strokes: list[list[tuple[float, float]]], n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def canvases(
+    strokes: list[list[tuple[float, float]]], n: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """`n` writings of one style -> two (n, 28, 28) to_mnist inputs: drawn, and recorded the pendigits way."""
     drawn, rows = [], []
     for _ in range(n):
@@ -136,8 +144,10 @@ def main() -> int:
                 right[way].append(np.mean(results[way] == digit))
             miss = " / ".join(_most_common_wrong(results[way], digit) for way in right)
             print(f"{digit:<6}{name:<24}{right['drawn'][-1]:>8.0%}{right['recorded'][-1]:>10.0%}  {miss}")
-    print(f"{'all':<30}{np.mean(right['drawn']):>8.1%}{np.mean(right['recorded']):>10.1%}  "
-          f"({sum(len(s) for s in STYLES.values())} styles, {time.perf_counter() - start:.0f} s)")
+    print(
+        f"{'all':<30}{np.mean(right['drawn']):>8.1%}{np.mean(right['recorded']):>10.1%}  "
+        f"({sum(len(s) for s in STYLES.values())} styles, {time.perf_counter() - start:.0f} s)"
+    )
     return 0
 
 

@@ -1,6 +1,6 @@
 """A 1-epoch 784-128-64-10 run from the Train page, timed from pressing Train to "Test accuracy" on screen.
 
-    .venv/bin/python bench/train_ui.py [--runs 3] [--epochs 1]
+    .venv/bin/python -m bench.train_ui [--runs 3] [--epochs 1]
 
 Starts `streamlit run app.py` on a free port with an empty data directory and drives the Train page
 in headless Chromium as a user would: pick the "784-128-64-10 ReLU, Adam" preset (all 60,000
@@ -20,10 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, pick_preset, set_number, start_server, stop_server
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, pick_preset, set_number, start_server, stop_server  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 PRESET = "784-128-64-10 ReLU, Adam"
 PRESET_NOTE = "The first notebook's network"  # the start of that preset's caption

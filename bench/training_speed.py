@@ -1,8 +1,8 @@
 """Training speed: our `python -m training fit` vs the original notebooks' recipe, same network.
 
-    .venv/bin/python bench/training_speed.py [--epochs 5] [--repeats 3]
-    .venv/bin/python bench/training_speed.py --defaults   # ours = the short command, CLI defaults only
-    .venv/bin/python bench/training_speed.py --bundled
+    .venv/bin/python -m bench.training_speed [--epochs 5] [--repeats 3]
+    .venv/bin/python -m bench.training_speed --defaults   # ours = the short command, CLI defaults only
+    .venv/bin/python -m bench.training_speed --bundled
 
 The notebooks' recipe: 784-128-64-10 ReLU, plain Keras `model.fit` on the whole arrays, Adam,
 default batch size 32, 5 epochs. Ours: the same network, the same 60,000 images (no validation
@@ -27,7 +27,6 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 
 
 def notebook_recipe(epochs: int) -> tuple[float, float]:
@@ -39,8 +38,15 @@ def notebook_recipe(epochs: int) -> tuple[float, float]:
     (x, y), (xt, yt) = load_mnist()
     x, xt = x.astype("float32") / 255, xt.astype("float32") / 255
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(128, activation="relu"),
-                              keras.layers.Dense(64, activation="relu"), keras.layers.Dense(10, activation="softmax")])
+    model = keras.Sequential(
+        [
+            keras.Input((28, 28)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(128, activation="relu"),
+            keras.layers.Dense(64, activation="relu"),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     start = time.perf_counter()
     model.fit(x, y, epochs=epochs, verbose=0)
@@ -53,8 +59,14 @@ def cli_fit(args: list[str]) -> tuple[float, float, float]:
     """`python -m training fit ARGS` in a fresh process and data dir; returns (fit seconds, accuracy, wall seconds)."""
     with tempfile.TemporaryDirectory() as home:
         start = time.perf_counter()
-        out = subprocess.run([sys.executable, "-m", "training", "fit", *args, "--name", "speed", "--json"],
-                             cwd=REPO, env={**os.environ, "DIGITLAB_HOME": home}, capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-m", "training", "fit", *args, "--name", "speed", "--json"],
+            cwd=REPO,
+            env={**os.environ, "DIGITLAB_HOME": home},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         wall = time.perf_counter() - start
     result = json.loads(out.stdout.strip().splitlines()[-1])
     return result["train_seconds"], result["accuracy"], wall
@@ -66,8 +78,26 @@ def short_command(epochs: int) -> tuple[float, float, float]:
 
 
 def ours(epochs: int, batch_size: int, lr: float) -> tuple[float, float, float]:
-    return cli_fit(["--hidden", "128,64", "--activation", "relu", "--optimizer", "adam", "--lr", str(lr),
-                    "--batch-size", str(batch_size), "--epochs", str(epochs), "--val-split", "0", "--seed", "0"])
+    return cli_fit(
+        [
+            "--hidden",
+            "128,64",
+            "--activation",
+            "relu",
+            "--optimizer",
+            "adam",
+            "--lr",
+            str(lr),
+            "--batch-size",
+            str(batch_size),
+            "--epochs",
+            str(epochs),
+            "--val-split",
+            "0",
+            "--seed",
+            "0",
+        ]
+    )
 
 
 def bundled_recipe() -> list[str]:
@@ -77,18 +107,42 @@ def bundled_recipe() -> list[str]:
 
     meta = read_meta(BUNDLED_PATH)
     t, layers = meta.train, meta.arch.hidden
-    args = ["--hidden", ",".join(str(layer.units) for layer in layers) or "none",
-            "--activation", layers[0].activation if layers else "relu", "--dropout", str(layers[0].dropout if layers else 0),
-            "--optimizer", t["optimizer"], "--lr", str(t["learning_rate"]), "--batch-size", str(t["batch_size"]),
-            "--epochs", str(t["epochs"]), "--val-split", str(t["validation_split"]), "--schedule", t["schedule"],
-            "--seed", str(t["seed"]), "--pen-strokes", str(t.get("pen_strokes", 0.0))]
+    args = [
+        "--hidden",
+        ",".join(str(layer.units) for layer in layers) or "none",
+        "--activation",
+        layers[0].activation if layers else "relu",
+        "--dropout",
+        str(layers[0].dropout if layers else 0),
+        "--optimizer",
+        t["optimizer"],
+        "--lr",
+        str(t["learning_rate"]),
+        "--batch-size",
+        str(t["batch_size"]),
+        "--epochs",
+        str(t["epochs"]),
+        "--val-split",
+        str(t["validation_split"]),
+        "--schedule",
+        t["schedule"],
+        "--seed",
+        str(t["seed"]),
+        "--pen-strokes",
+        str(t.get("pen_strokes", 0.0)),
+    ]
     return args + (["--augment"] if t["augment"] else [])
 
 
 def notebook_fresh(epochs: int) -> tuple[float, float]:
     """The notebooks' recipe in a fresh process, as cold as our CLI's: (fit seconds, accuracy)."""
-    out = subprocess.run([sys.executable, __file__, "--notebook-once", "--epochs", str(epochs)], cwd=REPO,
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, __file__, "--notebook-once", "--epochs", str(epochs)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     result = json.loads(out.strip().splitlines()[-1])
     return result["seconds"], result["accuracy"]
 
@@ -100,8 +154,11 @@ def main() -> int:
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--repeats", type=int, default=3, help="runs of each recipe, alternating; medians are compared")
     parser.add_argument("--bundled", action="store_true", help="time the bundled default's recipe instead (~10 min)")
-    parser.add_argument("--defaults", action="store_true",
-                        help="ours is the short command with the CLI's defaults (validation split included)")
+    parser.add_argument(
+        "--defaults",
+        action="store_true",
+        help="ours is the short command with the CLI's defaults (validation split included)",
+    )
     parser.add_argument("--notebook-once", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.notebook_once:
@@ -115,20 +172,27 @@ def main() -> int:
         print(f"fit {fit_s:.0f} s ({fit_s / 60:.1f} min), whole command {wall:.0f} s, MNIST test accuracy {acc:.2%}")
         return 0
 
-    mine_run = (lambda: short_command(args.epochs)) if args.defaults else (lambda: ours(args.epochs, args.batch_size, args.lr))
+    mine_run = (
+        (lambda: short_command(args.epochs)) if args.defaults else (lambda: ours(args.epochs, args.batch_size, args.lr))
+    )
     runs = [(notebook_fresh(args.epochs), mine_run()) for _ in range(args.repeats)]
     base = np.array([b for b, _ in runs])  # (repeats, 2): seconds, accuracy
     mine = np.array([o[:2] for _, o in runs])
     wall = np.median([o[2] for _, o in runs])
     print(f"784-128-64-10 ReLU + Adam, {args.epochs} epochs, each recipe {args.repeats}x in a fresh process")
     print(f"{'recipe':<44} {'fit s (each run)':>24} {'median':>7} {'test acc':>9}")
-    ours_name = (f"fit --hidden 128,64 --epochs {args.epochs} (defaults)" if args.defaults
-                 else f"python -m training fit, batch {args.batch_size}, lr {args.lr:g}")
+    ours_name = (
+        f"fit --hidden 128,64 --epochs {args.epochs} (defaults)"
+        if args.defaults
+        else f"python -m training fit, batch {args.batch_size}, lr {args.lr:g}"
+    )
     for name, r in (("notebooks: plain Keras fit, batch 32", base), (ours_name, mine)):
         each = " ".join(f"{t:5.1f}" for t in r[:, 0])
         print(f"{name:<44} {each:>24} {np.median(r[:, 0]):>7.1f} {np.median(r[:, 1]):>9.2%}")
-    print(f"speed-up (median fit time): {np.median(base[:, 0]) / np.median(mine[:, 0]):.1f}x; "
-          f"our whole command incl. start-up, data, evaluation, save: {wall:.1f} s")
+    print(
+        f"speed-up (median fit time): {np.median(base[:, 0]) / np.median(mine[:, 0]):.1f}x; "
+        f"our whole command incl. start-up, data, evaluation, save: {wall:.1f} s"
+    )
     return 0
 
 

@@ -144,9 +144,16 @@ def neuron(args, registry: Registry) -> int:
     except (neurons.NeuronError, DataError) as error:
         fail(str(error))
     view = neurons.neuron(classifier, neurons.record(classifier, x_test, layers=args.layer), args.layer, args.unit)
-    out = {"model": classifier.name, "layer": view.layer, "unit": view.unit, "activation": view.activation,
-           "top": list(view.top), "bottom": list(view.bottom), "active_share": round(view.active_share, 6),
-           "mean_activation": round(view.mean_activation, 6)}
+    out = {
+        "model": classifier.name,
+        "layer": view.layer,
+        "unit": view.unit,
+        "activation": view.activation,
+        "top": list(view.top),
+        "bottom": list(view.bottom),
+        "active_share": round(view.active_share, 6),
+        "mean_activation": round(view.mean_activation, 6),
+    }
     if args.layer == neurons.hidden_count(classifier):
         out["votes"] = [round(float(w), 6) for w in neurons.outgoing(classifier, args.layer, args.unit)]
     if args.json:
@@ -181,14 +188,26 @@ def explain(args, registry: Registry) -> int:
         fail(f"{args.file} reads as {digit}; --versus must be another digit to compare it with.")
     c = contrast(classifier, x, digit, versus)
     if args.json:
-        emit({"file": args.file, "model": classifier.name, "digit": digit, "versus": versus,
-              "logit_difference": c.logit_difference, "bias": c.bias, "residual": c.residual, "exact": c.exact,
-              "contributions": c.contributions.tolist()})
+        emit(
+            {
+                "file": args.file,
+                "model": classifier.name,
+                "digit": digit,
+                "versus": versus,
+                "logit_difference": c.logit_difference,
+                "bias": c.bias,
+                "residual": c.residual,
+                "exact": c.exact,
+                "contributions": c.contributions.tolist(),
+            }
+        )
         return 0
     print(f"{args.file}: reads as {digit}; score {digit} - score {versus} = {c.logit_difference:.4f}")
-    print(f"  = pixels {c.contributions.sum():.4f} (for {digit}: {c.contributions[c.contributions > 0].sum():.4f}, "
-          f"for {versus}: {c.contributions[c.contributions < 0].sum():.4f}) + bias {c.bias:.4f}"
-          + ("" if c.exact else f" + residual {c.residual:.4f} (an approximation: not a ReLU network)"))
+    print(
+        f"  = pixels {c.contributions.sum():.4f} (for {digit}: {c.contributions[c.contributions > 0].sum():.4f}, "
+        f"for {versus}: {c.contributions[c.contributions < 0].sum():.4f}) + bias {c.bias:.4f}"
+        + ("" if c.exact else f" + residual {c.residual:.4f} (an approximation: not a ReLU network)")
+    )
     return 0
 
 
@@ -204,10 +223,18 @@ def show_model(args, registry: Registry) -> int:
         meta = {"train": record.train, "metrics": record.metrics, "history": record.history, "replay": {}}
     replay = meta.pop("replay", {})
     info = {
-        "name": record.name, "architecture": record.arch.describe(), "arch": record.arch.to_dict(),
-        "params": record.params, "active": record.active, "bundled": record.bundled, "created": record.created,
-        "file": str(record.path), "sha256": record.sha256, **{k: v for k, v in meta.items() if k not in ("name", "arch")},
-        "snapshots": replay.get("epochs", []), "snapshots_file": str(sidecar_path(record.path)) if replay else None,
+        "name": record.name,
+        "architecture": record.arch.describe(),
+        "arch": record.arch.to_dict(),
+        "params": record.params,
+        "active": record.active,
+        "bundled": record.bundled,
+        "created": record.created,
+        "file": str(record.path),
+        "sha256": record.sha256,
+        **{k: v for k, v in meta.items() if k not in ("name", "arch")},
+        "snapshots": replay.get("epochs", []),
+        "snapshots_file": str(sidecar_path(record.path)) if replay else None,
     }
     try:
         replay_of(record.path, replay)
@@ -221,11 +248,13 @@ def show_model(args, registry: Registry) -> int:
     lines = [
         f"{record.name}{' (active)' if record.active else ''}{' (bundled)' if record.bundled else ''}",
         f"  architecture  {info['architecture']}, {record.params:,} params",
-        f"  training      " + ", ".join(f"{k} {v}" for k, v in info["train"].items()),
+        "  training      " + ", ".join(f"{k} {v}" for k, v in info["train"].items()),
         f"  test accuracy {accuracy:.2%}" if accuracy is not None else "  test accuracy -",
         f"  epochs        {len(info['history'])} in {info.get('train_seconds') or 0:.1f} s, created {record.created}",
         f"  file          {record.path} (sha256 {record.sha256[:12]}…)",
-        f"  snapshots     epochs {_ranges(info['snapshots'])}" if info["snapshots"] else "  snapshots     no replay recorded",
+        f"  snapshots     epochs {_ranges(info['snapshots'])}"
+        if info["snapshots"]
+        else "  snapshots     no replay recorded",
     ]
     print("\n".join(lines))
     return 0

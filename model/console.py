@@ -62,9 +62,12 @@ def quiet_tensorflow() -> None:
 
 def drop_startup_lines(text: str, min_level: int) -> str:
     """The lines of `text` minus absl's preamble and its log lines of a severity below `min_level`."""
-    kept = [line for line in text.splitlines(keepends=True)
-            if not line.startswith(ABSL_PREAMBLE)
-            and not ((m := ABSL_LINE.match(line)) and SEVERITY.index(m.group(1)) < min_level)]
+    kept = [
+        line
+        for line in text.splitlines(keepends=True)
+        if not line.startswith(ABSL_PREAMBLE)
+        and not ((m := ABSL_LINE.match(line)) and SEVERITY.index(m.group(1)) < min_level)
+    ]
     return "".join(kept)
 
 

@@ -60,9 +60,12 @@ def contrast(classifier, x: np.ndarray, digit: int, versus: int) -> Contrast:
         carried = slope * ((carried @ layer.kernel if carried.size else 0.0) + layer.bias)
     last = classifier.layers[-1]
     direction = last.kernel[:, digit].astype(np.float64) - last.kernel[:, versus]
-    bias = float((carried.astype(np.float64) @ direction if carried.size else 0.0) + last.bias[digit] - last.bias[versus])
+    bias = float(
+        (carried.astype(np.float64) @ direction if carried.size else 0.0) + last.bias[digit] - last.bias[versus]
+    )
     contributions = x.astype(np.float64) * gradient
     difference = float(logits[digit] - logits[versus])
     exact = all(layer.activation in PIECEWISE_LINEAR for layer in classifier.layers[:-1])
-    return Contrast(digit, versus, difference, contributions, bias, difference - float(contributions.sum()) - bias,
-                    exact)
+    return Contrast(
+        digit, versus, difference, contributions, bias, difference - float(contributions.sum()) - bias, exact
+    )

@@ -1,8 +1,8 @@
 """The SQLite database of a data directory, shared by the model registry and My drawings.
 
-    create(home, SCHEMA)                 # once per store: WAL mode, tables if missing
-    with connect(home) as db:            # one short-lived connection per operation
-        db.execute("SELECT ...")         # committed when the block ends, rolled back on an error
+create(home, SCHEMA)                 # once per store: WAL mode, tables if missing
+with connect(home) as db:            # one short-lived connection per operation
+    db.execute("SELECT ...")         # committed when the block ends, rolled back on an error
 """
 
 from __future__ import annotations

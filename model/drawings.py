@@ -1,4 +1,4 @@
-""""My drawings": the user's labelled drawings from the Draw page's Teach it loop.
+""" "My drawings": the user's labelled drawings from the Draw page's Teach it loop.
 
 Stored in the same SQLite database as the registry ($DIGITLAB_HOME/digitlab.sqlite3):
 the 28x28 input the network saw, the raw canvas PNG, the true label, what the model
@@ -55,8 +55,14 @@ class DrawingStore:
     def _db(self):
         return database.connect(self.home)
 
-    def add(self, image: np.ndarray, label: int, predicted: int | None = None, model: str | None = None,
-            canvas_png: bytes | None = None) -> int:
+    def add(
+        self,
+        image: np.ndarray,
+        label: int,
+        predicted: int | None = None,
+        model: str | None = None,
+        canvas_png: bytes | None = None,
+    ) -> int:
         """Store one labelled drawing; returns its id (the existing id if this exact drawing is already stored).
 
         The same drawing saved again with another label keeps the last label only: two rows saying one
@@ -73,7 +79,15 @@ class DrawingStore:
             db.execute(
                 "INSERT OR IGNORE INTO drawings (digest, image, canvas_png, label, predicted, model, created)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (digest, pixels, canvas_png, int(label), None if predicted is None else int(predicted), model, now_iso()),
+                (
+                    digest,
+                    pixels,
+                    canvas_png,
+                    int(label),
+                    None if predicted is None else int(predicted),
+                    model,
+                    now_iso(),
+                ),
             )
             return db.execute("SELECT id FROM drawings WHERE digest = ?", (digest,)).fetchone()[0]
 

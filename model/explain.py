@@ -72,8 +72,12 @@ def judge(steps: Steps | None, probs: np.ndarray | None) -> Verdict:
         return Verdict(NOT_A_DIGIT, digit, confidence, problem)
     if confidence < UNSURE_BELOW:
         runner_up = int(np.argsort(probs)[-2])
-        return Verdict(UNSURE, digit, confidence,
-                       f"Not sure: maybe a {digit} ({confidence:.0%}), maybe a {runner_up} ({probs[runner_up]:.0%}).")
+        return Verdict(
+            UNSURE,
+            digit,
+            confidence,
+            f"Not sure: maybe a {digit} ({confidence:.0%}), maybe a {runner_up} ({probs[runner_up]:.0%}).",
+        )
     return Verdict(CONFIDENT, digit, confidence, f"The network reads a {digit} with {confidence:.0%} confidence.")
 
 
@@ -84,8 +88,9 @@ OCCLUSION_STRIDE = 2  # step between patches; patches overlap so the map is smoo
 TINY = 1e-12  # probabilities are floored here before the log
 
 
-def occlusion(predict_proba, x: np.ndarray, target: int, patch: int = OCCLUSION_PATCH,
-              stride: int = OCCLUSION_STRIDE) -> np.ndarray:
+def occlusion(
+    predict_proba, x: np.ndarray, target: int, patch: int = OCCLUSION_PATCH, stride: int = OCCLUSION_STRIDE
+) -> np.ndarray:
     """(28, 28) drop in log P(target) when each pixel's neighbourhood is blanked (positive = that ink mattered).
 
     Log-probabilities, because a confident network's P(target) sits at 0.9999 whichever patch goes:
@@ -93,18 +98,18 @@ def occlusion(predict_proba, x: np.ndarray, target: int, patch: int = OCCLUSION_
     background changes nothing), all in one batch.
     """
     starts = range(0, IMAGE_SIDE - patch + 1, stride)
-    corners = [(r, c) for r in starts for c in starts if x[r:r + patch, c:c + patch].any()]
+    corners = [(r, c) for r in starts for c in starts if x[r : r + patch, c : c + patch].any()]
     heat, hits = np.zeros_like(x, dtype=np.float32), np.zeros_like(x, dtype=np.float32)
     if not corners:
         return heat
     batch = np.repeat(x[None].astype(np.float32), len(corners), axis=0)  # (k, 28, 28)
     for i, (r, c) in enumerate(corners):
-        batch[i, r:r + patch, c:c + patch] = 0.0
+        batch[i, r : r + patch, c : c + patch] = 0.0
     base = np.log(max(float(predict_proba(x[None])[0, target]), TINY))
     drops = base - np.log(np.maximum(predict_proba(batch)[:, target], TINY))  # (k,)
     for drop, (r, c) in zip(drops, corners):
-        heat[r:r + patch, c:c + patch] += drop
-        hits[r:r + patch, c:c + patch] += 1
+        heat[r : r + patch, c : c + patch] += drop
+        hits[r : r + patch, c : c + patch] += 1
     return np.divide(heat, hits, out=np.zeros_like(heat), where=hits > 0)
 
 

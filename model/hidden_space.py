@@ -1,9 +1,9 @@
 """The last hidden layer as a space: a 2-D PCA map of the test digits, and a drawing's nearest test digits.
 
-    from model.hidden_space import fit_map, nearest
-    space = fit_map(hidden)                   # hidden: (n, units) the last hidden layer's outputs
-    xy = space.project(h)                     # (k, 2) for any (k, units)
-    idx = nearest(hidden, h_drawing, k=9)     # test indices, nearest first (Euclidean, all units)
+from model.hidden_space import fit_map, nearest
+space = fit_map(hidden)                   # hidden: (n, units) the last hidden layer's outputs
+xy = space.project(h)                     # (k, 2) for any (k, units)
+idx = nearest(hidden, h_drawing, k=9)     # test indices, nearest first (Euclidean, all units)
 """
 
 from __future__ import annotations
@@ -37,8 +37,12 @@ def fit_map(hidden: np.ndarray) -> HiddenMap:
     axes = vectors[:, ::-1][:, :2]
     axes = axes * np.sign(axes[np.abs(axes).argmax(axis=0), [0, 1]])  # a fixed sign: the map never flips
     total = float(values.sum()) or 1.0
-    return HiddenMap(mean, axes, (centred @ axes.astype(np.float32)).astype(np.float32),
-                     (float(values[-1] / total), float(values[-2] / total)))
+    return HiddenMap(
+        mean,
+        axes,
+        (centred @ axes.astype(np.float32)).astype(np.float32),
+        (float(values[-1] / total), float(values[-2] / total)),
+    )
 
 
 def nearest(hidden: np.ndarray, h: np.ndarray, k: int = 9) -> np.ndarray:

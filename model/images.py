@@ -48,7 +48,9 @@ def load_image(source: str | os.PathLike | bytes, name: str | None = None) -> np
             image = Image.open(io.BytesIO(source))  # reads the header only
             w, h = image.size
             if w * h > MAX_PIXELS:
-                raise ImageError(f"{label}: {w}x{h} pixels is too large to be a drawn digit (limit {MAX_PIXELS // 1_000_000} million pixels).")
+                raise ImageError(
+                    f"{label}: {w}x{h} pixels is too large to be a drawn digit (limit {MAX_PIXELS // 1_000_000} million pixels)."
+                )
             image.seek(0)  # animated images: the first frame is the picture
             image.load()
     except ImageError:
@@ -74,7 +76,9 @@ def shrink(image: Image.Image, max_bytes: int = MAX_ARRAY_BYTES) -> Image.Image:
     elif image.mode.startswith("I;16"):
         image = image.convert("I")  # as_uint8 still rescales it to 0..255
     elif image.mode not in ("L", "LA", "RGB", "RGBA", "I", "F"):
-        image = image.convert("RGBA" if image.mode in ("P", "PA", "La", "RGBa") or "transparency" in image.info else "RGB")
+        image = image.convert(
+            "RGBA" if image.mode in ("P", "PA", "La", "RGBa") or "transparency" in image.info else "RGB"
+        )
     return image.reduce(factor)
 
 

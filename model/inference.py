@@ -36,17 +36,31 @@ ACTIVATIONS = {  # name -> (function, derivative given the pre-activation)
     "relu": (lambda z: np.maximum(z, 0), lambda z: (z > 0).astype(z.dtype)),
     "sigmoid": (_expit, lambda z: _expit(z) * (1 - _expit(z))),
     "tanh": (np.tanh, lambda z: 1 - np.tanh(z) ** 2),
-    "gelu": (lambda z: 0.5 * z * (1 + _erf(z / np.sqrt(2))),  # Keras' default: exact GELU
-             lambda z: 0.5 * (1 + _erf(z / np.sqrt(2))) + z * np.exp(-0.5 * z**2) / np.sqrt(2 * np.pi)),
-    "elu": (lambda z: np.where(z > 0, z, np.expm1(np.minimum(z, 0))), lambda z: np.where(z > 0, 1, np.exp(np.minimum(z, 0)))),
-    "selu": (lambda z: SELU_SCALE * np.where(z > 0, z, SELU_ALPHA * np.expm1(np.minimum(z, 0))),
-             lambda z: SELU_SCALE * np.where(z > 0, 1, SELU_ALPHA * np.exp(np.minimum(z, 0)))),
+    "gelu": (
+        lambda z: 0.5 * z * (1 + _erf(z / np.sqrt(2))),  # Keras' default: exact GELU
+        lambda z: 0.5 * (1 + _erf(z / np.sqrt(2))) + z * np.exp(-0.5 * z**2) / np.sqrt(2 * np.pi),
+    ),
+    "elu": (
+        lambda z: np.where(z > 0, z, np.expm1(np.minimum(z, 0))),
+        lambda z: np.where(z > 0, 1, np.exp(np.minimum(z, 0))),
+    ),
+    "selu": (
+        lambda z: SELU_SCALE * np.where(z > 0, z, SELU_ALPHA * np.expm1(np.minimum(z, 0))),
+        lambda z: SELU_SCALE * np.where(z > 0, 1, SELU_ALPHA * np.exp(np.minimum(z, 0))),
+    ),
 }
 
 
 class Classifier:
-    def __init__(self, meta: ModelMeta, layers: list[DenseWeights], keras_model=None, path: Path | None = None,
-                 sha256: str = "", warning: str | None = None):
+    def __init__(
+        self,
+        meta: ModelMeta,
+        layers: list[DenseWeights],
+        keras_model=None,
+        path: Path | None = None,
+        sha256: str = "",
+        warning: str | None = None,
+    ):
         self.meta = meta
         self.layers = layers
         self._keras_model = keras_model
@@ -61,7 +75,7 @@ class Classifier:
     # --- loading -------------------------------------------------------------------------
 
     @classmethod
-    def load(cls, name: str | None = None, registry=None, fallback: bool | None = None) -> "Classifier":
+    def load(cls, name: str | None = None, registry=None, fallback: bool | None = None) -> Classifier:
         """The named model (default: the active one).
 
         A damaged file falls back to the bundled default (with `.warning`) when `fallback` is true,
@@ -84,7 +98,7 @@ class Classifier:
             return stand_in
 
     @classmethod
-    def from_file(cls, path: Path, name: str | None = None, sha256: str = "") -> "Classifier":
+    def from_file(cls, path: Path, name: str | None = None, sha256: str = "") -> Classifier:
         """A model file's metadata and Dense weights, read without Keras."""
         meta = read_meta(path)
         if name:
@@ -92,10 +106,15 @@ class Classifier:
         return cls(meta, _runnable(read_layers(path), meta.name), path=Path(path), sha256=sha256)
 
     @classmethod
-    def from_keras(cls, keras_model, meta: ModelMeta, **kwargs) -> "Classifier":
+    def from_keras(cls, keras_model, meta: ModelMeta, **kwargs) -> Classifier:
         """Copy the Dense layers' weights out of a Keras model in memory (Flatten and Dropout have none)."""
-        layers = [DenseWeights(*(np.asarray(w, dtype=np.float32) for w in layer.get_weights()), layer.get_config()["activation"])
-                  for layer in keras_model.layers if layer.__class__.__name__ == "Dense"]
+        layers = [
+            DenseWeights(
+                *(np.asarray(w, dtype=np.float32) for w in layer.get_weights()), layer.get_config()["activation"]
+            )
+            for layer in keras_model.layers
+            if layer.__class__.__name__ == "Dense"
+        ]
         return cls(meta, _runnable(layers, meta.name), keras_model=keras_model, **kwargs)
 
     @property

@@ -35,6 +35,7 @@ class NeuronError(ValueError):
 @dataclass(frozen=True)
 class Recording:
     """All hidden layers' pre-activations over a set of images (the MNIST test set)."""
+
     pre: tuple[np.ndarray, ...]  # one (n, units) float32 per hidden layer, as the matrix products make them
     active_share: tuple[np.ndarray, ...]  # one (units,) float per hidden layer: share of images it fires on
     activations: tuple[str, ...]  # each hidden layer's activation function
@@ -86,9 +87,9 @@ def record(classifier, images: np.ndarray, layers: int | None = None) -> Recordi
     hidden = classifier.layers[:-1][:layers]
     pre = tuple(np.empty((len(images), layer.kernel.shape[1]), dtype=np.float32) for layer in hidden)
     for start in range(0, len(images), BATCH):
-        h = images[start:start + BATCH].reshape(-1, N_INPUTS).astype(np.float32) / 255  # (b, 784) in [0, 1]
+        h = images[start : start + BATCH].reshape(-1, N_INPUTS).astype(np.float32) / 255  # (b, 784) in [0, 1]
         for out, layer in zip(pre, hidden):
-            z = out[start:start + len(h)]
+            z = out[start : start + len(h)]
             np.matmul(h, layer.kernel, out=z)  # (b, units), written in place: no copy of 40 MB per layer
             z += layer.bias
             h = ACTIVATIONS[layer.activation][0](z)
@@ -104,9 +105,17 @@ def neuron(classifier, rec: Recording, layer: int, unit: int) -> NeuronView:
     values = output(z, activation)
     order = np.argsort(-z, kind="stable")
     counts, edges = np.histogram(values, bins=HISTOGRAM_BINS)
-    return NeuronView(layer, unit, activation, tuple(int(i) for i in order[:SHOWN]),
-                      tuple(int(i) for i in order[::-1][:SHOWN]), float(rec.active_share[layer - 1][unit]),
-                      float(values.mean()), values, (counts, edges))
+    return NeuronView(
+        layer,
+        unit,
+        activation,
+        tuple(int(i) for i in order[:SHOWN]),
+        tuple(int(i) for i in order[::-1][:SHOWN]),
+        float(rec.active_share[layer - 1][unit]),
+        float(values.mean()),
+        values,
+        (counts, edges),
+    )
 
 
 def weight_image(classifier, unit: int) -> np.ndarray:
@@ -141,8 +150,9 @@ class LayerSummary:
 def layer_summary(rec: Recording, layer: int) -> LayerSummary:
     shares = rec.active_share[layer - 1]
     busiest = np.argsort(-shares, kind="stable")[:BUSIEST]
-    return LayerSummary(layer, len(shares), tuple(int(u) for u in np.flatnonzero(shares == 0)),
-                        tuple(int(u) for u in busiest), shares)
+    return LayerSummary(
+        layer, len(shares), tuple(int(u) for u in np.flatnonzero(shares == 0)), tuple(int(u) for u in busiest), shares
+    )
 
 
 def drawing_activation(classifier, x28: np.ndarray, layer: int, unit: int) -> float:
@@ -158,9 +168,9 @@ def input_pictures(rec: Recording, images: np.ndarray, layer: int, chunk: int = 
     units = pre.shape[1]
     out = np.empty((units, IMAGE_SIDE, IMAGE_SIDE), dtype=np.float32)
     for start in range(0, units, chunk):
-        part = np.ascontiguousarray(pre[:, start:start + chunk].T)  # (c, n)
+        part = np.ascontiguousarray(pre[:, start : start + chunk].T)  # (c, n)
         top = np.argpartition(-part, PICTURE_TOP, axis=1)[:, :PICTURE_TOP]  # (c, PICTURE_TOP)
-        out[start:start + chunk] = (images[top].mean(axis=1) - mean) / 255
+        out[start : start + chunk] = (images[top].mean(axis=1) - mean) / 255
     return out
 
 
@@ -176,5 +186,5 @@ def mosaic(pictures: np.ndarray, cols: int | None = None, gap: int = 1) -> np.nd
     out = np.full((rows * step - gap, cols * step - gap), np.nan, dtype=np.float32)
     for i, tile in enumerate(scaled):
         r, c = divmod(i, cols)
-        out[r * step:r * step + side, c * step:c * step + side] = tile
+        out[r * step : r * step + side, c * step : c * step + side] = tile
     return out

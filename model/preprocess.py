@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-IMAGE_SIDE = 28  # output field, pixels
+from model.spec import IMAGE_SIDE  # output field, pixels
+
 BOX_SIDE = 20  # the digit's longer side after scaling, pixels
 PREPROCESS_VERSION = 1  # bump when the output of to_mnist changes; stored with every model
 MIN_CONTRAST = 0.08  # ink weaker than this (fraction of full scale) is treated as no ink at all
@@ -104,7 +105,9 @@ def ink_map(image) -> np.ndarray:
     else:
         raise ValueError(f"expected an H x W, H x W x 3 or H x W x 4 image, got shape {arr.shape}.")
     paper = _paper_level(grey)
-    ink = np.subtract(paper, grey) if paper > 127 else np.subtract(grey, paper)  # dark ink on light paper, or light on dark
+    ink = (
+        np.subtract(paper, grey) if paper > 127 else np.subtract(grey, paper)
+    )  # dark ink on light paper, or light on dark
     return np.clip(ink, 0, 255, out=ink).astype(np.uint8)
 
 

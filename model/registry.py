@@ -17,7 +17,7 @@ import re
 import sqlite3
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from model import db as database
@@ -72,9 +72,14 @@ class ModelRecord:
     def summary(self) -> dict:
         """The JSON-friendly row that `python -m model list --json` prints and the Train page shows."""
         return {
-            "name": self.name, "architecture": self.arch.describe(), "params": self.params,
-            "accuracy": self.accuracy, "train_seconds": self.train_seconds, "created": self.created,
-            "active": self.active, "bundled": self.bundled,
+            "name": self.name,
+            "architecture": self.arch.describe(),
+            "params": self.params,
+            "accuracy": self.accuracy,
+            "train_seconds": self.train_seconds,
+            "created": self.created,
+            "active": self.active,
+            "bundled": self.bundled,
         }
 
 
@@ -91,7 +96,7 @@ def check_name(name: str) -> str:
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
 class Registry:
@@ -124,9 +129,20 @@ class Registry:
         db.execute(
             "INSERT INTO models (name, arch, train, metrics, history, params, accuracy, train_seconds, file, sha256,"
             " created, bundled) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (meta.name, json.dumps(meta.arch.to_dict()), json.dumps(meta.train), json.dumps(meta.metrics),
-             json.dumps(meta.history), meta.params, meta.metrics.get("accuracy"), meta.train_seconds, file, digest,
-             meta.created or now_iso(), int(bundled)),
+            (
+                meta.name,
+                json.dumps(meta.arch.to_dict()),
+                json.dumps(meta.train),
+                json.dumps(meta.metrics),
+                json.dumps(meta.history),
+                meta.params,
+                meta.metrics.get("accuracy"),
+                meta.train_seconds,
+                file,
+                digest,
+                meta.created or now_iso(),
+                int(bundled),
+            ),
         )
 
     # --- reading -------------------------------------------------------------------------
@@ -162,10 +178,19 @@ class Registry:
         if not path.is_absolute():
             path = self.home / path
         return ModelRecord(
-            name=row["name"], arch=ArchSpec.from_dict(json.loads(row["arch"])), params=row["params"],
-            accuracy=row["accuracy"], train_seconds=row["train_seconds"], created=row["created"], path=path,
-            sha256=row["sha256"], bundled=bool(row["bundled"]), active=row["name"] == active,
-            train=json.loads(row["train"]), metrics=json.loads(row["metrics"]), history=json.loads(row["history"]),
+            name=row["name"],
+            arch=ArchSpec.from_dict(json.loads(row["arch"])),
+            params=row["params"],
+            accuracy=row["accuracy"],
+            train_seconds=row["train_seconds"],
+            created=row["created"],
+            path=path,
+            sha256=row["sha256"],
+            bundled=bool(row["bundled"]),
+            active=row["name"] == active,
+            train=json.loads(row["train"]),
+            metrics=json.loads(row["metrics"]),
+            history=json.loads(row["history"]),
         )
 
     # --- writing -------------------------------------------------------------------------

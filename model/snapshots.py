@@ -111,10 +111,12 @@ class Snapshots:
     # --- building ------------------------------------------------------------------------------
 
     @classmethod
-    def stack(cls, fixed: dict, batches: int, rows: list[dict]) -> "Snapshots":
+    def stack(cls, fixed: dict, batches: int, rows: list[dict]) -> Snapshots:
         """From the fixed arrays (units, panel_*, subset_*) and one dict per point (see training/snapshots.py)."""
-        per_point = {name: np.stack([row[name] for row in rows]) for name in ("epoch", "batch", "weights", "panel_proba",
-                                                                               "metrics", "subset_right")}
+        per_point = {
+            name: np.stack([row[name] for row in rows])
+            for name in ("epoch", "batch", "weights", "panel_proba", "metrics", "subset_right")
+        }
         snaps = cls(**fixed, batches=batches, **per_point)
         snaps.validate()
         return snaps
@@ -123,12 +125,19 @@ class Snapshots:
         """SnapshotError unless every array has the dtype and shape the format says."""
         k, p, m, s = len(self.units), len(self.panel_index), len(self.subset_index), len(self.epoch)
         expected = {
-            "units": ((k,), np.int32), "panel_index": ((p,), np.int32),
-            "panel_images": ((p, IMAGE_SIDE, IMAGE_SIDE), np.uint8), "panel_labels": ((p,), np.uint8),
-            "subset_index": ((m,), np.int32), "subset_images": ((m, IMAGE_SIDE, IMAGE_SIDE), np.uint8),
-            "subset_labels": ((m,), np.uint8), "epoch": ((s,), np.int32), "batch": ((s,), np.int32),
-            "weights": ((s, k, N_INPUTS), np.float16), "panel_proba": ((s, p, N_CLASSES), np.float16),
-            "metrics": ((s, len(METRICS)), np.float32), "subset_right": ((s, -(-m // 8)), np.uint8),
+            "units": ((k,), np.int32),
+            "panel_index": ((p,), np.int32),
+            "panel_images": ((p, IMAGE_SIDE, IMAGE_SIDE), np.uint8),
+            "panel_labels": ((p,), np.uint8),
+            "subset_index": ((m,), np.int32),
+            "subset_images": ((m, IMAGE_SIDE, IMAGE_SIDE), np.uint8),
+            "subset_labels": ((m,), np.uint8),
+            "epoch": ((s,), np.int32),
+            "batch": ((s,), np.int32),
+            "weights": ((s, k, N_INPUTS), np.float16),
+            "panel_proba": ((s, p, N_CLASSES), np.float16),
+            "metrics": ((s, len(METRICS)), np.float32),
+            "subset_right": ((s, -(-m // 8)), np.uint8),
         }
         for name, (shape, dtype) in expected.items():
             array = getattr(self, name)
@@ -159,7 +168,7 @@ class Snapshots:
         return digest
 
     @classmethod
-    def load(cls, path: Path, sha256: str | None = None) -> "Snapshots":
+    def load(cls, path: Path, sha256: str | None = None) -> Snapshots:
         """Read a sidecar; with `sha256`, refuse one that is not the file the model was saved with."""
         path = Path(path)
         if not path.is_file():
@@ -169,8 +178,9 @@ class Snapshots:
         try:
             with np.load(path, allow_pickle=False) as data:
                 if int(data["version"]) != FORMAT_VERSION:
-                    raise SnapshotError(f"the snapshot file {path.name} has format {int(data['version'])}, "
-                                        f"not {FORMAT_VERSION}.")
+                    raise SnapshotError(
+                        f"the snapshot file {path.name} has format {int(data['version'])}, not {FORMAT_VERSION}."
+                    )
                 values = {f.name: data[f.name] for f in fields(cls)}
         except SnapshotError:
             raise
@@ -192,12 +202,18 @@ def _sha256(path) -> str:
 
 # --- live events: one point as a JSON-friendly dict, from the training child to the Train page ---------
 
+
 def point_event(snaps_fixed: dict, row: dict, batches: int, first: bool) -> dict:
     """The `snapshot` event `python -m training fit --json` prints; the panel's images ride along on the first."""
-    event = {"epoch": int(row["epoch"]), "batch": int(row["batch"]), "batches": int(batches),
-             "units": len(snaps_fixed["units"]), "weights": _b64(row["weights"]),
-             "guesses": row["panel_proba"].argmax(axis=1).tolist(),
-             "subset_accuracy": float(np.unpackbits(row["subset_right"], count=len(snaps_fixed["subset_labels"])).mean())}
+    event = {
+        "epoch": int(row["epoch"]),
+        "batch": int(row["batch"]),
+        "batches": int(batches),
+        "units": len(snaps_fixed["units"]),
+        "weights": _b64(row["weights"]),
+        "guesses": row["panel_proba"].argmax(axis=1).tolist(),
+        "subset_accuracy": float(np.unpackbits(row["subset_right"], count=len(snaps_fixed["subset_labels"])).mean()),
+    }
     if first:
         event["panel_images"] = _b64(snaps_fixed["panel_images"])
         event["panel_labels"] = snaps_fixed["panel_labels"].tolist()

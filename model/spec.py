@@ -49,7 +49,7 @@ class ArchSpec:
             layer.validate(i)
 
     @classmethod
-    def simple(cls, units: list[int] | tuple[int, ...], activation: str = "relu", dropout: float = 0.0) -> "ArchSpec":
+    def simple(cls, units: list[int] | tuple[int, ...], activation: str = "relu", dropout: float = 0.0) -> ArchSpec:
         """Every hidden layer with the same activation and dropout (what the CLI flags describe)."""
         return cls(tuple(LayerSpec(int(u), activation, float(dropout)) for u in units))
 
@@ -72,7 +72,7 @@ class ArchSpec:
         return {"hidden": [asdict(layer) for layer in self.hidden]}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "ArchSpec":
+    def from_dict(cls, data: dict) -> ArchSpec:
         return cls(tuple(LayerSpec(int(h["units"]), str(h["activation"]), float(h["dropout"])) for h in data["hidden"]))
 
 
@@ -83,8 +83,10 @@ def parse_hidden(text: str) -> list[int]:
         return []
     parts = [part.strip() for part in text.split(",")]
     if not all(parts):  # '', ',' or '256,,128': an empty size is a typo, not a request for fewer layers
-        raise SpecError(f"--hidden must be comma-separated whole numbers like 256,128 (or 'none' for no hidden "
-                        f"layers), got {text!r}.")
+        raise SpecError(
+            f"--hidden must be comma-separated whole numbers like 256,128 (or 'none' for no hidden "
+            f"layers), got {text!r}."
+        )
     try:
         units = [int(part) for part in parts]
     except ValueError:

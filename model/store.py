@@ -28,7 +28,12 @@ from model.spec import ArchSpec
 
 META_MEMBER = "digitlab.json"
 CONFIG_MEMBER, WEIGHTS_MEMBER = "config.json", "model.weights.h5"  # what keras.Model.save writes
-LAYER_CLASSES = ("InputLayer", "Flatten", "Dense", "Dropout")  # model.network.build_model's layers; only Dense has weights
+LAYER_CLASSES = (
+    "InputLayer",
+    "Flatten",
+    "Dense",
+    "Dropout",
+)  # model.network.build_model's layers; only Dense has weights
 
 
 class ModelFileError(RuntimeError):
@@ -57,7 +62,7 @@ class ModelMeta:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict) -> "ModelMeta":
+    def from_dict(cls, data: dict) -> ModelMeta:
         data = dict(data)
         data["arch"] = ArchSpec.from_dict(data["arch"])
         known = set(cls.__dataclass_fields__)
@@ -146,7 +151,11 @@ def _dense_layers(config: dict, h5) -> list[DenseWeights]:
         if kind != "Dense":
             continue
         kernel = np.asarray(group["0"], dtype=np.float32)
-        bias = np.asarray(group["1"], dtype=np.float32) if settings.get("use_bias", True) else np.zeros(kernel.shape[1], np.float32)
+        bias = (
+            np.asarray(group["1"], dtype=np.float32)
+            if settings.get("use_bias", True)
+            else np.zeros(kernel.shape[1], np.float32)
+        )
         n_in = layers[-1].kernel.shape[1] if layers else kernel.shape[0]
         if kernel.shape != (n_in, settings["units"]) or bias.shape != (settings["units"],):
             raise ValueError("weights do not match the layer")

@@ -14,10 +14,10 @@ from training.runner import get_runner
 from ui.models import registry
 from ui.nav import sidebar_nav
 from ui.perf import tune_server
-from ui.train_form import form_ui, init_form
+from ui.train.form import form_ui, init_form
 from ui.train.learning import learning_ui
-from ui.train_live import curves_ui, live_ui
-from ui.train_runs import runs_ui
+from ui.train.live import curves_ui, live_ui
+from ui.train.runs import runs_ui
 
 st.set_page_config(page_title="Train · Digit Lab", page_icon=":material/model_training:", layout="wide")
 tune_server()
@@ -29,8 +29,10 @@ runner.warm_up()  # TensorFlow starts in a standby child now, so pressing Train 
 init_form(presets, models)
 
 st.title("Train")
-st.caption("Build a network, train it on 60,000 handwritten digits and watch it learn. "
-           "Every model you train is kept, so you can compare them and pick the one the Draw page uses.")
+st.caption(
+    "Build a network, train it on 60,000 handwritten digits and watch it learn. "
+    "Every model you train is kept, so you can compare them and pick the one the Draw page uses."
+)
 
 form_col, live_col = st.columns([5, 7], gap="large")
 with form_col:

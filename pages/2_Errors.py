@@ -9,10 +9,19 @@ An "Inspect" button on any image opens its detail dialog.
 
 import streamlit as st
 
-from ui import errors_models
-from ui.errors_gallery import sample_dialog
-from ui.errors_views import (cell_ui, chosen_model, compare_ui, dataset_picker_ui, matrix_ui, metrics_ui, mistakes_ui,
-                             model_picker_ui, report_ui)
+from ui.errors import loaders
+from ui.errors.gallery import sample_dialog
+from ui.errors.views import (
+    cell_ui,
+    chosen_model,
+    compare_ui,
+    dataset_picker_ui,
+    matrix_ui,
+    metrics_ui,
+    mistakes_ui,
+    model_picker_ui,
+    report_ui,
+)
 from ui.nav import sidebar_nav
 from ui.perf import tune_server
 
@@ -20,12 +29,14 @@ st.set_page_config(page_title="Errors · Digit Lab", page_icon=":material/troubl
 tune_server()
 sidebar_nav()
 state = st.session_state
-state.setdefault("errors_model", errors_models.model_names()[1])  # the active model
+state.setdefault("errors_model", loaders.model_names()[1])  # the active model
 state.setdefault("errors_cell", None)  # (true, predicted) of the clicked cell
 
 st.title("Errors")
-st.caption("A network that is right 97% of the time is still wrong hundreds of times on 10,000 images. "
-           "Here you can see which digits it mixes up, and look at every one of those images.")
+st.caption(
+    "A network that is right 97% of the time is still wrong hundreds of times on 10,000 images. "
+    "Here you can see which digits it mixes up, and look at every one of those images."
+)
 
 classifier, notice = chosen_model()  # before the picker: a model deleted elsewhere resets it
 if notice:
@@ -38,7 +49,7 @@ with data_col:
 if data is None:
     st.stop()
 
-ev = errors_models.evaluation(classifier, data)
+ev = loaders.evaluation(classifier, data)
 metrics_ui(classifier, data, ev)
 
 matrix_col, cell_col = st.columns(2, gap="medium")

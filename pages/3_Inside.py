@@ -13,8 +13,8 @@ A clicked test digit opens the Errors page's sample dialog.
 import streamlit as st
 
 from training.data import DataError
-from ui.errors_gallery import sample_dialog
-from ui.errors_models import evaluation
+from ui.errors.gallery import sample_dialog
+from ui.errors.loaders import evaluation
 from ui.inside import data
 from ui.inside.choice import chosen, pickers_ui, sync_link
 from ui.inside.hidden import hidden_ui
@@ -30,16 +30,20 @@ st.set_page_config(page_title="Inside · Digit Lab", page_icon=":material/neurol
 tune_server()
 sidebar_nav()
 st.title("Inside the network")
-st.caption("A dense network is layers of neurons, each adding up weighted inputs and firing when the sum is high "
-           "enough. Pick any neuron and see what it responds to across the 10,000 MNIST test digits.")
+st.caption(
+    "A dense network is layers of neurons, each adding up weighted inputs and firing when the sum is high "
+    "enough. Pick any neuron and see what it responds to across the 10,000 MNIST test digits."
+)
 
 epoch_link = st.query_params.get("epoch")  # the replay's deep link: read before sync_link() rewrites the URL
 classifier, notices = chosen()  # before the pickers: a deep link or a deleted model may set them
 for notice in notices:
     st.warning(notice)
 if len(classifier.layers) < 2:
-    st.info(f"The model {classifier.name!r} has no hidden layers: every pixel votes for every digit directly, "
-            "so there are no neurons to look inside. Pick another model.")
+    st.info(
+        f"The model {classifier.name!r} has no hidden layers: every pixel votes for every digit directly, "
+        "so there are no neurons to look inside. Pick another model."
+    )
     st.stop()
 pickers_ui(classifier)
 sync_link()

@@ -1,6 +1,5 @@
 """The command lines as a user runs them: JSON output, and one sentence + exit 2 for bad input."""
 
-import io
 import json
 import os
 import struct
@@ -9,7 +8,6 @@ import sys
 import zlib
 from pathlib import Path
 
-import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
@@ -36,10 +34,14 @@ def digit_png(path: Path, seven=True) -> Path:
 
 def huge_png(path: Path, side=30000) -> Path:
     """A valid PNG header claiming side x side pixels, with almost no data behind it."""
+
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
     ihdr = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 100)) + chunk(b"IEND", b""))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 100)) + chunk(b"IEND", b"")
+    )
     return path
 
 
@@ -54,12 +56,18 @@ def test_predict_json_for_a_digit_and_a_blank(tmp_path, digitlab_home):
     assert lines[1]["digit"] is None
 
 
-@pytest.mark.parametrize("make,expected", [
-    (lambda p: p / "missing.png", "no such file"),
-    (lambda p: (p / "notes.png").write_text("just text") and p / "notes.png", "not an image"),
-    (lambda p: (p / "cut.png").write_bytes(digit_png(p / "full.png").read_bytes()[:300]) and p / "cut.png", "damaged or truncated"),
-    (lambda p: huge_png(p / "huge.png"), "too large"),
-])
+@pytest.mark.parametrize(
+    "make,expected",
+    [
+        (lambda p: p / "missing.png", "no such file"),
+        (lambda p: (p / "notes.png").write_text("just text") and p / "notes.png", "not an image"),
+        (
+            lambda p: (p / "cut.png").write_bytes(digit_png(p / "full.png").read_bytes()[:300]) and p / "cut.png",
+            "damaged or truncated",
+        ),
+        (lambda p: huge_png(p / "huge.png"), "too large"),
+    ],
+)
 def test_predict_bad_files_one_sentence_exit_2(tmp_path, digitlab_home, make, expected):
     done = run("model", "predict", str(make(tmp_path)), "--json", home=digitlab_home)
     assert done.returncode == 2
@@ -72,28 +80,34 @@ def test_predict_unknown_model(tmp_path, digitlab_home):
     assert done.returncode == 2 and "no model named 'nope'" in errors(done)[0]
 
 
-@pytest.mark.parametrize("args,expected", [
-    (["--hidden", "0"], "1 to 4096 units"),
-    (["--lr", "0"], "learning rate must be greater than 0"),
-    (["--lr", "-0.1"], "learning rate must be greater than 0"),
-    (["--epochs", "0"], "epochs must be"),
-    (["--name", "../../x"], "not allowed"),
-    (["--dropout", "1"], "dropout must be between"),
-    (["--pen-strokes", "1.5"], "pen strokes must be a share between 0 and 1"),
-    # issue #16: each of these tracebacked, trained on NaN or quietly trained something else
-    (["--lr", "inf"], "--lr: must be a finite number, got 'inf'"),
-    (["--lr", "nan"], "--lr: must be a finite number, got 'nan'"),
-    (["--label-smoothing=-inf"], "--label-smoothing: must be a finite number"),
-    (["--seed", "-1"], "seed must be a whole number from 0 to 4294967295, got -1"),
-    (["--seed", "4294967296"], "seed must be a whole number from 0 to 4294967295, got 4294967296"),
-    (["--name", ""], "model name '' is not allowed"),
-    (["--hidden", ","], "or 'none' for no hidden layers"),
-    (["--hidden", "128,,64"], "or 'none' for no hidden layers"),
-    (["--arch", '{"hidden": [{"units": 0}]}'], "hidden layer 1 has no 'activation' and no 'dropout'"),
-    (["--arch", '{"hidden": [{"units": 1e999, "activation": "relu", "dropout": 0}]}'], "units must be a whole number"),
-    (["--arch", '{"layers": []}'], 'needs a "hidden" list'),
-    (["--pen-data", "1"], "pen data must be a share of at least 0 and below 1"),
-])
+@pytest.mark.parametrize(
+    "args,expected",
+    [
+        (["--hidden", "0"], "1 to 4096 units"),
+        (["--lr", "0"], "learning rate must be greater than 0"),
+        (["--lr", "-0.1"], "learning rate must be greater than 0"),
+        (["--epochs", "0"], "epochs must be"),
+        (["--name", "../../x"], "not allowed"),
+        (["--dropout", "1"], "dropout must be between"),
+        (["--pen-strokes", "1.5"], "pen strokes must be a share between 0 and 1"),
+        # issue #16: each of these tracebacked, trained on NaN or quietly trained something else
+        (["--lr", "inf"], "--lr: must be a finite number, got 'inf'"),
+        (["--lr", "nan"], "--lr: must be a finite number, got 'nan'"),
+        (["--label-smoothing=-inf"], "--label-smoothing: must be a finite number"),
+        (["--seed", "-1"], "seed must be a whole number from 0 to 4294967295, got -1"),
+        (["--seed", "4294967296"], "seed must be a whole number from 0 to 4294967295, got 4294967296"),
+        (["--name", ""], "model name '' is not allowed"),
+        (["--hidden", ","], "or 'none' for no hidden layers"),
+        (["--hidden", "128,,64"], "or 'none' for no hidden layers"),
+        (["--arch", '{"hidden": [{"units": 0}]}'], "hidden layer 1 has no 'activation' and no 'dropout'"),
+        (
+            ["--arch", '{"hidden": [{"units": 1e999, "activation": "relu", "dropout": 0}]}'],
+            "units must be a whole number",
+        ),
+        (["--arch", '{"layers": []}'], 'needs a "hidden" list'),
+        (["--pen-data", "1"], "pen data must be a share of at least 0 and below 1"),
+    ],
+)
 def test_fit_bad_settings_refused_before_anything_is_written(args, expected, digitlab_home):
     done = run("training", "fit", *args, home=digitlab_home)
     assert done.returncode == 2 and len(errors(done)) == 1 and expected in errors(done)[0]
@@ -101,8 +115,25 @@ def test_fit_bad_settings_refused_before_anything_is_written(args, expected, dig
 
 
 def test_a_loss_that_turns_nan_stops_the_run_with_one_sentence_and_saves_nothing(digitlab_home):
-    done = run("training", "fit", "--hidden", "16", "--epochs", "3", "--optimizer", "sgd", "--lr", "1e30",
-               "--batch-size", "32", "--train-limit", "1000", "--name", "diverges", home=digitlab_home)
+    done = run(
+        "training",
+        "fit",
+        "--hidden",
+        "16",
+        "--epochs",
+        "3",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "1e30",
+        "--batch-size",
+        "32",
+        "--train-limit",
+        "1000",
+        "--name",
+        "diverges",
+        home=digitlab_home,
+    )
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert errors(done) == [errors(done)[0]] and "the loss became NaN in epoch 1" in errors(done)[0]
     assert "nothing was saved" in errors(done)[0]
@@ -110,8 +141,22 @@ def test_a_loss_that_turns_nan_stops_the_run_with_one_sentence_and_saves_nothing
 
 
 def test_fit_tiny_model_then_list_evaluate_and_activate(digitlab_home):
-    done = run("training", "fit", "--hidden", "32", "--epochs", "1", "--train-limit", "2000", "--batch-size", "128",
-               "--name", "tiny", "--json", home=digitlab_home)
+    done = run(
+        "training",
+        "fit",
+        "--hidden",
+        "32",
+        "--epochs",
+        "1",
+        "--train-limit",
+        "2000",
+        "--batch-size",
+        "128",
+        "--name",
+        "tiny",
+        "--json",
+        home=digitlab_home,
+    )
     assert done.returncode == 0, done.stderr
     # issue #16 item 12: nothing but our own lines on stderr (TensorFlow's start-up lines, Keras' shuffle warning)
     assert done.stderr.strip() == "", done.stderr
@@ -136,8 +181,22 @@ def test_fit_tiny_model_then_list_evaluate_and_activate(digitlab_home):
 
 
 def test_fit_a_tiny_model_on_real_pen_data_in_seconds(digitlab_home):
-    done = run("training", "fit", "--hidden", "16", "--epochs", "2", "--train-limit", "1000", "--pen-data", "0.3",
-               "--name", "pen", "--json", home=digitlab_home)
+    done = run(
+        "training",
+        "fit",
+        "--hidden",
+        "16",
+        "--epochs",
+        "2",
+        "--train-limit",
+        "1000",
+        "--pen-data",
+        "0.3",
+        "--name",
+        "pen",
+        "--json",
+        home=digitlab_home,
+    )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout.splitlines()[-1])
     assert result["name"] == "pen" and result["epochs"] == 2 and 0.2 < result["accuracy"] <= 1  # (chance: 0.1)
@@ -149,8 +208,23 @@ def test_fit_a_tiny_model_on_real_pen_data_in_seconds(digitlab_home):
 
 
 def test_corrupted_model_falls_back_with_a_warning(tmp_path, digitlab_home):
-    assert run("training", "fit", "--hidden", "16", "--epochs", "1", "--train-limit", "1000", "--name", "fragile",
-               "--activate", home=digitlab_home).returncode == 0
+    assert (
+        run(
+            "training",
+            "fit",
+            "--hidden",
+            "16",
+            "--epochs",
+            "1",
+            "--train-limit",
+            "1000",
+            "--name",
+            "fragile",
+            "--activate",
+            home=digitlab_home,
+        ).returncode
+        == 0
+    )
     for f in (digitlab_home / "models").glob("fragile.*.keras"):
         f.write_bytes(b"garbage")
     done = run("model", "predict", str(digit_png(tmp_path / "s.png")), "--json", home=digitlab_home)
@@ -179,11 +253,14 @@ def damaged_model(name: str, active: bool = False) -> None:
     record.path.write_bytes(b"garbage")
 
 
-@pytest.mark.parametrize("command", [
-    ["training", "evaluate", "--model", "broken", "--json"],
-    ["model", "predict", "IMAGE", "--model", "broken", "--json"],
-    ["model", "activate", "broken"],
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["training", "evaluate", "--model", "broken", "--json"],
+        ["model", "predict", "IMAGE", "--model", "broken", "--json"],
+        ["model", "activate", "broken"],
+    ],
+)
 def test_naming_a_damaged_model_fails_with_one_sentence(tmp_path, digitlab_home, command):
     damaged_model("broken")
     image = str(digit_png(tmp_path / "s.png"))

@@ -47,16 +47,19 @@ def test_explain_json_adds_up(tmp_path, bundled, digitlab_home):
     assert json.loads(default.stdout)["versus"] == int(order[1])
 
 
-@pytest.mark.parametrize("args,sentence", [
-    (["neuron", "--layer", "3", "--unit", "0"], "there is no layer 3"),
-    (["neuron", "--layer", "1", "--unit", "1024"], "there is no unit 1024"),
-    (["neuron", "--layer", "one", "--unit", "0"], "invalid int value: 'one'"),
-    (["neuron", "--layer", "1", "--unit", "0", "--model", "nope"], "no model named 'nope'"),
-    (["explain", "missing.png"], "no such file"),
-    (["explain", "{seven}", "--versus", "7"], "--versus must be another digit"),
-    (["explain", "{seven}", "--versus", "12"], "--versus must be a digit from 0 to 9"),
-    (["explain", "{blank}"], "blank: there is no ink"),
-])
+@pytest.mark.parametrize(
+    "args,sentence",
+    [
+        (["neuron", "--layer", "3", "--unit", "0"], "there is no layer 3"),
+        (["neuron", "--layer", "1", "--unit", "1024"], "there is no unit 1024"),
+        (["neuron", "--layer", "one", "--unit", "0"], "invalid int value: 'one'"),
+        (["neuron", "--layer", "1", "--unit", "0", "--model", "nope"], "no model named 'nope'"),
+        (["explain", "missing.png"], "no such file"),
+        (["explain", "{seven}", "--versus", "7"], "--versus must be another digit"),
+        (["explain", "{seven}", "--versus", "12"], "--versus must be a digit from 0 to 9"),
+        (["explain", "{blank}"], "blank: there is no ink"),
+    ],
+)
 def test_bad_input_gets_one_sentence_and_exit_2(tmp_path, digitlab_home, args, sentence):
     files = {"seven": digit_png(tmp_path / "seven.png"), "blank": digit_png(tmp_path / "blank.png", seven=False)}
     done = run("model", *[a.format(**files) for a in args], home=digitlab_home)

@@ -25,7 +25,7 @@ from ui.charts import ACCENT
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 TIMEOUT = 120
-CANVAS_KEY, CANVAS_SIDE = "draw_canvas", 280  # ui/draw_input.py's (importing it outside a Streamlit run fails:
+CANVAS_KEY, CANVAS_SIDE = "draw_canvas", 280  # ui/draw/input.py's (importing it outside a Streamlit run fails:
 #                                               the canvas component registers itself on import)
 
 
@@ -91,7 +91,12 @@ def test_empty_canvas_shows_a_dash_and_a_prompt():
     assert any("Draw a digit" in i.value for i in at.info)
     assert at.subheader.values[-1] == "My drawings (0)"
     links = [(link.proto.label, link.proto.page) for link in at.sidebar.get("page_link")]
-    assert links == [("Draw", ""), ("Train", "Train"), ("Errors", "Errors"), ("Inside", "Inside")]  # not Streamlit's "app"
+    assert links == [
+        ("Draw", ""),
+        ("Train", "Train"),
+        ("Errors", "Errors"),
+        ("Inside", "Inside"),
+    ]  # not Streamlit's "app"
 
 
 def test_a_drawn_digit_is_read_through_to_mnist(confident_digit):
@@ -118,10 +123,13 @@ def test_reset_canvas_goes_back_to_the_dash(confident_digit):
     assert metric(at, "Prediction") == "—"
 
 
-@pytest.mark.parametrize("draw,word", [
-    (lambda d: d.ellipse([134, 134, 146, 146], fill=(0, 0, 0, 255)), "dot"),
-    (lambda d: d.rectangle([10, 10, 270, 270], fill=(0, 0, 0, 255)), "scribble"),
-])
+@pytest.mark.parametrize(
+    "draw,word",
+    [
+        (lambda d: d.ellipse([134, 134, 146, 146], fill=(0, 0, 0, 255)), "dot"),
+        (lambda d: d.rectangle([10, 10, 270, 270], fill=(0, 0, 0, 255)), "scribble"),
+    ],
+)
 def test_a_dot_or_a_fill_is_not_a_digit(draw, word):
     at = run_with(painted(draw))
     assert not at.exception
@@ -180,10 +188,13 @@ def test_upload_goes_through_the_same_path(confident_digit):
     assert metric(at, "Prediction") == str(label)
 
 
-@pytest.mark.parametrize("name,data,message", [
-    ("notes.png", b"this is not an image at all", "not an image"),
-    ("cut.png", None, "damaged or truncated"),
-])
+@pytest.mark.parametrize(
+    "name,data,message",
+    [
+        ("notes.png", b"this is not an image at all", "not an image"),
+        ("cut.png", None, "damaged or truncated"),
+    ],
+)
 def test_bad_uploads_get_one_sentence(confident_digit, name, data, message):
     if data is None:
         data = png(confident_digit[0])[:200]
@@ -232,8 +243,12 @@ def test_one_blas_thread_changes_the_threads_not_the_reading(confident_digit):
 def test_a_canvas_picture_that_cannot_be_read_is_said_once_and_read_as_nothing():
     # the Draw page reads the stroke before it draws the canvas, then draws it: the reason shows once, under it
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.session_state[CANVAS_KEY] = {"drawing": {"raw": {"objects": []}, "data": "data:image/png;base64,"
-                                                + base64.b64encode(b"not a png at all").decode()}}
+    at.session_state[CANVAS_KEY] = {
+        "drawing": {
+            "raw": {"objects": []},
+            "data": "data:image/png;base64," + base64.b64encode(b"not a png at all").decode(),
+        }
+    }
     at.run()
     assert not at.exception
     assert len(at.error) == 1 and "canvas" in at.error[0].value
@@ -257,8 +272,10 @@ def test_a_model_deleted_in_another_tab_is_said_and_the_active_model_reads(confi
     registry.delete("tiny")  # what the Train page of another tab does
     at.run()
     assert not at.exception
-    assert [w.value for w in at.warning] == ["The model 'tiny' no longer exists (deleted in another tab?), "
-                                             "so the active model, 'default', reads your drawing now."]  # only that
+    assert [w.value for w in at.warning] == [
+        "The model 'tiny' no longer exists (deleted in another tab?), "
+        "so the active model, 'default', reads your drawing now."
+    ]  # only that
     assert at.selectbox(key="draw_model").value == "default"
     assert metric(at, "Prediction") == str(confident_digit[1])  # read by the active model
     at.button(key="draw_teach_save").click().run()

@@ -18,9 +18,9 @@ from model.drawings import DrawingStore
 from model.registry import BUNDLED_PATH, Registry
 from model.store import load_keras, read_meta
 from tests.conftest import page_test
-from training import errors
-from ui.errors_charts import clicked_cell, confusion_figure
-from ui.errors_views import HOW_TO_ADD_DRAWINGS
+from training import confusion
+from ui.errors.charts import clicked_cell, confusion_figure
+from ui.errors.views import HOW_TO_ADD_DRAWINGS
 
 PAGE = "pages/2_Errors.py"
 
@@ -28,7 +28,7 @@ PAGE = "pages/2_Errors.py"
 @pytest.fixture(scope="module")
 def reference():
     """The bundled model's evaluation on MNIST test, computed without the page."""
-    return errors.evaluate_on(Classifier.load("default"), errors.mnist_test())
+    return confusion.evaluate_on(Classifier.load("default"), confusion.mnist_test())
 
 
 def run_page(**state) -> AppTest:
@@ -74,7 +74,9 @@ def test_page_shows_metrics_matrix_and_a_hint_to_click(reference):
     spec = figure(at, "errors_matrix")
     heat, targets = spec["data"][1], spec["data"][2]
     assert len(targets["customdata"]) == 100 and targets["marker"]["opacity"] == 0
-    assert array(heat["z"])[4, 9] == reference.confusion[4, 9] and np.isnan(array(heat["z"])[3, 3])  # diagonal: own trace
+    assert array(heat["z"])[4, 9] == reference.confusion[4, 9] and np.isnan(
+        array(heat["z"])[3, 3]
+    )  # diagonal: own trace
     assert [b.key for b in at.get("download_button")] == ["errors_csv"]
 
 
@@ -84,9 +86,11 @@ def test_a_clicked_cell_shows_its_images_most_confident_mistake_first(reference)
     at = run_page(errors_cell=(int(true), int(predicted)))
     assert not at.exception
     assert f"True {true} · predicted {predicted}" in texts(at.subheader)
-    assert any(c.startswith(f"{off.max()} images of a {true} that the model called a {predicted}") for c in texts(at.caption))
+    assert any(
+        c.startswith(f"{off.max()} images of a {true} that the model called a {predicted}") for c in texts(at.caption)
+    )
     keys = [b.key for b in at.button if b.key.startswith("errors_cell_inspect_")]
-    expected = errors.cell_samples(reference, true, predicted)[:20]
+    expected = confusion.cell_samples(reference, true, predicted)[:20]
     assert keys == [f"errors_cell_inspect_{p}" for p in expected]
 
 
@@ -94,23 +98,23 @@ def test_clicking_cells_never_recomputes_the_evaluation(monkeypatch):
     import streamlit as st
 
     calls = []
-    real = errors.evaluate_on
-    monkeypatch.setattr(errors, "evaluate_on", lambda clf, data: calls.append(data.key) or real(clf, data))
+    real = confusion.evaluate_on
+    monkeypatch.setattr(confusion, "evaluate_on", lambda clf, data: calls.append(data.key) or real(clf, data))
     st.cache_data.clear()
     at = run_page()
-    assert calls == [errors.MNIST_TEST]
+    assert calls == [confusion.MNIST_TEST]
     for cell in [(4, 9), (1, 1), (7, 2)]:
         at.session_state["errors_cell"] = cell
         at.run()
     at.toggle(key="errors_normalized").set_value(True).run()
-    assert not at.exception and calls == [errors.MNIST_TEST]
+    assert not at.exception and calls == [confusion.MNIST_TEST]
 
 
 def test_a_diagonal_cell_and_an_empty_cell(reference):
     at = run_page(errors_cell=(1, 1))
     assert "True 1 · predicted 1 (correct)" in texts(at.subheader)
     first = next(b.key for b in at.button if b.key.startswith("errors_cell_inspect_"))
-    assert first == f"errors_cell_inspect_{errors.cell_samples(reference, 1, 1)[0]}"
+    assert first == f"errors_cell_inspect_{confusion.cell_samples(reference, 1, 1)[0]}"
     empty = [(t, p) for t in range(10) for p in range(10) if reference.confusion[t, p] == 0][0]
     at = run_page(errors_cell=empty)
     assert not at.exception
@@ -120,7 +124,7 @@ def test_a_diagonal_cell_and_an_empty_cell(reference):
 
 def test_inspect_opens_the_detail_with_probabilities_and_saliency(reference):
     at = run_page(errors_cell=(4, 9))
-    pos = errors.cell_samples(reference, 4, 9)[0]
+    pos = confusion.cell_samples(reference, 4, 9)[0]
     at.button(key=f"errors_cell_inspect_{pos}").click().run()
     assert not at.exception
     assert any(m.startswith(f"#### MNIST test image #{pos}: a 4, the model said **9**") for m in texts(at.markdown))
@@ -136,8 +140,8 @@ def test_mistake_filters(reference):
     at.selectbox(key="errors_mistake_true").set_value(7).run()
     at.selectbox(key="errors_mistake_pred").set_value(2).run()
     keys = [b.key for b in at.button if b.key.startswith("errors_mistakes_inspect_")]
-    assert keys == [f"errors_mistakes_inspect_{p}" for p in errors.mistakes(reference, 7, 2)[:32]]
-    assert f"{len(errors.mistakes(reference, 7, 2)):,} mistakes match." in texts(at.caption)
+    assert keys == [f"errors_mistakes_inspect_{p}" for p in confusion.mistakes(reference, 7, 2)[:32]]
+    assert f"{len(confusion.mistakes(reference, 7, 2)):,} mistakes match." in texts(at.caption)
 
 
 def test_normalized_toggle_prints_shares():
@@ -178,10 +182,13 @@ def test_compare_two_models(reference):
     add_model("noisy", 0.05)
     at = run_page()
     assert at.session_state["errors_compare_model"] == "noisy"
-    noisy = errors.evaluate_on(Classifier.load("noisy"), errors.mnist_test())
-    cmp = errors.compare(reference, noisy)
+    noisy = confusion.evaluate_on(Classifier.load("noisy"), confusion.mnist_test())
+    cmp = confusion.compare(reference, noisy)
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Only default right"] == f"{len(cmp.a_only):,}" and metrics["Only noisy right"] == f"{len(cmp.b_only):,}"
+    assert (
+        metrics["Only default right"] == f"{len(cmp.a_only):,}"
+        and metrics["Only noisy right"] == f"{len(cmp.b_only):,}"
+    )
     keys = [b.key for b in at.button if b.key.startswith("errors_cmp_a_inspect_")]
     assert keys == [f"errors_cmp_a_inspect_{p}" for p in cmp.a_only[:16]]
     diff = figure(at, "errors_compare_matrix")["data"][0]["text"]
@@ -189,7 +196,7 @@ def test_compare_two_models(reference):
 
 
 def test_my_drawings_empty_explains_then_evaluates(mnist):
-    at = run_page(errors_dataset=errors.DRAWINGS)
+    at = run_page(errors_dataset=confusion.DRAWINGS)
     assert not at.exception
     assert HOW_TO_ADD_DRAWINGS in texts(at.info) and not at.metric
     (_, _), (x_test, y_test) = mnist

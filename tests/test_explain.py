@@ -5,8 +5,21 @@ import pytest
 from PIL import Image, ImageDraw
 
 from model import Classifier
-from model.explain import (CONFIDENT, EMPTY, MAX_INK_COVER, MIN_INK_SPAN, NOT_A_DIGIT, UNSURE, UNSURE_BELOW,
-                           as_grid, hidden_layers, ink_problem, judge, occlusion, saliency)
+from model.explain import (
+    CONFIDENT,
+    EMPTY,
+    MAX_INK_COVER,
+    MIN_INK_SPAN,
+    NOT_A_DIGIT,
+    UNSURE,
+    UNSURE_BELOW,
+    as_grid,
+    hidden_layers,
+    ink_problem,
+    judge,
+    occlusion,
+    saliency,
+)
 from model.preprocess import preprocess_steps
 
 SIDE = 280
@@ -55,6 +68,7 @@ def test_a_scribble_filling_the_canvas_is_not_a_digit():
     def scribble(d):
         for y in range(10, SIDE, 25):
             d.line([(5, y), (SIDE - 5, y + 12)], fill=(0, 0, 0, 255), width=18)
+
     steps = preprocess_steps(canvas(scribble))
     assert float((steps.ink_u8 >= 128).mean()) > MAX_INK_COVER
     assert judge(steps, probs_with_top(0.99)).state == NOT_A_DIGIT
@@ -82,10 +96,10 @@ def test_occlusion_matches_a_patch_by_patch_reference(classifier):
     base = np.log(classifier.predict_proba(x[None])[0, 7])
     for r, c in [(4, 8), (12, 12), (0, 0)]:
         blanked = x.copy()
-        blanked[r:r + 4, c:c + 4] = 0
+        blanked[r : r + 4, c : c + 4] = 0
         blanked_p = classifier.predict_proba(blanked[None])[0, 7]
-        expected = base - np.log(blanked_p) if x[r:r + 4, c:c + 4].any() else 0.0
-        assert heat[r:r + 4, c:c + 4] == pytest.approx(np.full((4, 4), expected), abs=1e-4)
+        expected = base - np.log(blanked_p) if x[r : r + 4, c : c + 4].any() else 0.0
+        assert heat[r : r + 4, c : c + 4] == pytest.approx(np.full((4, 4), expected), abs=1e-4)
 
 
 def test_saliency_lights_up_only_drawn_pixels(classifier):

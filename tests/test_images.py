@@ -39,9 +39,14 @@ def test_the_peak_memory_of_a_huge_one_bit_png_stays_small(tmp_path):
     """The CLI's path (decode + to_mnist) on a 4.9 KB PNG of 6300 x 6300 pixels: 1.5 GB at its peak before."""
     path = tmp_path / "huge.png"
     path.write_bytes(seven(6300))
-    code = ("import resource, sys; from model.images import load_image; from model.preprocess import to_mnist; "
-            "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; to_mnist(load_image(sys.argv[1])); "
-            "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) // 1024)")
-    grew_mb = int(subprocess.run([sys.executable, "-c", code, str(path)], cwd=REPO, capture_output=True, text=True,
-                                 check=True).stdout)
+    code = (
+        "import resource, sys; from model.images import load_image; from model.preprocess import to_mnist; "
+        "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; to_mnist(load_image(sys.argv[1])); "
+        "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) // 1024)"
+    )
+    grew_mb = int(
+        subprocess.run(
+            [sys.executable, "-c", code, str(path)], cwd=REPO, capture_output=True, text=True, check=True
+        ).stdout
+    )
     assert grew_mb < 200, f"decoding grew the process by {grew_mb} MB"

@@ -57,7 +57,7 @@ def test_logit_gradient_matches_finite_differences():
     grad = classifier.logit_gradient(x, target=3)
     pre, _ = classifier.forward(x[None])
     eps = 1e-2
-    for (i, j) in [(5, 5), (14, 14), (20, 9)]:
+    for i, j in [(5, 5), (14, 14), (20, 9)]:
         bumped = x.copy()
         bumped[i, j] += eps
         numeric = (classifier.forward(bumped[None])[0][-1][0, 3] - pre[-1][0, 3]) / eps

@@ -22,7 +22,7 @@ from model.store import ModelMeta
 from tests.conftest import REPO
 from tests.test_draw_page import mnist_on_canvas, run_with
 from tests.test_errors_page import add_model, array
-from training import errors
+from training import confusion
 
 PAGE = "pages/3_Inside.py"
 TIMEOUT = 120
@@ -93,14 +93,17 @@ def test_a_deep_link_opens_its_unit_and_a_typed_unit_updates_the_url(bundled):
     assert at.session_state["inside_unit"] == 12
 
 
-@pytest.mark.parametrize("params,sentence", [
-    ({"layer": "7"}, "there is no layer 7, so this shows layer 1"),
-    ({"layer": "1", "unit": "1024"}, "there is no unit 1024, so this shows unit 0"),
-    ({"unit": "-3"}, "there is no unit -3"),
-    ({"layer": "two"}, "The link's layer 'two' is not a whole number"),
-    ({"unit": "17x"}, "The link's unit '17x' is not a whole number"),
-    ({"model": "nope", "unit": "3"}, "There is no model named 'nope'"),
-])
+@pytest.mark.parametrize(
+    "params,sentence",
+    [
+        ({"layer": "7"}, "there is no layer 7, so this shows layer 1"),
+        ({"layer": "1", "unit": "1024"}, "there is no unit 1024, so this shows unit 0"),
+        ({"unit": "-3"}, "there is no unit -3"),
+        ({"layer": "two"}, "The link's layer 'two' is not a whole number"),
+        ({"unit": "17x"}, "The link's unit '17x' is not a whole number"),
+        ({"model": "nope", "unit": "3"}, "There is no model named 'nope'"),
+    ],
+)
 def test_bad_links_get_one_sentence_and_a_valid_unit(params, sentence):
     at = inside(params)
     assert not at.exception
@@ -117,8 +120,11 @@ def test_a_model_deleted_in_another_tab_falls_back_to_the_active_one():
     assert not at.warning and at.session_state["inside_model"] == "other"
     Registry().delete("other")
     # a fresh run carrying the session's choice (AppTest cannot rerun a selectbox with a custom label)
-    at = inside(inside_model="other", inside_synced={"model": "other", "layer": "1", "unit": "5"},
-                params={"model": "other", "layer": "1", "unit": "5"})
+    at = inside(
+        inside_model="other",
+        inside_synced={"model": "other", "layer": "1", "unit": "5"},
+        params={"model": "other", "layer": "1", "unit": "5"},
+    )
     assert not at.exception
     assert any("'other' no longer exists" in w for w in texts(at.warning))
     assert at.session_state["inside_model"] == "default" and at.query_params["model"] == "default"
@@ -179,8 +185,9 @@ def test_the_draw_page_links_its_strongest_neurons_and_splits_the_score(bundled,
     at = run_with(image)
     assert not at.exception
     links = [link.proto for link in at.get("page_link") if link.proto.label.startswith("#")]
-    assert links and all(link.page == "Inside" and link.query_string == f"model=default&layer=2&unit={link.label[1:]}"
-                         for link in links)
+    assert links and all(
+        link.page == "Inside" and link.query_string == f"model=default&layer=2&unit={link.label[1:]}" for link in links
+    )
     x = to_mnist(np.asarray(image))
     digit, second = runner_up(classifier, x)
     assert at.segmented_control(key="draw_versus").value == second
@@ -207,16 +214,17 @@ def test_a_tanh_model_says_the_split_is_an_approximation(mnist):
 
 
 def test_the_errors_dialog_explains_a_mistake_against_the_true_digit():
-    reference = errors.evaluate_on(Classifier.load("default"), errors.mnist_test())
+    reference = confusion.evaluate_on(Classifier.load("default"), confusion.mnist_test())
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT).run()
     at.switch_page("pages/2_Errors.py")
     at.session_state["errors_cell"] = (4, 9)
     at.run()
-    pos = errors.cell_samples(reference, 4, 9)[0]
+    pos = confusion.cell_samples(reference, 4, 9)[0]
     at.button(key=f"errors_cell_inspect_{pos}").click().run()
     assert not at.exception
     assert at.segmented_control(key=f"errors_detail_versus_{pos}").value == 4  # the true digit, not the runner-up
     assert any(m.startswith("score 9 − score 4") and "✓ adds up" in m for m in texts(at.markdown))
     links = [link.proto for link in at.get("page_link") if link.proto.label.startswith("#")]
-    assert links and all(link.page == "Inside" and link.query_string.startswith("model=default&layer=2&unit=")
-                         for link in links)
+    assert links and all(
+        link.page == "Inside" and link.query_string.startswith("model=default&layer=2&unit=") for link in links
+    )

@@ -11,7 +11,7 @@ from model.network import build_model
 from model.spec import ArchSpec
 from model.store import ModelMeta
 
-UNITS = {1: (0, 17, 517, 1022), 2: (5, 119, 711)}  # (layer: units) checked against Keras; none of them dead
+UNITS_CHECKED = 4  # per layer: units whose top activations are clearly apart, so the ranking does not hang on rounding
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +30,7 @@ def keras_dense_outputs(classifier, x: np.ndarray, layer: int) -> np.ndarray:
     import keras
 
     model = classifier.keras_model
-    dense = [l for l in model.layers if l.__class__.__name__ == "Dense"][layer - 1]
+    dense = [layer for layer in model.layers if layer.__class__.__name__ == "Dense"][layer - 1]
     sub = keras.Model(model.inputs, dense.output)
     return np.asarray(sub.predict(x, batch_size=2500, verbose=0))
 
@@ -39,29 +39,36 @@ def keras_dense_outputs(classifier, x: np.ndarray, layer: int) -> np.ndarray:
 def test_top_equals_the_ranking_of_a_keras_sub_model(bundled, recording, mnist, layer):
     _, (x_test, _) = mnist
     keras_out = keras_dense_outputs(bundled, x_test.astype(np.float32) / 255, layer)
-    for unit in UNITS[layer]:
+    checked = 0
+    for unit in range(0, keras_out.shape[1], 7):  # a spread of units, any weights: skip dead or near-tied ones
         column = keras_out[:, unit]
-        expected = np.argsort(-column, kind="stable")[:neurons.SHOWN]
-        gaps = -np.diff(column[np.argsort(-column, kind="stable")[:neurons.SHOWN + 1]])
-        assert gaps.min() > 1e-4, "near-tied activations would make the ranking depend on rounding"
+        order = np.argsort(-column, kind="stable")
+        if -np.diff(column[order[: neurons.SHOWN + 1]]).min() <= 1e-4:
+            continue
+        expected = order[: neurons.SHOWN]
         view = neurons.neuron(bundled, recording, layer, unit)
         assert list(view.top) == expected.tolist()
         assert view.active_share == pytest.approx(float((column > 0).mean()), abs=2e-4)
         assert view.mean_activation == pytest.approx(float(column.mean()), abs=1e-4)
+        checked += 1
+        if checked == UNITS_CHECKED:
+            break
+    assert checked == UNITS_CHECKED, "too few units with a clear top 9 to compare"
 
 
 def test_bottom_is_the_most_inhibited_and_the_histogram_counts_every_digit(bundled, recording):
     view = neurons.neuron(bundled, recording, 1, 17)
     pre = recording.pre[0][:, 17]
-    assert list(view.bottom) == np.argsort(pre, kind="stable")[:neurons.SHOWN].tolist()
+    assert list(view.bottom) == np.argsort(pre, kind="stable")[: neurons.SHOWN].tolist()
     assert not set(view.top) & set(view.bottom)
     assert view.histogram[0].sum() == pre.size
     assert np.allclose(view.values, np.maximum(pre, 0))
 
 
 def test_the_weight_image_is_the_dense_kernels_column(bundled):
-    kernel = bundled.keras_model.get_layer(index=[i for i, l in enumerate(bundled.keras_model.layers)
-                                                  if l.__class__.__name__ == "Dense"][0]).get_weights()[0]
+    kernel = bundled.keras_model.get_layer(
+        index=[i for i, layer in enumerate(bundled.keras_model.layers) if layer.__class__.__name__ == "Dense"][0]
+    ).get_weights()[0]
     for unit in (0, 17, 1023):
         picture = neurons.weight_image(bundled, unit)
         assert picture.shape == (28, 28)
@@ -74,7 +81,7 @@ def test_the_mosaic_puts_unit_k_at_row_k_div_cols(bundled):
     tiles = neurons.mosaic(pictures, cols=32)
     assert tiles.shape == (32 * 29 - 1, 32 * 29 - 1)
     r, c = divmod(517, 32)
-    tile = tiles[r * 29:r * 29 + 28, c * 29:c * 29 + 28]
+    tile = tiles[r * 29 : r * 29 + 28, c * 29 : c * 29 + 28]
     assert np.allclose(tile, pictures[517] / np.abs(pictures[517]).max())
     assert np.isnan(tiles[28, :]).all()  # the gap under the first row
 
@@ -100,7 +107,9 @@ def test_out_of_range_layers_and_units_get_one_sentence(bundled, recording):
 def keras_logits(classifier, x: np.ndarray) -> np.ndarray:
     """(n, 10) scores before the softmax: a Keras sub-model up to the last hidden layer, then its last Dense kernel."""
     h = keras_dense_outputs(classifier, x, len(classifier.layers) - 1)
-    kernel, bias = [l for l in classifier.keras_model.layers if l.__class__.__name__ == "Dense"][-1].get_weights()
+    kernel, bias = [layer for layer in classifier.keras_model.layers if layer.__class__.__name__ == "Dense"][
+        -1
+    ].get_weights()
     return h.astype(np.float64) @ kernel + bias
 
 
@@ -138,7 +147,7 @@ def test_the_hidden_map_is_the_top_two_principal_directions(recording):
     _, s, vt = np.linalg.svd(centred, full_matrices=False)
     for k in range(2):  # the same directions as an SVD (up to sign), and their variance shares
         assert abs(float(space.axes[:, k] @ vt[k])) == pytest.approx(1.0, abs=1e-4)
-        assert space.explained[k] == pytest.approx(s[k] ** 2 / (s ** 2).sum(), rel=1e-4)
+        assert space.explained[k] == pytest.approx(s[k] ** 2 / (s**2).sum(), rel=1e-4)
     assert np.allclose(space.project(hidden[:5]), space.xy[:5], atol=1e-3)
     idx = nearest(hidden, hidden[42], k=5)
     d = ((hidden - hidden[42]) ** 2).sum(axis=1)

@@ -125,7 +125,7 @@ def test_nines_end_in_a_tail_curling_left():
     loop = np.stack([8 - 5 * np.cos(angle), 14 + 5 * np.sin(angle)], 1)[::-1]  # closed, from the right round to it
     nine = np.concatenate([loop, np.stack([np.linspace(8, 24, 8), np.full(8, 19)], 1)]).astype(np.float32)
     curled = writer_style(nine, 9, rng)
-    tail = curled[len(nine):]
+    tail = curled[len(nine) :]
     assert len(tail) == 3 and np.all(np.diff(tail[:, 1]) < 0) and tail[0, 1] < 19  # leftwards from the foot
     assert 19 - tail[-1, 1] >= 10.5 / 3  # reaching at least a third of the 9's width to the left...
     assert tail[:, 0].max() - 24 < 0.15 * 21  # ...as a curl, not a longer stem

@@ -26,8 +26,9 @@ def test_each_axis_spans_the_grid_and_y_points_up():
 
 
 def test_a_styled_seven_gets_a_crossbar_or_a_tick():
-    plain, crossed = (trajectories(gamma()[None], np.array([7]), np.random.default_rng(0), styled=share)[0]
-                      for share in (0.0, 1.0))
+    plain, crossed = (
+        trajectories(gamma()[None], np.array([7]), np.random.default_rng(0), styled=share)[0] for share in (0.0, 1.0)
+    )
     assert not np.array_equal(plain, crossed)
 
 

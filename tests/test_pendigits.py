@@ -81,7 +81,9 @@ def test_drawn_trajectories_are_framed_the_way_to_mnist_frames_a_canvas():
     like = []  # the same line at two random pen widths: compared a little blurred
     for fast, slow in zip(square, canvas):
         assert np.abs(np.subtract(ink_box(fast), ink_box(slow))).max() <= 2
-        like.append(np.corrcoef(ndimage.gaussian_filter(fast, 1).ravel(), ndimage.gaussian_filter(slow, 1).ravel())[0, 1])
+        like.append(
+            np.corrcoef(ndimage.gaussian_filter(fast, 1).ravel(), ndimage.gaussian_filter(slow, 1).ravel())[0, 1]
+        )
     assert min(like) > 0.6 and np.median(like) > 0.9
     assert abs(square.mean() - canvas.mean()) < 0.03  # as much ink: pen widths like the canvas'
 
@@ -124,7 +126,9 @@ def test_each_epoch_replaces_the_pen_data_share_of_its_images_by_drawn_trajector
     blank[:, 0, 0] = 1  # (a speck, so the skeletons of the aspect table have something to measure)
     strokes, labels = load_pendigits()
     cfg = TrainConfig(epochs=2, pen_data=0.3, validation_split=0.0)
-    epochs = _AugmentedEpochs(blank, np.zeros(200, np.int64), cfg, augment=AugmentConfig(), pen=(strokes[:50], labels[:50]))
+    epochs = _AugmentedEpochs(
+        blank, np.zeros(200, np.int64), cfg, augment=AugmentConfig(), pen=(strokes[:50], labels[:50])
+    )
     try:
         for epoch in range(2):
             x, y = epochs.get(epoch)

@@ -47,14 +47,17 @@ def test_scale_invariance():
     assert np.abs(small - large).mean() < 0.03  # same digit, same size in the field
 
 
-@pytest.mark.parametrize("background,ink,mode", [
-    ((0, 0, 0, 0), (0, 0, 0, 255), "RGBA"),  # black ink on a transparent canvas
-    ((0, 0, 0, 0), (255, 255, 255, 255), "RGBA"),  # white ink on a transparent canvas
-    ((255, 255, 255), (0, 0, 0), "RGB"),  # dark ink on white paper
-    ((0, 0, 0), (255, 255, 255), "RGB"),  # light ink on black
-    (255, 0, "L"),  # grey, dark on light
-    (30, 220, "L"),  # grey, light on dark grey
-])
+@pytest.mark.parametrize(
+    "background,ink,mode",
+    [
+        ((0, 0, 0, 0), (0, 0, 0, 255), "RGBA"),  # black ink on a transparent canvas
+        ((0, 0, 0, 0), (255, 255, 255, 255), "RGBA"),  # white ink on a transparent canvas
+        ((255, 255, 255), (0, 0, 0), "RGB"),  # dark ink on white paper
+        ((0, 0, 0), (255, 255, 255), "RGB"),  # light ink on black
+        (255, 0, "L"),  # grey, dark on light
+        (30, 220, "L"),  # grey, light on dark grey
+    ],
+)
 def test_polarity_and_alpha_give_the_same_digit(background, ink, mode):
     reference = to_mnist(np.asarray(drawing()))
     x = to_mnist(np.asarray(drawing(background=background, ink=ink, mode=mode)))
@@ -66,11 +69,14 @@ def test_pil_image_and_array_agree():
     assert np.array_equal(to_mnist(image), to_mnist(np.asarray(image)))
 
 
-@pytest.mark.parametrize("blank", [
-    np.zeros((280, 280, 4), np.uint8),  # empty transparent canvas
-    np.full((280, 280, 3), 255, np.uint8),  # white paper
-    np.full((50, 60), 17, np.uint8),  # flat grey
-])
+@pytest.mark.parametrize(
+    "blank",
+    [
+        np.zeros((280, 280, 4), np.uint8),  # empty transparent canvas
+        np.full((280, 280, 3), 255, np.uint8),  # white paper
+        np.full((50, 60), 17, np.uint8),  # flat grey
+    ],
+)
 def test_blank_is_none(blank):
     assert to_mnist(blank) is None
 

@@ -23,7 +23,9 @@ def reference_ink_map(arr: np.ndarray) -> np.ndarray:
         grey = arr.astype(np.int16)
     h, w = grey.shape
     k = max(1, min(h, w) // 20)
-    paper = int(np.median(np.concatenate([grey[:k].ravel(), grey[-k:].ravel(), grey[:, :k].ravel(), grey[:, -k:].ravel()])))
+    paper = int(
+        np.median(np.concatenate([grey[:k].ravel(), grey[-k:].ravel(), grey[:, :k].ravel(), grey[:, -k:].ravel()]))
+    )
     ink = paper - grey if paper > 127 else grey - paper
     return np.clip(ink, 0, 255).astype(np.uint8)
 
@@ -78,9 +80,14 @@ def inputs() -> dict[str, np.ndarray]:
         "light ink on dark paper (RGB)": 255 - np.ascontiguousarray(on_white[:, :, :3]),
         "colour noise, RGB": noise,
         "colour noise, opaque RGBA": np.concatenate([noise, np.full((280, 280, 1), 255, np.uint8)], axis=2),
-        "odd-sized photo-like RGBA": np.asarray(pen_digit(size=97, background=(90, 80, 60, 255), ink=(250, 240, 200, 255))),
-        "wide opaque RGBA": np.asarray(Image.alpha_composite(Image.new("RGBA", (410, 150), (240, 240, 235, 255)),
-                                                             pen_digit(410).resize((410, 150)))),
+        "odd-sized photo-like RGBA": np.asarray(
+            pen_digit(size=97, background=(90, 80, 60, 255), ink=(250, 240, 200, 255))
+        ),
+        "wide opaque RGBA": np.asarray(
+            Image.alpha_composite(
+                Image.new("RGBA", (410, 150), (240, 240, 235, 255)), pen_digit(410).resize((410, 150))
+            )
+        ),
     }
 
 
@@ -102,5 +109,5 @@ def test_the_opaque_rgba_path_matches_on_every_colour_at_once():
     from model.preprocess import ink_map
 
     for start in range(0, len(rgb) - n + 1, n):
-        picture = np.concatenate([rgb[start:start + n], np.full((n, 1), 255, np.uint8)], axis=1).reshape(280, 280, 4)
+        picture = np.concatenate([rgb[start : start + n], np.full((n, 1), 255, np.uint8)], axis=1).reshape(280, 280, 4)
         assert np.array_equal(ink_map(picture), reference_ink_map(picture)), start

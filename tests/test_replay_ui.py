@@ -34,8 +34,9 @@ def recorded(mnist, tmp_path_factory):
     home = tmp_path_factory.mktemp("replay-home")
     events = []
     cfg = TrainConfig(epochs=3, batch_size=32, train_limit=1200, validation_split=0.2)
-    outcome = train_and_register("watched", ArchSpec.simple([32]), cfg, mnist[0], mnist[1], Registry(home),
-                                 on_snapshot=events.append)
+    outcome = train_and_register(
+        "watched", ArchSpec.simple([32]), cfg, mnist[0], mnist[1], Registry(home), on_snapshot=events.append
+    )
     snaps = replay_of(outcome.record.path, read_meta(outcome.record.path).replay)
     return home, snaps, events
 
@@ -57,8 +58,15 @@ def test_opens_at_the_last_epoch_with_every_view(recorded):
     at = replay(home)
     assert not at.exception
     assert at.subheader[0].value == "Epoch 3 of 3"
-    assert at.select_slider(key="replay_point").options == ["Start", "⅛ of epoch 1", "¼ of epoch 1", "½ of epoch 1",
-                                                             "Epoch 1", "Epoch 2", "Epoch 3"]
+    assert at.select_slider(key="replay_point").options == [
+        "Start",
+        "⅛ of epoch 1",
+        "¼ of epoch 1",
+        "½ of epoch 1",
+        "Epoch 1",
+        "Epoch 2",
+        "Epoch 3",
+    ]
     assert len(at.image) == 2 + sum(1 for c in counts(at) if not c.endswith(": 0 digits"))  # grid, panel, groups
     right = snaps.right(6)
     assert f"{right.mean():.1%} of 1,000 test digits right" in at.caption[0].value
@@ -73,8 +81,12 @@ def test_the_slider_steps_through_the_points_and_the_grid_changes(recorded):
     home, snaps, _ = recorded
     at = replay(home)
     seen = []
-    for point, title in ((0, "Before training (epoch 0 of 3)"), (2, "Epoch 1 of 3, ¼ of the way through"),
-                         (4, "Epoch 1 of 3"), (5, "Epoch 2 of 3")):
+    for point, title in (
+        (0, "Before training (epoch 0 of 3)"),
+        (2, "Epoch 1 of 3, ¼ of the way through"),
+        (4, "Epoch 1 of 3"),
+        (5, "Epoch 2 of 3"),
+    ):
         at.select_slider(key="replay_point").set_value(point).run()
         assert not at.exception and at.subheader[0].value == title
         seen.append(at.image[0].value[0])  # the weight grid's URL: a new picture at every point
@@ -109,11 +121,14 @@ def test_a_deep_link_opens_its_epoch_once(recorded):
     assert replay(home, epoch="0").subheader[0].value == "Before training (epoch 0 of 3)"
 
 
-@pytest.mark.parametrize("epoch, sentence", [
-    ("99", "Epoch 99 is out of range: this replay has epochs 1 to 3, so it shows epoch 3."),
-    ("-2", "Epoch -2 is out of range: this replay has epochs 1 to 3, so it shows epoch 3."),
-    ("two", "The link's epoch 'two' is not a whole number; showing the last epoch, 3."),
-])
+@pytest.mark.parametrize(
+    "epoch, sentence",
+    [
+        ("99", "Epoch 99 is out of range: this replay has epochs 1 to 3, so it shows epoch 3."),
+        ("-2", "Epoch -2 is out of range: this replay has epochs 1 to 3, so it shows epoch 3."),
+        ("two", "The link's epoch 'two' is not a whole number; showing the last epoch, 3."),
+    ],
+)
 def test_a_bad_epoch_in_the_link_gets_one_sentence_and_the_last_epoch(recorded, epoch, sentence):
     home, _, _ = recorded
     at = replay(home, epoch=epoch)
@@ -159,8 +174,9 @@ def test_the_train_page_shows_the_latest_grid_and_panel(recorded, monkeypatch):
     runner = get_runner()
     urls = []
     for event in (events[1], events[-1]):
-        state = RunState(status="training", name="live", arch=ArchSpec.simple([32]), cfg=TrainConfig(epochs=3),
-                         epochs=3, started=1.0)
+        state = RunState(
+            status="training", name="live", arch=ArchSpec.simple([32]), cfg=TrainConfig(epochs=3), epochs=3, started=1.0
+        )
         for e in events[: events.index(event) + 1]:
             state.apply({"event": "snapshot", **e})
         runner._state = state
@@ -180,8 +196,10 @@ def test_the_train_page_shows_the_latest_grid_and_panel(recorded, monkeypatch):
 
 
 def test_the_views_and_the_file_format_never_import_tensorflow():
-    code = ("import sys, ui.inside.replay, ui.train.learning, model.snapshots; "
-            "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))")
+    code = (
+        "import sys, ui.inside.replay, ui.train.learning, model.snapshots; "
+        "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
     assert done.stdout.strip() == "[]"
 

@@ -18,19 +18,64 @@ def ended(state: RunState) -> bool:
 
 # --- the state machine, fed the lines `python -m training fit --json` prints ------------------
 
+
 def test_state_follows_batches_epochs_and_the_result():
     s = RunState(status="starting", name="n", epochs=2, started=100.0)
-    s.apply({"event": "batch", "epoch": 1, "epochs": 2, "batch": 10, "batches": 40, "loss": 1.5, "accuracy": 0.5, "elapsed": 2.0})
+    s.apply(
+        {
+            "event": "batch",
+            "epoch": 1,
+            "epochs": 2,
+            "batch": 10,
+            "batches": 40,
+            "loss": 1.5,
+            "accuracy": 0.5,
+            "elapsed": 2.0,
+        }
+    )
     assert (s.status, s.progress, s.eta) == ("training", 10 / 80, pytest.approx(14.0))
     assert s.trace == [{"x": 0.25, "loss": 1.5, "accuracy": 0.5}]
-    s.apply({"event": "epoch", "epoch": 1, "epochs": 2, "loss": 1.0, "accuracy": 0.7, "val_loss": 0.9,
-             "val_accuracy": 0.72, "elapsed": 8.0, "learning_rate": 0.001})
+    s.apply(
+        {
+            "event": "epoch",
+            "epoch": 1,
+            "epochs": 2,
+            "loss": 1.0,
+            "accuracy": 0.7,
+            "val_loss": 0.9,
+            "val_accuracy": 0.72,
+            "elapsed": 8.0,
+            "learning_rate": 0.001,
+        }
+    )
     assert s.progress == 0.5 and s.history[0]["val_accuracy"] == 0.72 and s.status == "training"
-    s.apply({"event": "epoch", "epoch": 2, "epochs": 2, "loss": 0.5, "accuracy": 0.8, "val_loss": 0.6,
-             "val_accuracy": 0.8, "elapsed": 16.0, "learning_rate": 0.001})
+    s.apply(
+        {
+            "event": "epoch",
+            "epoch": 2,
+            "epochs": 2,
+            "loss": 0.5,
+            "accuracy": 0.8,
+            "val_loss": 0.6,
+            "val_accuracy": 0.8,
+            "elapsed": 16.0,
+            "learning_rate": 0.001,
+        }
+    )
     assert (s.status, s.progress, s.eta) == ("evaluating", 1.0, None)
-    s.apply({"event": "result", "name": "n", "accuracy": 0.81, "loss": 0.55, "train_seconds": 16.0, "epochs": 2,
-             "best_epoch": 2, "params": 12730, "stopped": False})
+    s.apply(
+        {
+            "event": "result",
+            "name": "n",
+            "accuracy": 0.81,
+            "loss": 0.55,
+            "train_seconds": 16.0,
+            "epochs": 2,
+            "best_epoch": 2,
+            "params": 12730,
+            "stopped": False,
+        }
+    )
     s.finish(0, "")
     assert s.status == "done" and s.result["accuracy"] == 0.81 and s.elapsed() == s.finished - 100.0
 
@@ -51,6 +96,7 @@ def test_a_stop_without_a_saved_result_is_a_discard():
 
 
 # --- real runs in a child process ---------------------------------------------------------------
+
 
 def test_standby_run_reports_progress_and_saves_the_model(digitlab_home):
     runner = Runner(digitlab_home, standby=True)
@@ -101,10 +147,22 @@ def test_stop_and_discard_saves_nothing(digitlab_home):
 
 # --- issue #16: what the page says must match the registry; a failed run shows its last lines -----
 
+
 def test_a_discard_after_the_result_keeps_the_saved_model_and_says_so():
     s = RunState(status="evaluating", name="n", epochs=1, started=100.0)
-    s.apply({"event": "result", "name": "n", "accuracy": 0.9, "loss": 0.3, "train_seconds": 1.0, "epochs": 1,
-             "best_epoch": 1, "params": 10, "stopped": False})
+    s.apply(
+        {
+            "event": "result",
+            "name": "n",
+            "accuracy": 0.9,
+            "loss": 0.3,
+            "train_seconds": 1.0,
+            "epochs": 1,
+            "best_epoch": 1,
+            "params": 10,
+            "stopped": False,
+        }
+    )
     s.stop_choice = "discard"  # pressed while the child was shutting down, after it had saved
     s.finish(-10, "")  # SIGUSR1 arrived once Python had let go of its handler
     assert s.status == "done" and s.late_discard  # the page says "already saved", the registry holds it
@@ -112,8 +170,20 @@ def test_a_discard_after_the_result_keeps_the_saved_model_and_says_so():
 
 def test_a_model_in_the_registry_is_reported_even_without_its_result_line():
     s = RunState(status="stopping", name="n", epochs=5, started=100.0, stop_choice="discard")
-    s.finish(-9, "", saved={"name": "n", "accuracy": 0.9, "loss": 0.3, "train_seconds": 1.0, "epochs": 5,
-                            "best_epoch": 0, "params": 10, "stopped": False})
+    s.finish(
+        -9,
+        "",
+        saved={
+            "name": "n",
+            "accuracy": 0.9,
+            "loss": 0.3,
+            "train_seconds": 1.0,
+            "epochs": 5,
+            "best_epoch": 0,
+            "params": 10,
+            "stopped": False,
+        },
+    )
     assert s.status == "done" and s.late_discard and s.result["accuracy"] == 0.9
 
 
@@ -122,8 +192,15 @@ def test_a_discard_during_the_evaluation_saves_nothing(digitlab_home, mnist):
     from training.run import train_and_register
 
     (x, y), (xt, yt) = mnist
-    outcome = train_and_register("late", ARCH, TrainConfig(epochs=1, batch_size=64, train_limit=500), (x, y),
-                                 (xt[:500], yt[:500]), Registry(digitlab_home), discard=lambda: True)
+    outcome = train_and_register(
+        "late",
+        ARCH,
+        TrainConfig(epochs=1, batch_size=64, train_limit=500),
+        (x, y),
+        (xt[:500], yt[:500]),
+        Registry(digitlab_home),
+        discard=lambda: True,
+    )
     assert outcome.record is None and not outcome.fit.stopped
     assert not Registry(digitlab_home).exists("late")
 
@@ -142,7 +219,10 @@ def test_stop_and_discard_at_the_end_of_training_matches_the_registry(digitlab_h
 
 def test_a_failed_run_keeps_its_last_stderr_lines_on_the_page_and_in_the_server_log(digitlab_home, capsys):
     s = RunState(status="training", name="n", epochs=1)
-    s.finish(1, "Traceback (most recent call last):\n  File \"x.py\", line 1\nValueError: Seed must be between 0 and 2**32 - 1\n")
+    s.finish(
+        1,
+        'Traceback (most recent call last):\n  File "x.py", line 1\nValueError: Seed must be between 0 and 2**32 - 1\n',
+    )
     assert s.status == "failed" and "last lines are below" in s.error
     assert s.stderr_tail.endswith("ValueError: Seed must be between 0 and 2**32 - 1")
 
@@ -155,8 +235,12 @@ def test_a_failed_run_keeps_its_last_stderr_lines_on_the_page_and_in_the_server_
     runner = Runner(digitlab_home, standby=False)
     child = object.__new__(_Child)  # a child that dies as a run would on an unexpected error
     child.stderr = tempfile.TemporaryFile()
-    child.process = subprocess.Popen([sys.executable, "-c", "import sys; print('boom: the last line', file=sys.stderr); sys.exit(3)"],
-                                     stdout=subprocess.PIPE, stderr=child.stderr, text=True)
+    child.process = subprocess.Popen(
+        [sys.executable, "-c", "import sys; print('boom: the last line', file=sys.stderr); sys.exit(3)"],
+        stdout=subprocess.PIPE,
+        stderr=child.stderr,
+        text=True,
+    )
     runner._run, runner._state = child, RunState(status="starting", name="broken", epochs=1)
     runner._follow(child)
     state = runner.snapshot()

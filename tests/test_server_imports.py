@@ -49,7 +49,8 @@ CHILD = textwrap.dedent("""
 
 def test_no_page_and_no_server_module_imports_tensorflow_or_keras(digitlab_home):
     env = {**os.environ, "DIGITLAB_HOME": str(digitlab_home), "DIGITLAB_TRAIN_STANDBY": "0"}
-    done = subprocess.run([sys.executable, "-c", CHILD, *PAGES], cwd=REPO, env=env, capture_output=True, text=True,
-                          timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, *PAGES], cwd=REPO, env=env, capture_output=True, text=True, timeout=600
+    )
     assert done.returncode == 0, done.stdout + done.stderr[-3000:]
     assert "heavy: []" in done.stdout

@@ -12,9 +12,24 @@ from tests.test_cli import errors, run
 
 def test_show_lists_the_recorded_epochs_and_the_checksum(digitlab_home, tmp_path):
     out = tmp_path / "copy.keras"
-    done = run("training", "fit", "--hidden", "32", "--epochs", "2", "--train-limit", "1000", "--batch-size", "128",
-               "--name", "shown",
-               "--out", str(out), "--json", home=digitlab_home)
+    done = run(
+        "training",
+        "fit",
+        "--hidden",
+        "32",
+        "--epochs",
+        "2",
+        "--train-limit",
+        "1000",
+        "--batch-size",
+        "128",
+        "--name",
+        "shown",
+        "--out",
+        str(out),
+        "--json",
+        home=digitlab_home,
+    )
     assert done.returncode == 0, done.stderr
     events = [json.loads(line) for line in done.stdout.splitlines()]
     assert [(e["epoch"], e["batch"]) for e in events if e["event"] == "snapshot"][-2:] == [(1, 8), (2, 8)]
@@ -44,8 +59,22 @@ def test_show_an_older_model_and_a_run_without_snapshots(digitlab_home):
     Registry(digitlab_home).add(build_model(older, seed=1), ModelMeta(name="older", arch=older))
     shown = run("model", "show", "older", home=digitlab_home)
     assert shown.returncode == 0 and "no replay recorded" in shown.stdout and errors(shown) == []
-    done = run("training", "fit", "--hidden", "8", "--epochs", "1", "--train-limit", "500", "--batch-size", "64",
-               "--name", "plain", "--no-snapshots", home=digitlab_home)
+    done = run(
+        "training",
+        "fit",
+        "--hidden",
+        "8",
+        "--epochs",
+        "1",
+        "--train-limit",
+        "500",
+        "--batch-size",
+        "64",
+        "--name",
+        "plain",
+        "--no-snapshots",
+        home=digitlab_home,
+    )
     assert done.returncode == 0, done.stderr
     info = json.loads(run("model", "show", "plain", "--json", home=digitlab_home).stdout)
     assert info["snapshots"] == [] and info["snapshots_file"] is None and info["train"]["snapshots"] is False

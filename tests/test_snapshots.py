@@ -8,9 +8,21 @@ import pytest
 
 from model.inference import Classifier
 from model.registry import Registry
-from model.snapshots import (N_PANEL, N_SUBSET, N_UNITS, SUFFIX, SnapshotError, Snapshots, choose_digits,
-                             choose_units, event_panel_images, event_weights, replay_of, sidecar_path)
-from model.spec import ArchSpec, N_INPUTS
+from model.snapshots import (
+    N_PANEL,
+    N_SUBSET,
+    N_UNITS,
+    SUFFIX,
+    SnapshotError,
+    Snapshots,
+    choose_digits,
+    choose_units,
+    event_panel_images,
+    event_weights,
+    replay_of,
+    sidecar_path,
+)
+from model.spec import N_INPUTS, ArchSpec
 from model.store import read_meta
 from training.config import TrainConfig
 from training.run import train_and_register
@@ -23,7 +35,9 @@ def train(mnist, name, cfg, registry=None, **kwargs):
     (x_train, y_train), test = mnist
     registry = registry or Registry()
     events = []
-    outcome = train_and_register(name, ARCH, cfg, (x_train, y_train), test, registry, on_snapshot=events.append, **kwargs)
+    outcome = train_and_register(
+        name, ARCH, cfg, (x_train, y_train), test, registry, on_snapshot=events.append, **kwargs
+    )
     return outcome, events, registry
 
 
@@ -45,7 +59,9 @@ def test_units_and_digits_are_chosen_the_same_way_every_time(mnist):
     panel, subset = choose_digits(y_test)
     again = choose_digits(y_test.copy())
     assert panel.tolist() == again[0].tolist() and subset.tolist() == again[1].tolist()
-    assert len(panel) == N_PANEL and len(set(panel.tolist())) == N_PANEL and set(y_test[panel].tolist()) == set(range(10))
+    assert (
+        len(panel) == N_PANEL and len(set(panel.tolist())) == N_PANEL and set(y_test[panel].tolist()) == set(range(10))
+    )
     assert len(subset) == N_SUBSET and len(set(subset.tolist())) == N_SUBSET
 
 
@@ -60,7 +76,8 @@ def test_points_are_the_start_the_early_fractions_and_every_epoch(run):
         loss, accuracy, val_loss, val_accuracy = snaps.metrics[snaps.point_of_epoch(e)]
         report = outcome.fit.history[e - 1]
         assert (loss, accuracy, val_loss, val_accuracy) == pytest.approx(
-            (report.loss, report.accuracy, report.val_loss, report.val_accuracy), rel=1e-6)
+            (report.loss, report.accuracy, report.val_loss, report.val_accuracy), rel=1e-6
+        )
     assert np.isnan(snaps.metrics[0]).all() and np.isnan(snaps.metrics[1:4, 2:]).all()  # no val figures mid-epoch
 
 
@@ -112,14 +129,21 @@ def test_the_bundled_recipe_fits_in_5_mb(tmp_path):
     rng = np.random.default_rng(0)
     s, k, p, m = 4 + 40, N_UNITS, N_PANEL, N_SUBSET
     snaps = Snapshots(
-        units=choose_units(1024), panel_index=np.arange(p, dtype=np.int32),
-        panel_images=rng.integers(0, 256, (p, 28, 28), dtype=np.uint8), panel_labels=np.zeros(p, np.uint8),
-        subset_index=np.arange(m, dtype=np.int32), subset_images=rng.integers(0, 256, (m, 28, 28), dtype=np.uint8),
-        subset_labels=np.zeros(m, np.uint8), batches=446, epoch=np.r_[1, 1, 1, 1, 1:41].astype(np.int32),
+        units=choose_units(1024),
+        panel_index=np.arange(p, dtype=np.int32),
+        panel_images=rng.integers(0, 256, (p, 28, 28), dtype=np.uint8),
+        panel_labels=np.zeros(p, np.uint8),
+        subset_index=np.arange(m, dtype=np.int32),
+        subset_images=rng.integers(0, 256, (m, 28, 28), dtype=np.uint8),
+        subset_labels=np.zeros(m, np.uint8),
+        batches=446,
+        epoch=np.r_[1, 1, 1, 1, 1:41].astype(np.int32),
         batch=np.r_[0, 56, 112, 223, [446] * 40].astype(np.int32),
         weights=rng.normal(0, 0.05, (s, k, N_INPUTS)).astype(np.float16),
-        panel_proba=rng.random((s, p, 10)).astype(np.float16), metrics=rng.random((s, 4)).astype(np.float32),
-        subset_right=rng.integers(0, 256, (s, m // 8), dtype=np.uint8))
+        panel_proba=rng.random((s, p, 10)).astype(np.float16),
+        metrics=rng.random((s, 4)).astype(np.float32),
+        subset_right=rng.integers(0, 256, (s, m // 8), dtype=np.uint8),
+    )
     path = tmp_path / f"big{SUFFIX}"
     snaps.save(path)
     assert snaps.epochs == list(range(1, 41))

@@ -43,6 +43,7 @@ def edit_config(path: Path, edit) -> Path:
         config = json.loads(data)
         edit(config["config"]["layers"])
         return json.dumps(config).encode()
+
     return rewrite(path, CONFIG_MEMBER, change)
 
 
@@ -53,6 +54,7 @@ def edit_weights(path: Path, edit, tmp_path: Path) -> Path:
         with h5py.File(file, "r+") as h5:
             edit(h5)
         return file.read_bytes()
+
     return rewrite(path, WEIGHTS_MEMBER, change)
 
 
@@ -73,17 +75,36 @@ DAMAGES = {  # what happened to the file -> (make the damaged copy, words the se
     "weights not HDF5": (lambda p, t: rewrite(p, WEIGHTS_MEMBER, lambda d: b"\0" * len(d)), "damaged"),
     "weights cut short": (lambda p, t: rewrite(p, WEIGHTS_MEMBER, lambda d: d[: len(d) // 2]), "damaged"),
     "config not JSON": (lambda p, t: rewrite(p, CONFIG_MEMBER, lambda d: d[:-10]), "damaged"),
-    "units do not match the weights": (lambda p, t: edit_config(p, lambda ls: dense(ls, 0).update(units=17)), "damaged"),
-    "a layer we cannot run": (lambda p, t: edit_config(p, lambda ls: ls.insert(3, {
-        "class_name": "Lambda", "config": {"name": "code", "function": "print"}})), "damaged"),
+    "units do not match the weights": (
+        lambda p, t: edit_config(p, lambda ls: dense(ls, 0).update(units=17)),
+        "damaged",
+    ),
+    "a layer we cannot run": (
+        lambda p, t: edit_config(
+            p, lambda ls: ls.insert(3, {"class_name": "Lambda", "config": {"name": "code", "function": "print"}})
+        ),
+        "damaged",
+    ),
     "layers swapped in the weights": (lambda p, t: edit_weights(p, swap_dense_groups, t), "damaged"),
-    "a kernel of another shape": (lambda p, t: edit_weights(p, lambda h5: (
-        h5.__delitem__("layers/dense_1/vars/0"), h5.create_dataset("layers/dense_1/vars/0", data=np.zeros((16, 9), "f4"))), t),
-        "damaged"),
-    "a hidden activation we cannot run": (lambda p, t: edit_config(p, lambda ls: dense(ls, 0).update(activation="swish")),
-                                          "activation 'swish'"),
-    "no softmax output": (lambda p, t: edit_config(p, lambda ls: dense(ls, 2).update(activation="linear")),
-                          "not a Flatten -> Dense -> softmax"),
+    "a kernel of another shape": (
+        lambda p, t: edit_weights(
+            p,
+            lambda h5: (
+                h5.__delitem__("layers/dense_1/vars/0"),
+                h5.create_dataset("layers/dense_1/vars/0", data=np.zeros((16, 9), "f4")),
+            ),
+            t,
+        ),
+        "damaged",
+    ),
+    "a hidden activation we cannot run": (
+        lambda p, t: edit_config(p, lambda ls: dense(ls, 0).update(activation="swish")),
+        "activation 'swish'",
+    ),
+    "no softmax output": (
+        lambda p, t: edit_config(p, lambda ls: dense(ls, 2).update(activation="linear")),
+        "not a Flatten -> Dense -> softmax",
+    ),
 }
 
 

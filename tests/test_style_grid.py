@@ -45,4 +45,6 @@ def test_strokes_are_drawn_apart_and_one_stroke_as_a_trajectory():
         centre = alpha[(rows.min() + rows.max()) // 2, (cols.min() + cols.max()) // 2]
         assert (centre > 127) == inked  # the pen's move from one bar to the other is ink only when joined
     single = write(STYLES[7]["plain"], np.random.default_rng(3))[0] * 10
-    assert np.array_equal(draw_strokes([single], np.random.default_rng(5)), draw_trajectory(single, np.random.default_rng(5)))
+    assert np.array_equal(
+        draw_strokes([single], np.random.default_rng(5)), draw_trajectory(single, np.random.default_rng(5))
+    )

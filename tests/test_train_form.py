@@ -21,17 +21,41 @@ def errors_of(values: FormValues, **kwargs) -> dict:
 
 def test_good_form_maps_to_the_same_objects_the_cli_uses():
     values = FormValues(
-        layers=[LayerRow(128, "relu", 0.2), LayerRow(64.0, "tanh", 0.0)], name="my-net", optimizer="rmsprop",
-        learning_rate=0.002, batch_size=64.0, epochs=3, validation_split=0.2, augment=True, pen_strokes=0.4,
-        pen_data=0.15, include_drawings=False,
-        seed=7, schedule="cosine", label_smoothing=0.1, early_stopping=2, train_limit=5000,
+        layers=[LayerRow(128, "relu", 0.2), LayerRow(64.0, "tanh", 0.0)],
+        name="my-net",
+        optimizer="rmsprop",
+        learning_rate=0.002,
+        batch_size=64.0,
+        epochs=3,
+        validation_split=0.2,
+        augment=True,
+        pen_strokes=0.4,
+        pen_data=0.15,
+        include_drawings=False,
+        seed=7,
+        schedule="cosine",
+        label_smoothing=0.1,
+        early_stopping=2,
+        train_limit=5000,
     )
     plan = to_plan(values, Registry())
     assert plan.name == "my-net"
     assert plan.arch == ArchSpec((LayerSpec(128, "relu", 0.2), LayerSpec(64, "tanh", 0.0)))
-    assert plan.cfg == TrainConfig(optimizer="rmsprop", learning_rate=0.002, batch_size=64, epochs=3,
-                                   validation_split=0.2, augment=True, pen_strokes=0.4, pen_data=0.15, seed=7, schedule="cosine", label_smoothing=0.1,
-                                   early_stopping=2, train_limit=5000)
+    assert plan.cfg == TrainConfig(
+        optimizer="rmsprop",
+        learning_rate=0.002,
+        batch_size=64,
+        epochs=3,
+        validation_split=0.2,
+        augment=True,
+        pen_strokes=0.4,
+        pen_data=0.15,
+        seed=7,
+        schedule="cosine",
+        label_smoothing=0.1,
+        early_stopping=2,
+        train_limit=5000,
+    )
     assert isinstance(plan.cfg.batch_size, int)  # 64.0 from a number input became a whole number
 
 
@@ -41,10 +65,17 @@ def test_zero_layers_is_softmax_regression():
 
 
 def test_every_bad_field_gets_its_own_sentence_and_nothing_is_planned():
-    errors = errors_of(FormValues(
-        layers=[LayerRow(128), LayerRow(0), LayerRow(32, "relu", 1.0)], name="ok",
-        learning_rate=0.0, batch_size=0, epochs=0, validation_split=0.9, seed=-1,
-    ))
+    errors = errors_of(
+        FormValues(
+            layers=[LayerRow(128), LayerRow(0), LayerRow(32, "relu", 1.0)],
+            name="ok",
+            learning_rate=0.0,
+            batch_size=0,
+            epochs=0,
+            validation_split=0.9,
+            seed=-1,
+        )
+    )
     assert set(errors) == {"layers.1", "layers.2", "learning_rate", "batch_size", "epochs", "validation_split", "seed"}
     assert errors["layers.1"].startswith("Units must be a whole number from 1 to 4096")
     assert errors["layers.2"].startswith("Dropout must be between 0 and 0.8")
@@ -53,17 +84,31 @@ def test_every_bad_field_gets_its_own_sentence_and_nothing_is_planned():
     assert errors["epochs"].startswith("Epochs must be a whole number of at least 1")
 
 
-@pytest.mark.parametrize("field, value", [("learning_rate", -0.1), ("epochs", 2.5), ("batch_size", None),
-                                          ("label_smoothing", 0.5), ("early_stopping", -1), ("optimizer", "lbfgs"),
-                                          ("pen_strokes", 1.2),
-                                          # issue #16: the seed range NumPy and Keras take; no infinite step size
-                                          ("seed", 2**32), ("seed", -1), ("learning_rate", float("inf")),
-                                          ("learning_rate", float("nan")), ("pen_data", 1.0)])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("learning_rate", -0.1),
+        ("epochs", 2.5),
+        ("batch_size", None),
+        ("label_smoothing", 0.5),
+        ("early_stopping", -1),
+        ("optimizer", "lbfgs"),
+        ("pen_strokes", 1.2),
+        # issue #16: the seed range NumPy and Keras take; no infinite step size
+        ("seed", 2**32),
+        ("seed", -1),
+        ("learning_rate", float("inf")),
+        ("learning_rate", float("nan")),
+        ("pen_data", 1.0),
+    ],
+)
 def test_single_bad_setting_is_named(field, value):
     assert set(errors_of(FormValues(layers=[LayerRow(16)], name="ok", **{field: value}))) == {field}
 
 
-@pytest.mark.parametrize("units, dropout", [(4097, 0.0), (12.5, 0.0), (None, 0.0), (16, 0.8000001), (16, None), (16, -0.1)])
+@pytest.mark.parametrize(
+    "units, dropout", [(4097, 0.0), (12.5, 0.0), (None, 0.0), (16, 0.8000001), (16, None), (16, -0.1)]
+)
 def test_bad_layer_rows(units, dropout):
     assert set(errors_of(FormValues(layers=[LayerRow(units, "relu", dropout)], name="ok"))) == {"layers.0"}
 
@@ -120,16 +165,40 @@ def test_a_preset_fills_the_form_and_maps_back_to_itself():
 
 def test_fit_args_make_the_cli_train_exactly_the_plan():
     arch = ArchSpec((LayerSpec(32, "gelu", 0.3), LayerSpec(16, "sigmoid", 0.0)))
-    cfg = TrainConfig(optimizer="sgd", learning_rate=0.0123, batch_size=48, epochs=4, validation_split=0.15, augment=True,
-                      pen_strokes=0.35, pen_data=0.25, include_drawings=True, seed=3, schedule="cosine", label_smoothing=0.05, early_stopping=1,
-                      train_limit=900)
+    cfg = TrainConfig(
+        optimizer="sgd",
+        learning_rate=0.0123,
+        batch_size=48,
+        epochs=4,
+        validation_split=0.15,
+        augment=True,
+        pen_strokes=0.35,
+        pen_data=0.25,
+        include_drawings=True,
+        seed=3,
+        schedule="cosine",
+        label_smoothing=0.05,
+        early_stopping=1,
+        train_limit=900,
+    )
     args = build_parser().parse_args(["fit", *fit_args("cli-net", arch, cfg, on_stop="discard")])
     assert ArchSpec.from_dict(json.loads(args.arch)) == arch
-    parsed = TrainConfig(optimizer=args.optimizer, learning_rate=args.lr, batch_size=args.batch_size, epochs=args.epochs,
-                         validation_split=args.val_split, augment=args.augment, pen_strokes=args.pen_strokes,
-                         pen_data=args.pen_data, include_drawings=args.include_drawings,
-                         seed=args.seed, schedule=args.schedule, label_smoothing=args.label_smoothing,
-                         early_stopping=args.early_stopping, train_limit=args.train_limit)
+    parsed = TrainConfig(
+        optimizer=args.optimizer,
+        learning_rate=args.lr,
+        batch_size=args.batch_size,
+        epochs=args.epochs,
+        validation_split=args.val_split,
+        augment=args.augment,
+        pen_strokes=args.pen_strokes,
+        pen_data=args.pen_data,
+        include_drawings=args.include_drawings,
+        seed=args.seed,
+        schedule=args.schedule,
+        label_smoothing=args.label_smoothing,
+        early_stopping=args.early_stopping,
+        train_limit=args.train_limit,
+    )
     assert parsed == cfg
     assert (args.name, args.on_stop, args.json) == ("cli-net", "discard", True)
 

@@ -36,7 +36,7 @@ def texts(elements) -> list[str]:
 
 
 def picker(at: AppTest):
-    """The preset picker ("Start from"): its key changes after each edit (ui.train_form.preset_key)."""
+    """The preset picker ("Start from"): its key changes after each edit (ui.train.form.preset_key)."""
     return next(box for box in at.selectbox if box.label == "Start from")
 
 
@@ -46,10 +46,27 @@ def units(at: AppTest) -> list[int]:
 
 def add_model(name: str, accuracy: float) -> None:
     arch = ArchSpec.simple([8])
-    history = [{"epoch": e, "loss": 1 / e, "accuracy": accuracy - 0.1 / e, "val_loss": 1.1 / e,
-                "val_accuracy": accuracy - 0.12 / e} for e in (1, 2, 3)]
-    Registry().add(build_model(arch, seed=1), ModelMeta(name=name, arch=arch, metrics={"accuracy": accuracy, "loss": 0.3},
-                                                         history=history, train={"optimizer": "adam"}, train_seconds=1.0))
+    history = [
+        {
+            "epoch": e,
+            "loss": 1 / e,
+            "accuracy": accuracy - 0.1 / e,
+            "val_loss": 1.1 / e,
+            "val_accuracy": accuracy - 0.12 / e,
+        }
+        for e in (1, 2, 3)
+    ]
+    Registry().add(
+        build_model(arch, seed=1),
+        ModelMeta(
+            name=name,
+            arch=arch,
+            metrics={"accuracy": accuracy, "loss": 0.3},
+            history=history,
+            train={"optimizer": "adam"},
+            train_seconds=1.0,
+        ),
+    )
 
 
 def test_first_visit_starts_from_the_bundled_recipe():
@@ -60,7 +77,9 @@ def test_first_visit_starts_from_the_bundled_recipe():
     assert at.number_input(key="train_epochs").value == bundled.train["epochs"]
     assert at.number_input(key="train_epochs").label == "Epochs"
     assert at.text_input(key="train_name").label == "Model name"
-    assert at.text_input(key="train_name").value == "relu-" + "-".join(str(l.units) for l in bundled.arch.hidden)
+    assert at.text_input(key="train_name").value == "relu-" + "-".join(
+        str(layer.units) for layer in bundled.arch.hidden
+    )
     assert at.button(key="train_go").label == "Train"
     assert "Watch it learn" in texts(at.subheader)
     assert at.dataframe[0].value["Name"].tolist() == [BUNDLED_NAME]
@@ -87,6 +106,7 @@ def test_the_page_never_sets_the_picker_the_browser_shows():
     at.number_input(key="train_epochs").set_value(1).run()
     assert picker(at).key != first.key and picker(at).value == "custom"
     assert first.key not in at.session_state or at.session_state[first.key] == first.value  # never written
+
 
 def test_rows_can_be_added_and_removed_down_to_softmax_regression():
     at = open_page()
@@ -118,10 +138,13 @@ def test_bad_input_names_each_field_and_starts_nothing():
     assert get_runner().snapshot().status == "idle"
 
 
-@pytest.mark.parametrize("name, sentence", [
-    (BUNDLED_NAME, "A model named 'default' already exists; choose another name."),
-    ("../models/x", "Model name '../models/x' is not allowed"),
-])
+@pytest.mark.parametrize(
+    "name, sentence",
+    [
+        (BUNDLED_NAME, "A model named 'default' already exists; choose another name."),
+        ("../models/x", "Model name '../models/x' is not allowed"),
+    ],
+)
 def test_duplicate_and_path_like_names_are_refused(name, sentence):
     at = open_page()
     at.text_input(key="train_name").set_value(name)
@@ -192,8 +215,16 @@ def test_runs_table_compares_and_deletes_but_never_the_bundled_default():
 
 # --- issue #16: the panel tells the registry's truth, a failed run's last lines, whose run it is ----
 
-RESULT = {"name": "late", "accuracy": 0.9, "loss": 0.3, "train_seconds": 1.0, "epochs": 1, "best_epoch": 1,
-          "params": 12730, "stopped": False}
+RESULT = {
+    "name": "late",
+    "accuracy": 0.9,
+    "loss": 0.3,
+    "train_seconds": 1.0,
+    "epochs": 1,
+    "best_epoch": 1,
+    "params": 12730,
+    "stopped": False,
+}
 
 
 def settled(**fields):
@@ -201,8 +232,15 @@ def settled(**fields):
     from training.config import TrainConfig
     from training.runner import RunState
 
-    get_runner()._state = RunState(name=fields.pop("name", "late"), arch=ArchSpec.simple([16]), cfg=TrainConfig(epochs=1),
-                                   epochs=1, started=1.0, finished=2.0, **fields)
+    get_runner()._state = RunState(
+        name=fields.pop("name", "late"),
+        arch=ArchSpec.simple([16]),
+        cfg=TrainConfig(epochs=1),
+        epochs=1,
+        started=1.0,
+        finished=2.0,
+        **fields,
+    )
 
 
 def test_a_discard_that_came_too_late_says_the_model_was_already_saved():
@@ -213,8 +251,11 @@ def test_a_discard_that_came_too_late_says_the_model_was_already_saved():
 
 
 def test_a_failed_run_shows_its_last_error_lines():
-    settled(status="failed", error="Training stopped unexpectedly (exit code 1); its last lines are below, and in the server log.",
-            stderr_tail="Traceback (most recent call last):\nValueError: boom")
+    settled(
+        status="failed",
+        error="Training stopped unexpectedly (exit code 1); its last lines are below, and in the server log.",
+        stderr_tail="Traceback (most recent call last):\nValueError: boom",
+    )
     at = open_page()
     assert any("late did not finish" in e for e in texts(at.error))
     assert [c.value for c in at.code] == ["Traceback (most recent call last):\nValueError: boom"]
@@ -224,7 +265,9 @@ def test_another_tabs_run_is_shown_and_named_as_theirs():
     from training.config import TrainConfig
 
     runner = get_runner()
-    runner.start("theirs", ArchSpec.simple([16]), TrainConfig(epochs=200, batch_size=16, train_limit=1000), owner="another-tab")
+    runner.start(
+        "theirs", ArchSpec.simple([16]), TrainConfig(epochs=200, batch_size=16, train_limit=1000), owner="another-tab"
+    )
     try:
         at = open_page()
         assert "Training theirs" in texts(at.subheader)
@@ -251,7 +294,7 @@ def _form_set_up_only():
     """The Train page's form set-up alone: a first run cut short before the form is drawn (as a rerun cuts it)."""
     from training.presets import all_presets
     from ui.models import registry
-    from ui.train_form import init_form
+    from ui.train.form import init_form
 
     models = registry()
     init_form(all_presets(models), models)

@@ -26,7 +26,7 @@ import sys
 import time
 
 from model.console import Parser, emit, fail, quiet_tensorflow, warn
-from model.registry import Registry, RegistryError, check_name, now_iso
+from model.registry import Registry, RegistryError, check_name
 from model.spec import ACTIVATIONS, ArchSpec, SpecError, parse_hidden
 from training.config import MAX_SEED, OPTIMIZERS, SCHEDULES, TrainConfig
 from training.data import DataError
@@ -56,8 +56,12 @@ def build_parser() -> Parser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     f = sub.add_parser("fit", help="train a dense network, evaluate it on the MNIST test set, save it")
-    f.add_argument("--arch", help="the whole network as JSON (ArchSpec.to_dict()); overrides --hidden/--activation/--dropout")
-    f.add_argument("--hidden", default="256,128", help="units per hidden layer, e.g. 256,128 ('none' = softmax regression)")
+    f.add_argument(
+        "--arch", help="the whole network as JSON (ArchSpec.to_dict()); overrides --hidden/--activation/--dropout"
+    )
+    f.add_argument(
+        "--hidden", default="256,128", help="units per hidden layer, e.g. 256,128 ('none' = softmax regression)"
+    )
     f.add_argument("--activation", default="relu", choices=ACTIVATIONS)
     f.add_argument("--dropout", type=finite, default=0.0, help="dropout after each hidden layer, 0..0.8")
     f.add_argument("--optimizer", default="adam", choices=OPTIMIZERS)
@@ -65,25 +69,46 @@ def build_parser() -> Parser:
     f.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
     f.add_argument("--epochs", type=int, default=10)
     f.add_argument("--val-split", type=finite, default=0.1, help="fraction of training data held out, 0..0.5")
-    f.add_argument("--augment", action="store_true", help="random shift/rotation/scale/shear/thickness/elastic per epoch")
-    f.add_argument("--pen-strokes", type=finite, default=0.0, metavar="SHARE",
-                   help="share (0..1) of each epoch's images redrawn as quick pen strokes, like mouse drawings")
-    f.add_argument("--pen-data", type=finite, default=0.0, metavar="SHARE",
-                   help="share (0..1) of each batch drawn from real pen trajectories (UCI pendigits, 30 writers)")
+    f.add_argument(
+        "--augment", action="store_true", help="random shift/rotation/scale/shear/thickness/elastic per epoch"
+    )
+    f.add_argument(
+        "--pen-strokes",
+        type=finite,
+        default=0.0,
+        metavar="SHARE",
+        help="share (0..1) of each epoch's images redrawn as quick pen strokes, like mouse drawings",
+    )
+    f.add_argument(
+        "--pen-data",
+        type=finite,
+        default=0.0,
+        metavar="SHARE",
+        help="share (0..1) of each batch drawn from real pen trajectories (UCI pendigits, 30 writers)",
+    )
     f.add_argument("--schedule", default="constant", choices=SCHEDULES)
     f.add_argument("--label-smoothing", type=finite, default=0.0)
     f.add_argument("--early-stopping", type=int, default=0, metavar="PATIENCE", help="epochs without val improvement")
     f.add_argument("--train-limit", type=int, default=0, metavar="N", help="train on the first N images only")
     f.add_argument("--include-drawings", action="store_true", help="add your labelled drawings to the training data")
     f.add_argument("--seed", type=int, default=0, help=f"0..{MAX_SEED}")
-    f.add_argument("--no-snapshots", action="store_true",
-                   help="do not record the replay (first-layer weights and test guesses per epoch) beside the model")
+    f.add_argument(
+        "--no-snapshots",
+        action="store_true",
+        help="do not record the replay (first-layer weights and test guesses per epoch) beside the model",
+    )
     f.add_argument("--name", help="registry name (default: derived from the architecture and time)")
     f.add_argument("--activate", action="store_true", help="make the new model the active one")
     f.add_argument("--on-stop", choices=("keep", "discard"), default="keep", help="what an interrupted run saves")
-    f.add_argument("--out", help="also copy the saved model file (and its snapshots) here (how the bundled default is made)")
-    f.add_argument("--parent", type=int, metavar="PID",
-                   help="stop (as Ctrl-C does) if process PID exits: the Train page's server passes itself")
+    f.add_argument(
+        "--out", help="also copy the saved model file (and its snapshots) here (how the bundled default is made)"
+    )
+    f.add_argument(
+        "--parent",
+        type=int,
+        metavar="PID",
+        help="stop (as Ctrl-C does) if process PID exits: the Train page's server passes itself",
+    )
     f.add_argument("--json", action="store_true", help="one JSON object per line")
 
     sub.add_parser("standby", help="import TensorFlow and load MNIST, then run the fit arguments read from stdin")
@@ -135,11 +160,15 @@ def _arch(args) -> ArchSpec:
         raise SpecError(f'--arch needs a "hidden" list, like {ARCH_EXAMPLE}.')
     for i, layer in enumerate(data["hidden"]):
         if not isinstance(layer, dict):
-            raise SpecError(f"--arch: hidden layer {i + 1} must be an object like {{\"units\": 128, \"activation\": \"relu\", \"dropout\": 0}}.")
+            raise SpecError(
+                f'--arch: hidden layer {i + 1} must be an object like {{"units": 128, "activation": "relu", "dropout": 0}}.'
+            )
         missing = [key for key in LAYER_KEYS if key not in layer]
         if missing:
-            raise SpecError(f"--arch: hidden layer {i + 1} has no {' and no '.join(map(repr, missing))} (each layer needs "
-                            f"{', '.join(map(repr, LAYER_KEYS))}).")
+            raise SpecError(
+                f"--arch: hidden layer {i + 1} has no {' and no '.join(map(repr, missing))} (each layer needs "
+                f"{', '.join(map(repr, LAYER_KEYS))})."
+            )
         units = layer["units"]
         if isinstance(units, bool) or not (isinstance(units, int) or isinstance(units, float) and units.is_integer()):
             raise SpecError(f"--arch: hidden layer {i + 1}: units must be a whole number, got {layer['units']!r}.")
@@ -151,10 +180,21 @@ def _arch(args) -> ArchSpec:
 def run_fit(args) -> int:
     arch = _arch(args)
     cfg = TrainConfig(
-        optimizer=args.optimizer, learning_rate=args.lr, batch_size=args.batch_size, epochs=args.epochs,
-        validation_split=args.val_split, augment=args.augment, pen_strokes=args.pen_strokes, pen_data=args.pen_data, include_drawings=args.include_drawings, seed=args.seed,
-        schedule=args.schedule, label_smoothing=args.label_smoothing, early_stopping=args.early_stopping,
-        train_limit=args.train_limit, snapshots=not args.no_snapshots,
+        optimizer=args.optimizer,
+        learning_rate=args.lr,
+        batch_size=args.batch_size,
+        epochs=args.epochs,
+        validation_split=args.val_split,
+        augment=args.augment,
+        pen_strokes=args.pen_strokes,
+        pen_data=args.pen_data,
+        include_drawings=args.include_drawings,
+        seed=args.seed,
+        schedule=args.schedule,
+        label_smoothing=args.label_smoothing,
+        early_stopping=args.early_stopping,
+        train_limit=args.train_limit,
+        snapshots=not args.no_snapshots,
     )
     name = check_name(default_name(arch) if args.name is None else args.name)  # --name "" is refused, not replaced
     registry = Registry()
@@ -171,9 +211,17 @@ def run_fit(args) -> int:
     stop = _StopFlag(parent=args.parent)
     printer = _Printer(args.json)
     outcome = train_and_register(
-        name, arch, cfg, training_set(cfg, (x_train, y_train)), (x_test, y_test), registry,
-        on_batch=printer.batch, on_epoch=printer.epoch, should_stop=stop,
-        keep_on_stop=lambda: args.on_stop == "keep" and not stop.discard, discard=lambda: stop.discard,
+        name,
+        arch,
+        cfg,
+        training_set(cfg, (x_train, y_train)),
+        (x_test, y_test),
+        registry,
+        on_batch=printer.batch,
+        on_epoch=printer.epoch,
+        should_stop=stop,
+        keep_on_stop=lambda: args.on_stop == "keep" and not stop.discard,
+        discard=lambda: stop.discard,
         on_snapshot=printer.snapshot,
     )
     printer.close()
@@ -196,8 +244,11 @@ def run_fit(args) -> int:
     if args.json:
         emit({"event": "result", **result})
     else:
-        print(f"{name}: test accuracy {result['accuracy']:.2%}, loss {result['loss']:.4f}, {result['params']:,} params, "
-              f"{result['epochs']} epochs in {result['train_seconds']:.1f} s" + (" (stopped early)" if result["stopped"] else ""))
+        print(
+            f"{name}: test accuracy {result['accuracy']:.2%}, loss {result['loss']:.4f}, {result['params']:,} params, "
+            f"{result['epochs']} epochs in {result['train_seconds']:.1f} s"
+            + (" (stopped early)" if result["stopped"] else "")
+        )
     return 0
 
 
@@ -223,7 +274,9 @@ def run_evaluate(args) -> int:
     print(f"{classifier.name}: accuracy {result.accuracy:.2%}, loss {result.loss:.4f} on {len(y_test)} test images")
     print("digit  precision  recall     f1  support")
     for row in result.per_class:
-        print(f"{row['digit']:>5}  {row['precision']:>9.4f}  {row['recall']:>6.4f}  {row['f1']:.4f}  {row['support']:>7}")
+        print(
+            f"{row['digit']:>5}  {row['precision']:>9.4f}  {row['recall']:>6.4f}  {row['f1']:.4f}  {row['support']:>7}"
+        )
     return 0
 
 
@@ -262,12 +315,26 @@ class _Printer:
 
     def batch(self, r) -> None:
         if self.json:
-            emit({"event": "batch", "epoch": r.epoch, "epochs": r.epochs, "batch": r.batch, "batches": r.batches,
-                  "loss": r.loss, "accuracy": r.accuracy, "elapsed": r.elapsed})
+            emit(
+                {
+                    "event": "batch",
+                    "epoch": r.epoch,
+                    "epochs": r.epochs,
+                    "batch": r.batch,
+                    "batches": r.batches,
+                    "loss": r.loss,
+                    "accuracy": r.accuracy,
+                    "elapsed": r.elapsed,
+                }
+            )
         elif self.tty:
             done = int(30 * r.batch / r.batches)
-            print(f"\repoch {r.epoch}/{r.epochs} [{'#' * done}{'.' * (30 - done)}] loss {r.loss:.4f} acc {r.accuracy:.4f}",
-                  end="", file=sys.stderr, flush=True)
+            print(
+                f"\repoch {r.epoch}/{r.epochs} [{'#' * done}{'.' * (30 - done)}] loss {r.loss:.4f} acc {r.accuracy:.4f}",
+                end="",
+                file=sys.stderr,
+                flush=True,
+            )
 
     def epoch(self, r) -> None:
         if self.json:
@@ -276,7 +343,9 @@ class _Printer:
         if self.tty:
             print("\r" + " " * 79 + "\r", end="", file=sys.stderr)
         val = f", val loss {r.val_loss:.4f}, val acc {r.val_accuracy:.4f}" if r.val_loss is not None else ""
-        print(f"epoch {r.epoch}/{r.epochs}: loss {r.loss:.4f}, acc {r.accuracy:.4f}{val} ({r.elapsed:.1f} s)", flush=True)
+        print(
+            f"epoch {r.epoch}/{r.epochs}: loss {r.loss:.4f}, acc {r.accuracy:.4f}{val} ({r.elapsed:.1f} s)", flush=True
+        )
 
     def snapshot(self, event: dict) -> None:
         """A point of the replay (model/snapshots.py point_event): only the Train page reads these."""

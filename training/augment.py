@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-SIDE = 28
+from model.spec import IMAGE_SIDE
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,9 @@ class AugmentConfig:
     max_shear: float = 0.25  # horizontal shear factor (slant), uniform in [-max_shear, max_shear]
     elastic: float = 1.5  # pixels: amplitude of the smooth displacement field
     elastic_grid: int = 4  # control points per side of that field (coarse grid -> smooth field)
-    thicken: float = 0.2  # fraction of images whose strokes get 1 px thicker (a canvas pen is often bolder than MNIST's)
+    thicken: float = (
+        0.2  # fraction of images whose strokes get 1 px thicker (a canvas pen is often bolder than MNIST's)
+    )
     thin: float = 0.1  # fraction of images whose strokes get thinner
 
 
@@ -45,13 +47,15 @@ def augment_batch(x: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig = 
     inv = np.linalg.inv(rotate @ slant @ stretch)  # (n, 2, 2)
     shift = rng.uniform(-cfg.max_shift, cfg.max_shift, (n, 2))
 
-    centre = SIDE / 2 - 0.5
-    grid = np.stack(np.meshgrid(np.arange(SIDE), np.arange(SIDE), indexing="ij"), -1).reshape(-1, 2) - centre  # (784, 2)
+    centre = IMAGE_SIDE / 2 - 0.5
+    grid = (
+        np.stack(np.meshgrid(np.arange(IMAGE_SIDE), np.arange(IMAGE_SIDE), indexing="ij"), -1).reshape(-1, 2) - centre
+    )  # (784, 2)
     rel = grid[None, :, :] - shift[:, None, :]  # (n, 784, 2) output pixel relative to the moved centre
     coords = rel @ inv.transpose(0, 2, 1) + centre  # (n, 784, 2) where to read in the input (y, x)
     if cfg.elastic > 0:
         coords += _elastic_field(n, rng, cfg).reshape(n, -1, 2)
-    out = _bilinear(x, coords[..., 0], coords[..., 1]).reshape(n, SIDE, SIDE)
+    out = _bilinear(x, coords[..., 0], coords[..., 1]).reshape(n, IMAGE_SIDE, IMAGE_SIDE)
 
     pick = rng.random(n)
     thick = pick < cfg.thicken
@@ -72,22 +76,22 @@ def _elastic_field(n: int, rng: np.random.Generator, cfg: AugmentConfig) -> np.n
 
 
 def _upsample_matrix(k: int) -> np.ndarray:
-    pos = np.linspace(0, k - 1, SIDE)
+    pos = np.linspace(0, k - 1, IMAGE_SIDE)
     lo = np.clip(np.floor(pos).astype(int), 0, k - 2)
     frac = pos - lo
-    m = np.zeros((SIDE, k))
-    m[np.arange(SIDE), lo] = 1 - frac
-    m[np.arange(SIDE), lo + 1] += frac
+    m = np.zeros((IMAGE_SIDE, k))
+    m[np.arange(IMAGE_SIDE), lo] = 1 - frac
+    m[np.arange(IMAGE_SIDE), lo + 1] += frac
     return m
 
 
 def _bilinear(x: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
     """Sample images x (n, 28, 28) at float coordinates (n, p); outside the field reads as 0."""
-    n, w = len(x), SIDE + 2
+    n, w = len(x), IMAGE_SIDE + 2
     padded = np.zeros((n, w, w), dtype=np.float32)  # a zero border so every read stays in bounds
     padded[:, 1:-1, 1:-1] = x
-    ys = np.clip(ys.astype(np.float32) + 1, 0, SIDE + 0.999)
-    xs = np.clip(xs.astype(np.float32) + 1, 0, SIDE + 0.999)
+    ys = np.clip(ys.astype(np.float32) + 1, 0, IMAGE_SIDE + 0.999)
+    xs = np.clip(xs.astype(np.float32) + 1, 0, IMAGE_SIDE + 0.999)
     y0, x0 = ys.astype(np.intp), xs.astype(np.intp)  # floor: coordinates are non-negative here
     fy, fx = ys - y0, xs - x0
     idx = (np.arange(n)[:, None] * (w * w) + y0 * w + x0).ravel()

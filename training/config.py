@@ -21,7 +21,9 @@ class TrainConfig:
     validation_split: float = 0.1  # last fraction of the shuffled training set held out for val metrics, 0..0.5
     augment: bool = False  # random shift/rotation/scale/shear/thickness/elastic distortion per batch
     pen_strokes: float = 0.0  # 0..1: share of each epoch's images redrawn as quick pen strokes (training/pen.py)
-    pen_data: float = 0.0  # 0..1: share of each batch drawn from real pen trajectories (training/pendigits.py, 30 UCI writers)
+    pen_data: float = (
+        0.0  # 0..1: share of each batch drawn from real pen trajectories (training/pendigits.py, 30 UCI writers)
+    )
     include_drawings: bool = False  # add the user's labelled drawings ("Teach it") to the training split
     seed: int = 0  # 0..MAX_SEED; shuffling, initial weights, augmentation and dropout all follow it
     schedule: str = "constant"  # learning-rate schedule: constant, or cosine decay to 0 over all epochs
@@ -63,6 +65,6 @@ class TrainConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "TrainConfig":
+    def from_dict(cls, data: dict) -> TrainConfig:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})

@@ -62,7 +62,9 @@ def _load_folder(folder: Path) -> tuple[Split, Split]:
     for name, md5 in FILES.items():
         raw = _read_idx_bytes(folder, name)
         if hashlib.md5(raw).hexdigest() != md5:
-            raise DataError(f"{folder / name} does not match the official MNIST checksum; delete it and run `make setup`.")
+            raise DataError(
+                f"{folder / name} does not match the official MNIST checksum; delete it and run `make setup`."
+            )
         arrays[name] = parse_idx(raw)
     return (
         (arrays["train-images-idx3-ubyte"], arrays["train-labels-idx1-ubyte"]),

@@ -16,9 +16,23 @@ from training.config import TrainConfig
 
 MNIST_TRAIN_SIZE = 60_000  # images in MNIST's training split
 # form field -> TrainConfig field (the config's own validation phrases the sentence)
-CONFIG_FIELDS = ("optimizer", "learning_rate", "batch_size", "epochs", "validation_split", "augment",
-                 "pen_strokes", "pen_data", "include_drawings", "seed", "schedule", "label_smoothing", "early_stopping", "train_limit",
-                 "snapshots")
+CONFIG_FIELDS = (
+    "optimizer",
+    "learning_rate",
+    "batch_size",
+    "epochs",
+    "validation_split",
+    "augment",
+    "pen_strokes",
+    "pen_data",
+    "include_drawings",
+    "seed",
+    "schedule",
+    "label_smoothing",
+    "early_stopping",
+    "train_limit",
+    "snapshots",
+)
 
 
 @dataclass
@@ -51,7 +65,7 @@ class FormValues:
     snapshots: bool = True  # record the replay (training/snapshots.py)
 
     @classmethod
-    def from_recipe(cls, arch: ArchSpec, cfg: TrainConfig, name: str = "") -> "FormValues":
+    def from_recipe(cls, arch: ArchSpec, cfg: TrainConfig, name: str = "") -> FormValues:
         """A form filled in from a preset or a saved model's recipe."""
         layers = [LayerRow(layer.units, layer.activation, layer.dropout) for layer in arch.hidden]
         return cls(layers=layers, name=name, **{k: getattr(cfg, k) for k in CONFIG_FIELDS})
@@ -78,7 +92,7 @@ def to_plan(values: FormValues, registry: Registry, n_drawings: int = 0) -> Trai
     layers = []
     for i, row in enumerate(values.layers):
         layer = LayerSpec(_whole(row.units), row.activation, _number(row.dropout))
-        _check(errors, f"layers.{i}", lambda: layer.validate(i))
+        _check(errors, f"layers.{i}", layer.validate, i)
         layers.append(layer)
 
     raw = {k: getattr(values, k) for k in CONFIG_FIELDS}
@@ -88,9 +102,11 @@ def to_plan(values: FormValues, registry: Registry, n_drawings: int = 0) -> Trai
         if raw[k] is None:
             errors[k] = "This field is empty."
         else:
-            _check(errors, k, lambda: TrainConfig(**{k: raw[k]}))
+            _check(errors, k, TrainConfig, **{k: raw[k]})
     if "batch_size" not in errors and "validation_split" not in errors and "train_limit" not in errors:
-        n_train = training_images(raw["train_limit"], raw["validation_split"], n_drawings if raw["include_drawings"] else 0)
+        n_train = training_images(
+            raw["train_limit"], raw["validation_split"], n_drawings if raw["include_drawings"] else 0
+        )
         if raw["batch_size"] > n_train:
             errors["batch_size"] = f"Batch size {raw['batch_size']} is larger than the {n_train} training images."
 
@@ -134,10 +150,10 @@ def _number(value) -> float:
     return float("nan") if value is None else float(value)
 
 
-def _check(errors: dict[str, str], key: str, action) -> bool:
-    """Run a validating call; on a refusal store its sentence under `key`. True if it was refused."""
+def _check(errors: dict[str, str], key: str, action, *args, **kwargs) -> bool:
+    """Run a validating call, action(*args, **kwargs); on a refusal store its sentence under `key`. True if it was refused."""
     try:
-        action()
+        action(*args, **kwargs)
     except (SpecError, RegistryError, TypeError) as error:
         errors[key] = _sentence(str(error))
         return True
@@ -148,4 +164,3 @@ def _sentence(message: str) -> str:
     """'hidden layer 2: units must be ...' -> 'Units must be ...' (the page shows it under the field)."""
     message = re.sub(r"^hidden layer \d+: ", "", message)
     return message[:1].upper() + message[1:]
-

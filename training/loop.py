@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable
 
 import keras
 import numpy as np
@@ -113,19 +113,36 @@ def fit(
         epochs = _AugmentedEpochs(x_train, y_train, cfg, augment, pen)
         for epoch in range(cfg.epochs):
             x_epoch, y_epoch = epochs.get(epoch)
-            model.fit(x_epoch, y_epoch, batch_size=cfg.batch_size, epochs=epoch + 1, initial_epoch=epoch, shuffle=False,
-                      validation_data=validation, callbacks=[bridge, *callbacks.keras], verbose=0)
+            model.fit(
+                x_epoch,
+                y_epoch,
+                batch_size=cfg.batch_size,
+                epochs=epoch + 1,
+                initial_epoch=epoch,
+                shuffle=False,
+                validation_data=validation,
+                callbacks=[bridge, *callbacks.keras],
+                verbose=0,
+            )
             if bridge.halted:  # stop requested, or early stopping
                 break
         epochs.close()
     else:  # one fit call: no per-epoch set-up cost
-        model.fit(_batches(x_train, y_train, cfg.batch_size, cfg.seed), epochs=cfg.epochs, shuffle=False,  # the dataset reshuffles
-                  validation_data=validation, callbacks=[bridge, *callbacks.keras], verbose=0)
+        model.fit(
+            _batches(x_train, y_train, cfg.batch_size, cfg.seed),
+            epochs=cfg.epochs,
+            shuffle=False,  # the dataset reshuffles
+            validation_data=validation,
+            callbacks=[bridge, *callbacks.keras],
+            verbose=0,
+        )
     seconds = time.perf_counter() - start
     if bridge.diverged is not None:
         epoch, batch, loss = bridge.diverged
-        raise Diverged(f"the loss became {'NaN' if math.isnan(loss) else 'infinite'} in epoch {epoch}, batch {batch} "
-                       f"(is the learning rate, {cfg.learning_rate:g}, too high?); training stopped and nothing was saved.")
+        raise Diverged(
+            f"the loss became {'NaN' if math.isnan(loss) else 'infinite'} in epoch {epoch}, batch {batch} "
+            f"(is the learning rate, {cfg.learning_rate:g}, too high?); training stopped and nothing was saved."
+        )
     if bridge.best_weights is not None:
         model.set_weights(bridge.best_weights)
     return FitResult(model, bridge.history, seconds, bridge.stopped, bridge.best_epoch)
@@ -144,7 +161,9 @@ def _batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int) -> tf.dat
     images, labels = tf.constant(x), tf.constant(y.astype(np.int32))
 
     def batch(index):
-        return tf.cast(tf.gather(images, index), tf.float32) * (1 / 255), tf.one_hot(tf.gather(labels, index), N_CLASSES)
+        return tf.cast(tf.gather(images, index), tf.float32) * (1 / 255), tf.one_hot(
+            tf.gather(labels, index), N_CLASSES
+        )
 
     order = tf.data.Dataset.range(len(x)).shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
     return order.batch(batch_size).map(batch).prefetch(tf.data.AUTOTUNE)
@@ -224,7 +243,9 @@ class _Bridge(keras.callbacks.Callback):
         self.stale = 0
         self.stopped = False  # the user asked to stop
         self.halted = False  # no more epochs: stopped, early-stopped or diverged
-        self.diverged: tuple[int, int, float] | None = None  # (epoch, batch, loss) where the loss was first seen non-finite
+        self.diverged: tuple[int, int, float] | None = (
+            None  # (epoch, batch, loss) where the loss was first seen non-finite
+        )
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch + 1
@@ -241,8 +262,17 @@ class _Bridge(keras.callbacks.Callback):
                 self._diverge(n, loss)
                 return
             if self.cb.on_batch is not None:
-                self.cb.on_batch(BatchReport(self.epoch, self.cfg.epochs, n, self.steps, loss,
-                                             float(logs.get("accuracy", math.nan)), time.perf_counter() - self.start))
+                self.cb.on_batch(
+                    BatchReport(
+                        self.epoch,
+                        self.cfg.epochs,
+                        n,
+                        self.steps,
+                        loss,
+                        float(logs.get("accuracy", math.nan)),
+                        time.perf_counter() - self.start,
+                    )
+                )
 
     def _diverge(self, batch: int, loss: float) -> None:
         self.diverged = (self.epoch, batch, loss)
@@ -257,10 +287,14 @@ class _Bridge(keras.callbacks.Callback):
             return
         val_loss = logs.get("val_loss")
         report = EpochReport(
-            epoch + 1, self.cfg.epochs, float(logs.get("loss", math.nan)), float(logs.get("accuracy", math.nan)),
+            epoch + 1,
+            self.cfg.epochs,
+            float(logs.get("loss", math.nan)),
+            float(logs.get("accuracy", math.nan)),
             None if val_loss is None else float(val_loss),
             None if logs.get("val_accuracy") is None else float(logs["val_accuracy"]),
-            time.perf_counter() - self.start, float(self.model.optimizer.learning_rate),
+            time.perf_counter() - self.start,
+            float(self.model.optimizer.learning_rate),
         )
         self.history.append(report)
         score = report.val_loss if report.val_loss is not None else report.loss
@@ -276,4 +310,3 @@ class _Bridge(keras.callbacks.Callback):
             self.best_epoch = report.epoch
         if self.cb.on_epoch is not None:
             self.cb.on_epoch(report)
-

@@ -20,9 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-SIDE = 28
+from model.spec import IMAGE_SIDE
+
 BOX = 20  # the digit's longer side in the 28x28 field, pen included, as `to_mnist` makes it
-CENTRE = SIDE / 2  # where `to_mnist` puts the centre of mass (pixel indices)
+CENTRE = IMAGE_SIDE / 2  # where `to_mnist` puts the centre of mass (pixel indices)
 EDGE = 0.6  # the soft edge adds 0.3 px a side of ink that `to_mnist`'s crop still counts
 MIN_PIECE = 3  # skeleton pieces smaller than this many pixels are specks, not strokes
 INK = 0.5  # an MNIST pixel at or above this is ink for the skeleton
@@ -34,8 +35,13 @@ class WriterStyle:
     purpose: crossbars and tails vary a lot from writer to writer (the scans in scikit-learn's `load_digits`,
     written at the same university as pendigits, show long crossbars, ticks and tails curling far left)."""
 
-    crossbar: float = 0.85  # share of styled 7s crossed in the middle of the stem (the bar drawn last, joined to the foot)
-    crossbar_at: tuple[float, float] = (0.35, 0.75)  # where the crossbar cuts the stem, as a fraction of the height from the top
+    crossbar: float = (
+        0.85  # share of styled 7s crossed in the middle of the stem (the bar drawn last, joined to the foot)
+    )
+    crossbar_at: tuple[float, float] = (
+        0.35,
+        0.75,
+    )  # where the crossbar cuts the stem, as a fraction of the height from the top
     crossbar_half: tuple[float, float] = (0.25, 0.7)  # half the crossbar's length, as a fraction of the 7's width
     crossbar_backward: float = 0.25  # share of crossbars drawn right to left
     tick: float = 0.6  # share of styled 7s started with a short downward tick at the left of the bar
@@ -60,8 +66,16 @@ def thin(ink: np.ndarray) -> np.ndarray:
         changed = False
         for first in (True, False):
             # neighbours P2..P9, clockwise from north
-            p = [img[:, :-2, 1:-1], img[:, :-2, 2:], img[:, 1:-1, 2:], img[:, 2:, 2:],
-                 img[:, 2:, 1:-1], img[:, 2:, :-2], img[:, 1:-1, :-2], img[:, :-2, :-2]]
+            p = [
+                img[:, :-2, 1:-1],
+                img[:, :-2, 2:],
+                img[:, 1:-1, 2:],
+                img[:, 2:, 2:],
+                img[:, 2:, 1:-1],
+                img[:, 2:, :-2],
+                img[:, 1:-1, :-2],
+                img[:, :-2, :-2],
+            ]
             count = sum(q.astype(np.int8) for q in p)
             transitions = sum(((p[i] == 0) & (p[(i + 1) % 8] == 1)).astype(np.int8) for i in range(8))
             if first:
@@ -117,7 +131,9 @@ def _walk(start: int, pieces, adj, pts, rng, lift: bool) -> list[int]:
         if remaining:  # the nearest pixel of the nearest piece left, preferring loose ends
             end = pts[order[-1]]
             candidates = [i for k in remaining for i in pieces[k]]
-            dist = np.linalg.norm(pts[candidates] - end, axis=1) + np.array([0.0 if len(adj[i]) == 1 else 1.5 for i in candidates])
+            dist = np.linalg.norm(pts[candidates] - end, axis=1) + np.array(
+                [0.0 if len(adj[i]) == 1 else 1.5 for i in candidates]
+            )
             start = candidates[int(dist.argmin())]
     return order
 
@@ -132,8 +148,12 @@ def pen_paths(images: np.ndarray, chunk: int = 4096) -> list[tuple[np.ndarray, n
     return paths
 
 
-def draw_pen(paths: list[tuple[np.ndarray, np.ndarray]], rng: np.random.Generator, cfg: PenConfig = PenConfig(),
-             labels: np.ndarray | None = None) -> np.ndarray:
+def draw_pen(
+    paths: list[tuple[np.ndarray, np.ndarray]],
+    rng: np.random.Generator,
+    cfg: PenConfig = PenConfig(),
+    labels: np.ndarray | None = None,
+) -> np.ndarray:
     """`pen_paths` pairs -> (n, 28, 28) float32 in [0, 1]: each redrawn as a quick polyline, framed like `to_mnist`.
     With `labels`, a share of the 1s, 7s and 9s are written in other writers' ways (`writer_style`)."""
     k_max = cfg.points[1]
@@ -173,7 +193,7 @@ def _recentre(ink: np.ndarray, margin: int = 3) -> np.ndarray:
     """(n, 28, 28) -> the same, each moved by whole pixels so its ink's centre of mass is at the centre, as `to_mnist`
     moves it (retraced or crossing segments and the caps move it from the segments' centre by up to a pixel or two)."""
     total = np.maximum(ink.sum(axis=(1, 2)), 1e-6)
-    grid = np.arange(SIDE)
+    grid = np.arange(IMAGE_SIDE)
     com = np.stack([ink.sum(axis=2) @ grid, ink.sum(axis=1) @ grid], axis=1) / total[:, None]  # (n, 2)
     shift = np.clip(np.round(CENTRE - com).astype(int), -margin, margin)
     padded = np.pad(ink, ((0, 0), (margin, margin), (margin, margin)))
@@ -182,7 +202,9 @@ def _recentre(ink: np.ndarray, margin: int = 3) -> np.ndarray:
     return padded[np.arange(len(ink))[:, None, None], rows[:, :, None], cols[:, None, :]]
 
 
-def writer_style(path: np.ndarray, digit: int, rng: np.random.Generator, style: WriterStyle = WriterStyle()) -> np.ndarray:
+def writer_style(
+    path: np.ndarray, digit: int, rng: np.random.Generator, style: WriterStyle = WriterStyle()
+) -> np.ndarray:
     """A 1, 7 or 9 pen path (m, 2) (y, x) rewritten the way many people outside MNIST's writers write it:
     a 1 that starts with a long upstroke from the lower left (much of Europe and Latin America); a 7 crossed
     in the middle of its stem (the crossbar drawn last, joined to the foot) and/or started with a short
@@ -212,7 +234,9 @@ def writer_style(path: np.ndarray, digit: int, rng: np.random.Generator, style: 
         half = width * rng.uniform(*style.crossbar_half)
         bar = np.float32([[y, x - half], [y + rng.normal(0, 0.03) * height, x + half]])
         path = np.concatenate([path, bar[::-1] if rng.random() < style.crossbar_backward else bar])
-    if rng.random() < style.tick and path[0, 1] <= path[:, 1].min() + 0.25 * width:  # the pen starts at the bar's left end
+    if (
+        rng.random() < style.tick and path[0, 1] <= path[:, 1].min() + 0.25 * width
+    ):  # the pen starts at the bar's left end
         tick = path[0] + np.float32([height * rng.uniform(0.12, 0.3), -width * rng.uniform(0.0, 0.06)])
         path = np.concatenate([tick[None], path])
     return path.astype(np.float32)
@@ -243,7 +267,7 @@ def _first_start(pieces, adj, pts, rng) -> int:
     ends = [i for i in nodes if len(adj[i]) == 1] or nodes
     if rng is not None and len(ends) > 1 and rng.random() < 0.25:
         return ends[int(rng.integers(len(ends)))]
-    return min(ends, key=lambda i: (pts[i, 0] + 0.3 * pts[i, 1]))
+    return min(ends, key=lambda i: pts[i, 0] + 0.3 * pts[i, 1])
 
 
 def _walk_piece(start: int, adj, pts, used: set, rng, lift: bool) -> list[int]:
@@ -266,8 +290,10 @@ def _walk_piece(start: int, adj, pts, used: set, rng, lift: bool) -> list[int]:
         if len(path) > 1 and len(options) > 1:  # the straightest way on: the largest cosine with the heading
             (hy, hx), (py, px) = xy[here], xy[path[-2]]
             dy, dx = hy - py, hx - px
-            straight = [((xy[j][0] - hy) * dy + (xy[j][1] - hx) * dx) / math.hypot(xy[j][0] - hy, xy[j][1] - hx)
-                        for j in options]
+            straight = [
+                ((xy[j][0] - hy) * dy + (xy[j][1] - hx) * dx) / math.hypot(xy[j][0] - hy, xy[j][1] - hx)
+                for j in options
+            ]
             if rng is not None:
                 straight = [s + rng.normal(0, 0.1) for s in straight]
             nxt = options[straight.index(max(straight))]
@@ -296,8 +322,8 @@ def resample(path: np.ndarray, k: int, k_max: int) -> np.ndarray:
 
 def _polyline(pts: np.ndarray, width: np.ndarray) -> np.ndarray:
     """(n, k, 2) points (y, x) and (n,) pen widths -> (n, 28, 28) ink coverage with a one-pixel soft edge."""
-    grid = np.arange(SIDE, dtype=np.float32)
-    gy, gx = np.repeat(grid, SIDE), np.tile(grid, SIDE)  # (784,) pixel centres
+    grid = np.arange(IMAGE_SIDE, dtype=np.float32)
+    gy, gx = np.repeat(grid, IMAGE_SIDE), np.tile(grid, IMAGE_SIDE)  # (784,) pixel centres
     ay, ax = pts[:, :-1, 0, None], pts[:, :-1, 1, None]  # (n, s, 1) segment starts
     vy, vx = pts[:, 1:, 0, None] - ay, pts[:, 1:, 1, None] - ax  # segment vectors
     py, px = gy - ay, gx - ax  # (n, s, 784) from each segment's start to each pixel
@@ -306,4 +332,4 @@ def _polyline(pts: np.ndarray, width: np.ndarray) -> np.ndarray:
     px -= t * vx
     d = np.sqrt((py * py + px * px).min(axis=1))  # (n, 784) distance to the line
     ink = np.clip(width[:, None] / 2 - d + 0.5, 0.0, 1.0)
-    return ink.reshape(-1, SIDE, SIDE)
+    return ink.reshape(-1, IMAGE_SIDE, IMAGE_SIDE)

@@ -32,8 +32,13 @@ SKELETONS_PER_DIGIT = 300  # MNIST digits thinned per class to learn its aspects
 
 @dataclass(frozen=True)
 class PenDataConfig:
-    width: tuple[float, float] = (1.2, 3.4)  # pen width in the 28x28 field, px: 20 x pen / digit height, as 14..24 px pens on 110..250 px digits give (mean 2.2)
-    jitter: float = 0.01  # each point moves by this fraction of the digit's size (Gaussian sd): the same writer, a new stroke
+    width: tuple[float, float] = (
+        1.2,
+        3.4,
+    )  # pen width in the 28x28 field, px: 20 x pen / digit height, as 14..24 px pens on 110..250 px digits give (mean 2.2)
+    jitter: float = (
+        0.01  # each point moves by this fraction of the digit's size (Gaussian sd): the same writer, a new stroke
+    )
     stretched: float = 0.5  # share drawn as recorded, stretched to a square (the rest get back an aspect)
 
 
@@ -45,14 +50,17 @@ def load_pendigits(path: Path | None = None, sha256: str = TRAIN_SHA256) -> tupl
     except OSError:
         raise DataError(f"The pen data file {path} is missing; restore it with `git checkout -- {path}`.") from None
     if hashlib.sha256(raw).hexdigest() != sha256:
-        raise DataError(f"The pen data file {path} is damaged (its SHA-256 does not match); restore it with `git checkout -- {path}`.")
+        raise DataError(
+            f"The pen data file {path} is damaged (its SHA-256 does not match); restore it with `git checkout -- {path}`."
+        )
     rows = list(csv.reader(raw.decode().splitlines()))[1:]  # header: "", c1..c16, class
     values = np.array([[float(v) for v in row[1:]] for row in rows], dtype=np.float32).reshape(-1, 2 * POINTS + 1)
     return values[:, : 2 * POINTS].reshape(-1, POINTS, 2), values[:, -1].astype(np.int64)
 
 
-def skeleton_aspects(images: np.ndarray, labels: np.ndarray, rng: np.random.Generator,
-                     per_digit: int = SKELETONS_PER_DIGIT) -> list[np.ndarray]:
+def skeleton_aspects(
+    images: np.ndarray, labels: np.ndarray, rng: np.random.Generator, per_digit: int = SKELETONS_PER_DIGIT
+) -> list[np.ndarray]:
     """uint8 MNIST digits (n, 28, 28) and labels -> per digit 0..9 the width / height of thinned samples of it:
     the aspect of the pen's path, without the pen's width that an ink box would add."""
     aspects = []
@@ -69,8 +77,13 @@ def skeleton_aspects(images: np.ndarray, labels: np.ndarray, rng: np.random.Gene
     return aspects
 
 
-def draw_pendigits(trajectories: np.ndarray, labels: np.ndarray, rng: np.random.Generator, aspects: list[np.ndarray],
-                   cfg: PenDataConfig = PenDataConfig()) -> np.ndarray:
+def draw_pendigits(
+    trajectories: np.ndarray,
+    labels: np.ndarray,
+    rng: np.random.Generator,
+    aspects: list[np.ndarray],
+    cfg: PenDataConfig = PenDataConfig(),
+) -> np.ndarray:
     """Trajectories (n, 8, 2) (x, y up, 0..100) -> (n, 28, 28) float32 in [0, 1], each drawn as one pen line framed
     like `to_mnist`, with a random pen width and an aspect drawn from `aspects[label]` (or stretched, a `cfg.stretched` share)."""
     n = len(trajectories)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -69,10 +69,20 @@ def train_and_register(
     person chose to throw it away (a Discard pressed during the evaluation).
     With `cfg.snapshots`, the run's snapshots (training/snapshots.py) are saved beside the model."""
     recorder = SnapshotRecorder(*test, on_snapshot=on_snapshot) if cfg.snapshots else None
-    result = fit(arch, cfg, *train, Callbacks(on_batch=on_batch, on_epoch=on_epoch, should_stop=should_stop,
-                                              keras=[recorder] if recorder else []))
-    meta = ModelMeta(name=name, arch=arch, train=cfg.to_dict(), history=[e.__dict__ for e in result.history],
-                     train_seconds=result.train_seconds, created=now_iso())
+    result = fit(
+        arch,
+        cfg,
+        *train,
+        Callbacks(on_batch=on_batch, on_epoch=on_epoch, should_stop=should_stop, keras=[recorder] if recorder else []),
+    )
+    meta = ModelMeta(
+        name=name,
+        arch=arch,
+        train=cfg.to_dict(),
+        history=[e.__dict__ for e in result.history],
+        train_seconds=result.train_seconds,
+        created=now_iso(),
+    )
     classifier = Classifier.from_keras(result.keras_model, meta)
     x_test, y_test = test
     evaluation = evaluate(classifier.predict_proba(x_test.astype(np.float32) / 255), y_test)

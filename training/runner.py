@@ -27,10 +27,10 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
 
 from model.registry import REPO, Registry, RegistryError, data_home
 from model.spec import ArchSpec
@@ -70,7 +70,9 @@ class RunState:
     stop_choice: str | None = None  # "keep" or "discard" once Stop was pressed
     late_discard: bool = False  # Discard was pressed after the model had been saved: it is kept, and the page says so
     learning: dict | None = None  # the latest `snapshot` event: units' weights, panel guesses (model/snapshots.py)
-    learning_start: dict | None = None  # the first one (before any batch): starting weights, the panel's images and labels
+    learning_start: dict | None = (
+        None  # the first one (before any batch): starting weights, the panel's images and labels
+    )
 
     @property
     def active(self) -> bool:
@@ -98,7 +100,12 @@ class RunState:
         """Fold one JSON line of `python -m training fit --json` into the state."""
         kind = event.get("event")
         if kind == "batch":
-            self.epoch, self.epochs, self.batch, self.batches = event["epoch"], event["epochs"], event["batch"], event["batches"]
+            self.epoch, self.epochs, self.batch, self.batches = (
+                event["epoch"],
+                event["epochs"],
+                event["batch"],
+                event["batches"],
+            )
             self.fit_elapsed = event["elapsed"]
             x = self.epoch - 1 + self.batch / self.batches
             self.trace.append({"x": x, "loss": event["loss"], "accuracy": event["accuracy"]})
@@ -142,7 +149,7 @@ def _error_sentence(stderr: str, returncode: int) -> str:
     """The CLI's own one-sentence error if it printed one, else a plain statement of the exit."""
     for line in reversed(stderr.splitlines()):
         if line.startswith("error: "):
-            text = line[len("error: "):]
+            text = line[len("error: ") :]
             return text[:1].upper() + text[1:]
     return f"Training stopped unexpectedly (exit code {returncode}); its last lines are below, and in the server log."
 
@@ -154,12 +161,39 @@ def _tail(stderr: str, lines: int = 8) -> str:
 
 def fit_args(name: str, arch: ArchSpec, cfg: TrainConfig, on_stop: str = "keep") -> list[str]:
     """The `python -m training fit` arguments that train exactly (arch, cfg) under `name`."""
-    args = ["--arch", json.dumps(arch.to_dict()), "--optimizer", cfg.optimizer, "--lr", repr(cfg.learning_rate),
-            "--batch-size", str(cfg.batch_size), "--epochs", str(cfg.epochs), "--val-split", repr(cfg.validation_split),
-            "--schedule", cfg.schedule, "--label-smoothing", repr(cfg.label_smoothing), "--pen-strokes", repr(cfg.pen_strokes),
-            "--pen-data", repr(cfg.pen_data),
-            "--early-stopping", str(cfg.early_stopping), "--train-limit", str(cfg.train_limit), "--seed", str(cfg.seed),
-            "--name", name, "--on-stop", on_stop, "--json"]
+    args = [
+        "--arch",
+        json.dumps(arch.to_dict()),
+        "--optimizer",
+        cfg.optimizer,
+        "--lr",
+        repr(cfg.learning_rate),
+        "--batch-size",
+        str(cfg.batch_size),
+        "--epochs",
+        str(cfg.epochs),
+        "--val-split",
+        repr(cfg.validation_split),
+        "--schedule",
+        cfg.schedule,
+        "--label-smoothing",
+        repr(cfg.label_smoothing),
+        "--pen-strokes",
+        repr(cfg.pen_strokes),
+        "--pen-data",
+        repr(cfg.pen_data),
+        "--early-stopping",
+        str(cfg.early_stopping),
+        "--train-limit",
+        str(cfg.train_limit),
+        "--seed",
+        str(cfg.seed),
+        "--name",
+        name,
+        "--on-stop",
+        on_stop,
+        "--json",
+    ]
     if cfg.augment:
         args.append("--augment")
     if cfg.include_drawings:
@@ -172,8 +206,15 @@ def fit_args(name: str, arch: ArchSpec, cfg: TrainConfig, on_stop: str = "keep")
 def child_env(home: Path) -> dict[str, str]:
     """The child's environment: our data directory, quiet TensorFlow, a thread budget that leaves a core free."""
     threads = str(max(1, (os.cpu_count() or 2) - 1))
-    return {**os.environ, "DIGITLAB_HOME": str(home), "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1",
-            "TF_NUM_INTRAOP_THREADS": threads, "TF_NUM_INTEROP_THREADS": "1", "OMP_NUM_THREADS": threads}
+    return {
+        **os.environ,
+        "DIGITLAB_HOME": str(home),
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "PYTHONUNBUFFERED": "1",
+        "TF_NUM_INTRAOP_THREADS": threads,
+        "TF_NUM_INTEROP_THREADS": "1",
+        "OMP_NUM_THREADS": threads,
+    }
 
 
 class _Child:
@@ -183,8 +224,14 @@ class _Child:
         nice = [shutil.which("nice"), "-n", str(NICENESS)] if shutil.which("nice") else []
         self.stderr = tempfile.TemporaryFile()  # a file, not a pipe: a chatty child can never block on it
         self.process = subprocess.Popen(
-            [*nice, sys.executable, "-m", "training", "standby"], cwd=REPO, env=child_env(home),
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr, text=True, bufsize=1,
+            [*nice, sys.executable, "-m", "training", "standby"],
+            cwd=REPO,
+            env=child_env(home),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.stderr,
+            text=True,
+            bufsize=1,
             start_new_session=True,  # a Ctrl-C in the server's terminal is the server's, not the run's
         )
         self.ready = threading.Event()  # set once TensorFlow is imported and MNIST loaded
@@ -234,7 +281,9 @@ class Runner:
 
     def _copy(self) -> RunState:
         s = self._state
-        return replace(s, history=list(s.history), trace=list(s.trace), result=None if s.result is None else dict(s.result))
+        return replace(
+            s, history=list(s.history), trace=list(s.trace), result=None if s.result is None else dict(s.result)
+        )
 
     def warm_up(self) -> None:
         """Have a standby child starting or ready (no-op when one exists or a run is going)."""
@@ -248,8 +297,9 @@ class Runner:
             if self._state.active:
                 raise RunRefused(f"{self._state.name!r} is training right now; wait for it to finish or stop it first.")
             self._take_file_lock(name)
-            self._state = RunState(status="starting", name=name, owner=owner, arch=arch, cfg=cfg, epochs=cfg.epochs,
-                                   started=time.time())
+            self._state = RunState(
+                status="starting", name=name, owner=owner, arch=arch, cfg=cfg, epochs=cfg.epochs, started=time.time()
+            )
             try:
                 self._run = self._send(fit_args(name, arch, cfg))
             except BaseException:
@@ -355,9 +405,16 @@ class Runner:
             return None
         if created < int(state.started):  # a model of that name from before this run (it failed on the name)
             return None
-        return {"name": record.name, "accuracy": record.accuracy, "loss": record.metrics.get("loss"),
-                "train_seconds": record.train_seconds, "epochs": len(record.history), "best_epoch": 0,
-                "params": record.params, "stopped": len(record.history) < state.epochs}
+        return {
+            "name": record.name,
+            "accuracy": record.accuracy,
+            "loss": record.metrics.get("loss"),
+            "train_seconds": record.train_seconds,
+            "epochs": len(record.history),
+            "best_epoch": 0,
+            "params": record.params,
+            "stopped": len(record.history) < state.epochs,
+        }
 
     # --- one run per data directory, across server processes -------------------------------
 
@@ -368,9 +425,11 @@ class Runner:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             f.seek(0)
-            other = (f.read().strip() or "another model")
+            other = f.read().strip() or "another model"
             f.close()
-            raise RunRefused(f"{other!r} is training in another Digit Lab server on this data; wait for it to finish.") from None
+            raise RunRefused(
+                f"{other!r} is training in another Digit Lab server on this data; wait for it to finish."
+            ) from None
         f.seek(0)
         f.truncate()
         f.write(name)
@@ -387,8 +446,12 @@ class Runner:
 
 def _log_failure(state: RunState, returncode: int, stderr: str) -> None:
     """Keep a failed run's last stderr lines in the server's log (its stderr), where the page points to."""
-    print(f"digitlab: training {state.name!r} failed (exit code {returncode}); the end of its stderr:\n"
-          f"{_tail(stderr, 40) or '(empty)'}", file=sys.stderr, flush=True)
+    print(
+        f"digitlab: training {state.name!r} failed (exit code {returncode}); the end of its stderr:\n"
+        f"{_tail(stderr, 40) or '(empty)'}",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 _RUNNERS: dict[Path, Runner] = {}

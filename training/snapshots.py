@@ -12,7 +12,7 @@ and runs the panel and subset through a NumPy forward pass: nothing is done per 
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import keras
 import numpy as np
@@ -27,9 +27,15 @@ class SnapshotRecorder(keras.callbacks.Callback):
         """x_test (n, 28, 28) uint8, y_test (n,): the panel and subset are picked from them (model.snapshots)."""
         super().__init__()
         panel, subset = choose_digits(y_test)
-        self.fixed = {"units": None, "panel_index": panel, "panel_images": x_test[panel],
-                      "panel_labels": y_test[panel].astype(np.uint8), "subset_index": subset,
-                      "subset_images": x_test[subset], "subset_labels": y_test[subset].astype(np.uint8)}
+        self.fixed = {
+            "units": None,
+            "panel_index": panel,
+            "panel_images": x_test[panel],
+            "panel_labels": y_test[panel].astype(np.uint8),
+            "subset_index": subset,
+            "subset_images": x_test[subset],
+            "subset_labels": y_test[subset].astype(np.uint8),
+        }
         # panel then subset, (P + M, 784) float32 in [0, 1]: one forward pass serves both
         self.x = np.concatenate([x_test[panel], x_test[subset]]).reshape(-1, N_INPUTS).astype(np.float32) / 255
         self.on_snapshot = on_snapshot
@@ -44,8 +50,9 @@ class SnapshotRecorder(keras.callbacks.Callback):
             return
         self.steps = int(self.params["steps"])
         self.early = {max(1, round(self.steps * f)) for f in EARLY} - {self.steps}
-        self.activations = [layer.get_config()["activation"] for layer in self.model.layers
-                            if layer.__class__.__name__ == "Dense"]
+        self.activations = [
+            layer.get_config()["activation"] for layer in self.model.layers if layer.__class__.__name__ == "Dense"
+        ]
         self.fixed["units"] = choose_units(self.model.get_weights()[0].shape[1])
         self._take(1, 0, {})
 
@@ -73,11 +80,13 @@ class SnapshotRecorder(keras.callbacks.Callback):
         n_panel = len(self.fixed["panel_index"])
         right = proba[n_panel:].argmax(axis=1) == self.fixed["subset_labels"]
         row = {
-            "epoch": np.int32(epoch), "batch": np.int32(batch),
+            "epoch": np.int32(epoch),
+            "batch": np.int32(batch),
             "weights": weights[0][:, self.fixed["units"]].T.astype(np.float16),  # (784, K) -> (K, 784)
             "panel_proba": proba[:n_panel].astype(np.float16),
-            "metrics": np.array([_number(logs.get(k)) for k in ("loss", "accuracy", "val_loss", "val_accuracy")],
-                                dtype=np.float32),
+            "metrics": np.array(
+                [_number(logs.get(k)) for k in ("loss", "accuracy", "val_loss", "val_accuracy")], dtype=np.float32
+            ),
             "subset_right": np.packbits(right),
         }
         self.rows.append(row)

@@ -31,16 +31,30 @@ def _layout(height: int, top: int = 8, legend: bool = False) -> dict:
     # Fixed margins that fit the tick labels, automargin off: with it on (Streamlit's theme turns it on),
     # plotly draws the chart once, measures the labels, then draws it all again.
     return {
-        "height": height, "margin": {"l": 44, "r": 8, "t": top, "b": 30}, "bargap": 0.25, "showlegend": legend,
-        "plot_bgcolor": "rgba(0,0,0,0)", "paper_bgcolor": "rgba(0,0,0,0)",
+        "height": height,
+        "margin": {"l": 44, "r": 8, "t": top, "b": 30},
+        "bargap": 0.25,
+        "showlegend": legend,
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "paper_bgcolor": "rgba(0,0,0,0)",
         "xaxis": {"type": "category", "tickfont": {"size": 15}, "fixedrange": True, "automargin": False},
-        "yaxis": {"range": [0, 1.08], "tickformat": ".0%", "gridcolor": "#E5E7EB", "fixedrange": True,
-                  "automargin": False},
+        "yaxis": {
+            "range": [0, 1.08],
+            "tickformat": ".0%",
+            "gridcolor": "#E5E7EB",
+            "fixedrange": True,
+            "automargin": False,
+        },
     }
 
 
-def probability_bars(probs: np.ndarray, highlight: int | None = None, threshold: float | None = None,
-                     unsure: bool = False, height: int = 260) -> dict:
+def probability_bars(
+    probs: np.ndarray,
+    highlight: int | None = None,
+    threshold: float | None = None,
+    unsure: bool = False,
+    height: int = 260,
+) -> dict:
     """(10,) probabilities -> a bar per digit, its value printed above it (shown as a static chart: no hover);
     `highlight` in the accent colour (amber if `unsure`), `threshold` as a dotted line labelled "sure above".
 
@@ -50,24 +64,56 @@ def probability_bars(probs: np.ndarray, highlight: int | None = None, threshold:
     colours = [MUTED] * N_CLASSES
     if highlight is not None:
         colours[highlight] = DOUBT if unsure else ACCENT
-    bar = {"type": "bar", "x": DIGITS, "y": probs.tolist(), "marker": {"color": colours},
-           "text": [f"{p:.0%}" if p >= 0.01 else "" for p in probs], "textposition": "outside", "cliponaxis": False}
+    bar = {
+        "type": "bar",
+        "x": DIGITS,
+        "y": probs.tolist(),
+        "marker": {"color": colours},
+        "text": [f"{p:.0%}" if p >= 0.01 else "" for p in probs],
+        "textposition": "outside",
+        "cliponaxis": False,
+    }
     layout = _layout(height)
     if threshold is not None:
-        layout["shapes"] = [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": threshold, "y1": threshold,
-                             "line": {"color": GUIDE, "dash": "dot", "width": 1}}]
-        layout["annotations"] = [{"xref": "paper", "x": 0, "y": threshold, "xanchor": "left", "yanchor": "bottom",
-                                  "text": f"sure above {threshold:.0%}", "showarrow": False,
-                                  "font": {"size": 11, "color": "#6B7280"}}]
+        layout["shapes"] = [
+            {
+                "type": "line",
+                "xref": "paper",
+                "x0": 0,
+                "x1": 1,
+                "y0": threshold,
+                "y1": threshold,
+                "line": {"color": GUIDE, "dash": "dot", "width": 1},
+            }
+        ]
+        layout["annotations"] = [
+            {
+                "xref": "paper",
+                "x": 0,
+                "y": threshold,
+                "xanchor": "left",
+                "yanchor": "bottom",
+                "text": f"sure above {threshold:.0%}",
+                "showarrow": False,
+                "font": {"size": 11, "color": "#6B7280"},
+            }
+        ]
     return {"data": [bar], "layout": layout}
 
 
 def probability_comparison(by_model: dict[str, np.ndarray], height: int = 280) -> go.Figure:
     """{model name: (10,) probabilities} -> grouped bars, one colour per model, with a legend."""
-    bars = [{"type": "bar", "name": name, "x": DIGITS, "y": np.asarray(p, dtype=float).reshape(N_CLASSES).tolist(),
-             "marker": {"color": SERIES[i % len(SERIES)]},
-             "hovertemplate": f"{name}<br>digit %{{x}}: %{{y:.1%}}<extra></extra>"}
-            for i, (name, p) in enumerate(by_model.items())]
+    bars = [
+        {
+            "type": "bar",
+            "name": name,
+            "x": DIGITS,
+            "y": np.asarray(p, dtype=float).reshape(N_CLASSES).tolist(),
+            "marker": {"color": SERIES[i % len(SERIES)]},
+            "hovertemplate": f"{name}<br>digit %{{x}}: %{{y:.1%}}<extra></extra>",
+        }
+        for i, (name, p) in enumerate(by_model.items())
+    ]
     layout = _layout(height, top=36, legend=True)
     layout.update(barmode="group", legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0})
     return go.Figure({"data": bars, "layout": layout})

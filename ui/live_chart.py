@@ -35,13 +35,15 @@ STATIC_NAME = "plotly.min.js"  # its copy under the app's static/ (git-ignored)
 # What Streamlit's plotly theme gives a chart drawn by st.plotly_chart, and that a graph drawn here would
 # otherwise lack (it replaces plotly.py's default template). The font family is the app's: live_chart.js
 # reads it from the page. A figure's own layout values still win over these.
-THEME = {"layout": {
-    "font": {"color": "#808495", "size": 12},
-    "margin": {"pad": 8},
-    "xaxis": {"showgrid": False, "zeroline": False, "gridcolor": "#e6eaf1", "zerolinecolor": "#e6eaf1"},
-    "yaxis": {"gridcolor": "#e6eaf1", "zerolinecolor": "#e6eaf1", "ticklabelposition": "outside"},
-    "legend": {"font": {"color": "#262730", "size": 12}, "bordercolor": "transparent", "borderwidth": 0},
-}}
+THEME = {
+    "layout": {
+        "font": {"color": "#808495", "size": 12},
+        "margin": {"pad": 8},
+        "xaxis": {"showgrid": False, "zeroline": False, "gridcolor": "#e6eaf1", "zerolinecolor": "#e6eaf1"},
+        "yaxis": {"gridcolor": "#e6eaf1", "zerolinecolor": "#e6eaf1", "ticklabelposition": "outside"},
+        "legend": {"font": {"color": "#262730", "size": 12}, "bordercolor": "transparent", "borderwidth": 0},
+    }
+}
 
 _component = st.components.v2.component(
     "live_plotly_chart",
@@ -76,14 +78,21 @@ def _plotly_src(static_dir: Path | None) -> str | None:
     if static_dir is None:
         return None  # no Streamlit run (bare mode): nothing is drawn anyway
     if not st.get_option("server.enableStaticServing"):
-        _LOGGER.error("live chart: server.enableStaticServing is off, so plotly.js cannot be served from %s; "
-                      "drawing with st.plotly_chart instead (it rebuilds the chart on every change)", static_dir)
+        _LOGGER.error(
+            "live chart: server.enableStaticServing is off, so plotly.js cannot be served from %s; "
+            "drawing with st.plotly_chart instead (it rebuilds the chart on every change)",
+            static_dir,
+        )
         return None
     try:
         publish(PLOTLY_JS, static_dir / STATIC_NAME)
     except OSError:
-        _LOGGER.exception("live chart: could not copy %s into %s; drawing with st.plotly_chart instead "
-                          "(it rebuilds the chart on every change)", PLOTLY_JS, static_dir)
+        _LOGGER.exception(
+            "live chart: could not copy %s into %s; drawing with st.plotly_chart instead "
+            "(it rebuilds the chart on every change)",
+            PLOTLY_JS,
+            static_dir,
+        )
         return None
     base = st.get_option("server.baseUrlPath").strip("/")
     # the plotly package's version in the URL: a browser that cached an older plotly.js fetches the new one

@@ -1,8 +1,8 @@
 """The Streamlit server's latency tuning, in one place; each setting is explained in docs/latency.md.
 
-    tune_server()                 # once at the top of every page script
-    with one_blas_thread():       # around a stroke's maths (ui/draw_panel.py)
-        probs = classifier.predict_proba(x)
+tune_server()                 # once at the top of every page script
+with one_blas_thread():       # around a stroke's maths (ui/draw/panel.py)
+    probs = classifier.predict_proba(x)
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ from functools import cache
 import numpy as np
 
 GIL_SWITCH_INTERVAL = 0.001  # s; Python's default 5 ms held the reading's messages back (docs/latency.md#gil)
-READING_HEAD_START = 0.08  # s between sending a stroke's reading and making its explanations (docs/latency.md#head-start)
+READING_HEAD_START = (
+    0.08  # s between sending a stroke's reading and making its explanations (docs/latency.md#head-start)
+)
 
 
 def tune_server() -> None:

@@ -23,7 +23,7 @@ from playwright.sync_api import expect
 
 from model.drawings import DrawingStore
 from model.registry import Registry
-from tests.e2e.conftest import REPO, pick_preset, set_number, start_server, stop_server
+from tests.e2e.browser import REPO, pick_preset, set_number, start_server, stop_server
 
 pytestmark = pytest.mark.e2e
 NAME = "killed-mid-run"
@@ -31,8 +31,14 @@ SETTLE_SECONDS = 120  # the orphaned run: stop within a batch, test on 10,000 im
 
 
 def listed(home) -> dict[str, dict]:
-    out = subprocess.run([sys.executable, "-m", "model", "list", "--json"], cwd=REPO, capture_output=True, text=True,
-                         env={**os.environ, "DIGITLAB_HOME": str(home)}, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "model", "list", "--json"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DIGITLAB_HOME": str(home)},
+        check=True,
+    ).stdout
     return {row["name"]: row for row in map(json.loads, out.splitlines())}
 
 

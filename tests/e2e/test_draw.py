@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from model.drawings import DrawingStore
-from tests.e2e.conftest import shoot, start_server, stop_server
+from tests.e2e.browser import shoot, start_server, stop_server
 
 pytestmark = pytest.mark.e2e
 
@@ -20,7 +20,7 @@ ONE = [[(140, 45), (141, 140), (142, 240)]]  # one upright stroke, in canvas pix
 SEVEN = [[(80, 60), (200, 60), (125, 240)]]
 GRAPH = ".st-key-draw_probs_chart .js-plotly-plot"  # the probability bars' plotly graph (ui/live_chart.py)
 WINNER, OTHER = "rgb(79, 70, 229)", "rgb(199, 204, 214)"  # ui/charts.py's ACCENT and MUTED
-SIDE, INSET = 280, 12  # the canvas' side (ui/draw_input.py) and how far inside an edge a stroke starts
+SIDE, INSET = 280, 12  # the canvas' side (ui/draw/input.py) and how far inside an edge a stroke starts
 EDGE_STROKES = {  # a stroke starting INSET px inside an edge and running into the canvas
     "top, left": [[(INSET + 20, INSET), (INSET + 20, 200)]],
     "top, centre": [[(SIDE // 2, INSET), (SIDE // 2, 200)]],
@@ -57,9 +57,14 @@ def page_errors(page: Page, url: str) -> list[str]:
     the app (the favicon's material icon comes from fonts.gstatic.com, which this offline VM cannot reach)."""
     errors = []
     page.on("pageerror", lambda error: errors.append(f"uncaught: {error}"))
-    page.on("console", lambda msg: msg.type == "error" and not (
-        msg.text.startswith("Failed to load resource") and not msg.location.get("url", "").startswith(url))
-            and errors.append(f"{msg.text} ({msg.location.get('url')})"))
+    page.on(
+        "console",
+        lambda msg: (
+            msg.type == "error"
+            and not (msg.text.startswith("Failed to load resource") and not msg.location.get("url", "").startswith(url))
+            and errors.append(f"{msg.text} ({msg.location.get('url')})")
+        ),
+    )
     return errors
 
 
@@ -127,8 +132,9 @@ def test_the_bars_are_redrawn_in_place_digit_after_digit(server, page):
     expect(bar(page, 7).locator("path")).to_have_css("fill", WINNER)
     expect(bar(page, 7)).to_contain_text("%")
     expect(bar(page, 1)).not_to_contain_text("%")
-    assert page.evaluate("([graph, selector]) => graph.isConnected && graph === document.querySelector(selector)",
-                         [graph, GRAPH]), "the bars' graph was replaced, not redrawn"
+    assert page.evaluate(
+        "([graph, selector]) => graph.isConnected && graph === document.querySelector(selector)", [graph, GRAPH]
+    ), "the bars' graph was replaced, not redrawn"
     assert int(page.locator(GRAPH).get_attribute("data-revision")) >= 3  # the 1, the reset, the 7
     page.wait_for_selector("[data-test-script-state='notRunning']")
     assert errors == []
@@ -147,7 +153,8 @@ def test_a_bad_upload_gets_one_sentence(server, page):
     open_draw_page(page, server.url)
     page.locator(".st-key-draw_source").get_by_text("Upload").click()
     page.locator("input[type=file]").set_input_files(
-        files=[{"name": "notes.png", "mimeType": "image/png", "buffer": b"not an image at all"}])
+        files=[{"name": "notes.png", "mimeType": "image/png", "buffer": b"not an image at all"}]
+    )
     expect(page.get_by_text("notes.png: not an image file Pillow can read")).to_be_visible(timeout=30_000)
     expect(prediction(page)).to_have_text("—")
 
@@ -219,7 +226,8 @@ def test_on_a_phone_the_reading_comes_right_after_the_canvas(server, browser):
         for part in (prediction(page), confidence, page.locator(GRAPH)):  # the reading: metrics and bars
             box = part.bounding_box()
             assert canvas_box["y"] + canvas_box["height"] <= box["y"] and box["y"] + box["height"] <= teach_top, (
-                f"{part} at {box}, not between the canvas ({canvas_box}) and Teach it (y={teach_top})")
+                f"{part} at {box}, not between the canvas ({canvas_box}) and Teach it (y={teach_top})"
+            )
         canvas(page).scroll_into_view_if_needed()
         expect(prediction(page)).to_be_in_viewport()  # the digit read shows while the finger is on the canvas
         shoot(page, "draw-phone")
@@ -268,7 +276,8 @@ def test_a_model_deleted_in_another_tab_is_said_and_no_longer_reads(tmp_path, br
         reader.bring_to_front()
         draw(reader, SEVEN)
         expect(reader.get_by_text("The model 'tiny' no longer exists (deleted in another tab?)")).to_be_visible(
-            timeout=30_000)
+            timeout=30_000
+        )
         expect(reader.get_by_role("combobox", name="Reads your drawing")).to_have_value(re.compile("^default"))
         expect(prediction(reader)).to_have_text("7", timeout=30_000)  # read by the active model, which Teach it picks
         reader.get_by_role("button", name="Save as 7").click()

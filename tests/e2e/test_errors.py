@@ -1,6 +1,6 @@
 """Browser test of the Errors page: click a cell of the rendered confusion matrix, see its images.
 
-    .venv/bin/python -m pytest tests/e2e/test_errors.py -q
+.venv/bin/python -m pytest tests/e2e/test_errors.py -q
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import pytest
 from playwright.sync_api import expect
 
 from model import Classifier
-from tests.e2e.conftest import shoot
-from training import errors
+from tests.e2e.browser import shoot
+from training import confusion
 
 FIRST_LOAD_MS = 120_000  # the first visit loads Keras and evaluates the model on 10,000 images
 STEP_MS = 30_000  # a rerun after a click, on a machine shared with training runs
@@ -20,7 +20,7 @@ STEP_MS = 30_000  # a rerun after a click, on a machine shared with training run
 @pytest.fixture(scope="module")
 def reference():
     """The bundled model's evaluation, computed here without the app."""
-    return errors.evaluate_on(Classifier.load("default"), errors.mnist_test())
+    return confusion.evaluate_on(Classifier.load("default"), confusion.mnist_test())
 
 
 def click_cell(page, true: int, predicted: int) -> None:
@@ -43,8 +43,10 @@ def test_clicking_an_off_diagonal_cell_shows_its_images(server, page, reference)
 
     click_cell(page, true, predicted)
     expect(page.get_by_role("heading", name=f"True {true} · predicted {predicted}")).to_be_visible(timeout=STEP_MS)
-    expect(page.get_by_text(f"{count} images of a {true} that the model called a {predicted}")).to_be_visible(timeout=STEP_MS)
-    tiles = page.locator(".st-key-errors_cell_inspect_" + str(errors.cell_samples(reference, true, predicted)[0]))
+    expect(page.get_by_text(f"{count} images of a {true} that the model called a {predicted}")).to_be_visible(
+        timeout=STEP_MS
+    )
+    tiles = page.locator(".st-key-errors_cell_inspect_" + str(confusion.cell_samples(reference, true, predicted)[0]))
     expect(tiles).to_be_visible(timeout=STEP_MS)  # the most confident mistake comes first
     expect(page.locator("[class*='st-key-errors_cell_inspect_']")).to_have_count(min(count, 20), timeout=STEP_MS)
     shoot(page, "errors")

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from model import Classifier, neurons
-from tests.e2e.conftest import shoot
+from tests.e2e.browser import shoot
 from tests.e2e.test_draw import SEVEN, draw, open_draw_page, prediction
 from training.data import load_mnist
 
@@ -63,7 +63,9 @@ def test_a_deep_link_opens_its_neuron_and_a_bad_one_says_why(server, page, bundl
     page.goto(f"{server.url}/Inside?model=default&layer=2&unit=5")
     expect(heading(page, "Layer 2 · unit 5")).to_be_visible(timeout=FIRST_LOAD_MS)
     row = page.locator(".st-key-inside_top")
-    expect(row.get_by_role("button").filter(has_text=re.compile(r"^#\d+$"))).to_have_text([f"#{i}" for i in view.top], timeout=STEP_MS)
+    expect(row.get_by_role("button").filter(has_text=re.compile(r"^#\d+$"))).to_have_text(
+        [f"#{i}" for i in view.top], timeout=STEP_MS
+    )
     expect(page.get_by_test_id("stMetric").filter(has_text="Fires on")).to_contain_text(f"{view.active_share:.1%}")
     idle(page)
     shoot(page, "inside")

@@ -11,7 +11,7 @@ import os
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import pick_preset, set_number
+from tests.e2e.browser import pick_preset, set_number
 
 RUN_MS = 240_000  # TensorFlow start-up plus two epochs on a shared machine
 SHOTS = os.environ.get("DIGITLAB_SHOTS")  # a folder: keep desktop and phone screenshots there

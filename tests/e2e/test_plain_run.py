@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import REPO, STARTUP_SECONDS, free_port
+from tests.e2e.browser import REPO, STARTUP_SECONDS, free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -30,7 +30,10 @@ def inotify_watches(pid: int) -> int:
     for fd in Path(f"/proc/{pid}/fd").iterdir():
         try:
             if os.readlink(fd) == "anon_inode:inotify":
-                count += sum(line.startswith("inotify ") for line in Path(f"/proc/{pid}/fdinfo/{fd.name}").read_text().splitlines())
+                count += sum(
+                    line.startswith("inotify ")
+                    for line in Path(f"/proc/{pid}/fdinfo/{fd.name}").read_text().splitlines()
+                )
         except OSError:  # a descriptor closed meanwhile
             continue
     return count
@@ -51,12 +54,22 @@ def wait_healthy(url: str, process: subprocess.Popen) -> None:
 def test_a_plain_streamlit_run_watches_nothing_and_logs_nothing_while_idle(browser, tmp_path):
     port = free_port()
     # The port and "no browser" by environment, so the command line is exactly `streamlit run app.py`.
-    env = {**os.environ, "DIGITLAB_HOME": str(tmp_path), "STREAMLIT_SERVER_PORT": str(port),
-           "STREAMLIT_SERVER_ADDRESS": "127.0.0.1", "STREAMLIT_SERVER_HEADLESS": "true"}
+    env = {
+        **os.environ,
+        "DIGITLAB_HOME": str(tmp_path),
+        "STREAMLIT_SERVER_PORT": str(port),
+        "STREAMLIT_SERVER_ADDRESS": "127.0.0.1",
+        "STREAMLIT_SERVER_HEADLESS": "true",
+    }
     log = tmp_path / "streamlit.log"
     with open(log, "wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py"], cwd=REPO, env=env, stdout=out,
-                                   stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py"],
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     try:
         url = f"http://127.0.0.1:{port}"

@@ -1,6 +1,6 @@
 """Browser test of the Train page: train one epoch from the UI, find the model in `python -m model list --json`.
 
-    .venv/bin/python -m pytest tests/e2e/test_train.py -q
+.venv/bin/python -m pytest tests/e2e/test_train.py -q
 """
 
 from __future__ import annotations
@@ -15,15 +15,21 @@ import pytest
 from playwright.sync_api import expect
 
 from model.registry import Registry
-from tests.e2e.conftest import REPO, pick_preset, set_number, shoot
+from tests.e2e.browser import REPO, pick_preset, set_number, shoot
 
 RUN_MS = 240_000  # TensorFlow start-up plus one small epoch on a shared machine
 expect.set_options(timeout=30_000)  # a rerun can take seconds when the shared machine is busy
 
 
 def listed_models(home) -> dict[str, dict]:
-    out = subprocess.run([sys.executable, "-m", "model", "list", "--json"], cwd=REPO, capture_output=True, text=True,
-                         env={**os.environ, "DIGITLAB_HOME": str(home)}, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "model", "list", "--json"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DIGITLAB_HOME": str(home)},
+        check=True,
+    ).stdout
     return {row["name"]: row for row in map(json.loads, out.splitlines())}
 
 

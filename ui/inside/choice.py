@@ -11,7 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from model import Classifier, neurons
-from ui import errors_models
+from ui.errors import loaders
 from ui.inside.inspector import LAYER_KEY, UNIT_KEY
 from ui.inside.link import PARAMS, clamp, query, read_link
 
@@ -27,7 +27,7 @@ def chosen() -> tuple[Classifier, list[str]]:
 
     Runs before the pickers are drawn, so it may set their values."""
     state = st.session_state
-    names, active = errors_models.model_names()
+    names, active = loaders.model_names()
     state.setdefault(MODEL_KEY, active)
     state.setdefault(LAYER_KEY, 1)
     state.setdefault(UNIT_KEY, 0)
@@ -39,14 +39,16 @@ def chosen() -> tuple[Classifier, list[str]]:
         state[LAYER_KEY] = link.layer if link.layer is not None else (1 if "layer" in params else state[LAYER_KEY])
         state[UNIT_KEY] = link.unit if link.unit is not None else (0 if "unit" in params else state[UNIT_KEY])
     if state[MODEL_KEY] not in names:
-        notices.append(f"The model {state[MODEL_KEY]!r} no longer exists (deleted in another tab?), so this page "
-                       f"shows the active model, {active!r}.")
+        notices.append(
+            f"The model {state[MODEL_KEY]!r} no longer exists (deleted in another tab?), so this page "
+            f"shows the active model, {active!r}."
+        )
         state[MODEL_KEY] = active
-    classifier, problem = errors_models.load_model(state[MODEL_KEY])
+    classifier, problem = loaders.load_model(state[MODEL_KEY])
     if problem:
         notices.append(f"{problem} Showing the active model, {active!r}, instead.")
         state[MODEL_KEY] = active
-        classifier = errors_models.active_model()
+        classifier = loaders.active_model()
     sizes = neurons.layer_sizes(classifier)
     if sizes:
         state[LAYER_KEY], state[UNIT_KEY], out_of_range = clamp(int(state[LAYER_KEY]), int(state[UNIT_KEY]), sizes)
@@ -56,13 +58,23 @@ def chosen() -> tuple[Classifier, list[str]]:
 
 def pickers_ui(classifier: Classifier) -> None:
     sizes = neurons.layer_sizes(classifier)
-    names, _ = errors_models.model_names()
+    names, _ = loaders.model_names()
     model_col, layer_col, unit_col = st.columns([2, 1, 1])
-    model_col.selectbox("Model", names, key=MODEL_KEY, format_func=errors_models.model_label)
-    layer_col.selectbox("Hidden layer", list(range(1, len(sizes) + 1)), key=LAYER_KEY,
-                        format_func=lambda n: f"{n} ({sizes[n - 1]:,} units)")
-    unit_col.number_input("Unit", min_value=0, max_value=sizes[st.session_state[LAYER_KEY] - 1] - 1, step=1,
-                          key=UNIT_KEY, help="Type a unit's number, or click one in the layer overview.")
+    model_col.selectbox("Model", names, key=MODEL_KEY, format_func=loaders.model_label)
+    layer_col.selectbox(
+        "Hidden layer",
+        list(range(1, len(sizes) + 1)),
+        key=LAYER_KEY,
+        format_func=lambda n: f"{n} ({sizes[n - 1]:,} units)",
+    )
+    unit_col.number_input(
+        "Unit",
+        min_value=0,
+        max_value=sizes[st.session_state[LAYER_KEY] - 1] - 1,
+        step=1,
+        key=UNIT_KEY,
+        help="Type a unit's number, or click one in the layer overview.",
+    )
 
 
 def sync_link() -> None:

@@ -2,7 +2,7 @@
 
 Resources, not st.cache_data: the recording of a 1024-1024 model is ~80 MB, and cache_data would
 unpickle a copy of it on every rerun (every click). The cached objects are shared by all sessions
-and never mutated. The MNIST test set comes from training.errors.mnist_test (training/data.py's loader).
+and never mutated. The MNIST test set comes from training.confusion.mnist_test (training/data.py's loader).
 """
 
 from __future__ import annotations
@@ -13,15 +13,15 @@ from PIL import Image
 
 from model import Classifier, neurons
 from model.hidden_space import HiddenMap, fit_map
-from training import errors
-from ui.draw_images import png_data_uri, signed_picture
+from training import confusion
+from ui.draw.images import png_data_uri, signed_picture
 
 OVERVIEW_SHADES = 16  # colour steps from white to full red (and to full blue) in the layer overview
-DRAWING_KEY = "draw_analysis"  # ui/draw_panel.py's MEMO_KEY: (key, Analysis) of the Draw page's last picture
+DRAWING_KEY = "draw_analysis"  # ui/draw/panel.py's MEMO_KEY: (key, Analysis) of the Draw page's last picture
 
 
-def test_set() -> errors.Dataset:
-    return errors.mnist_test()
+def test_set() -> confusion.Dataset:
+    return confusion.mnist_test()
 
 
 @st.cache_resource(max_entries=4, show_spinner="Running the 10,000 test digits through every layer…")

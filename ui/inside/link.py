@@ -31,7 +31,9 @@ def read_link(params: dict[str, str], names: list[str]) -> tuple[Link, list[str]
     notices = []
     model = params.get("model")
     if model is not None and model not in names:
-        notices.append(f"There is no model named {model!r} (it may have been deleted), so this page shows the active model.")
+        notices.append(
+            f"There is no model named {model!r} (it may have been deleted), so this page shows the active model."
+        )
         model = None
     numbers: dict[str, int | None] = {}
     for name in ("layer", "unit"):
@@ -50,11 +52,15 @@ def clamp(layer: int, unit: int, sizes: list[int]) -> tuple[int, int, list[str]]
     """(layer, unit) brought into range for a model with hidden layers of `sizes` units, and why it moved."""
     notices = []
     if not 1 <= layer <= len(sizes):
-        notices.append(f"This model has hidden layers 1 to {len(sizes)}; there is no layer {layer}, so this shows layer 1.")
+        notices.append(
+            f"This model has hidden layers 1 to {len(sizes)}; there is no layer {layer}, so this shows layer 1."
+        )
         layer, unit = 1, 0
     if not 0 <= unit < sizes[layer - 1]:
-        notices.append(f"Hidden layer {layer} has units 0 to {sizes[layer - 1] - 1}; there is no unit {unit}, "
-                       "so this shows unit 0.")
+        notices.append(
+            f"Hidden layer {layer} has units 0 to {sizes[layer - 1] - 1}; there is no unit {unit}, "
+            "so this shows unit 0."
+        )
         unit = 0
     return layer, unit, notices
 
@@ -69,5 +75,9 @@ def neuron_links(model: str, layer: int, units: list[int] | tuple[int, ...], lea
         st.caption(lead)
     with st.container(horizontal=True, gap="small"):
         for unit in units:
-            st.page_link(PAGE, label=f"#{unit}", query_params=query(model, layer, unit),
-                         help=f"Open hidden layer {layer}'s unit {unit} in the neuron inspector")
+            st.page_link(
+                PAGE,
+                label=f"#{unit}",
+                query_params=query(model, layer, unit),
+                help=f"Open hidden layer {layer}'s unit {unit} in the neuron inspector",
+            )

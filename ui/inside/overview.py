@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from model import Classifier, neurons
+from ui.charts import CHART_CONFIG
 from ui.inside import charts, data
 from ui.inside.inspector import LAYER_KEY, UNIT_KEY
 
@@ -37,16 +38,24 @@ def tiles_ui(classifier: Classifier, layer: int, selected: int) -> None:
     units = neurons.layer_sizes(classifier)[layer - 1]
     source, cols, width = data.layer_tiles(classifier, layer)
     if layer == 1:
-        st.caption(f"Each tile is one of layer 1's {units:,} units: its 784 incoming weights as a 28×28 "
-                   "picture (red positive, blue negative, each tile scaled to its own largest weight). "
-                   "**Click a tile** to open that unit.")
+        st.caption(
+            f"Each tile is one of layer 1's {units:,} units: its 784 incoming weights as a 28×28 "
+            "picture (red positive, blue negative, each tile scaled to its own largest weight). "
+            "**Click a tile** to open that unit."
+        )
     else:
-        st.caption(f"Each tile is one of layer {layer}'s {units:,} units: the average of the "
-                   f"{neurons.PICTURE_TOP} test digits that excite it most minus the average test digit "
-                   "(its weights come from units, not pixels). **Click a tile** to open that unit.")
-    st.plotly_chart(charts.overview_figure(source, width, units, cols, selected),
-                    key=OVERVIEW_KEY, on_select=lambda: _on_tile_click(layer), selection_mode="points",
-                    config=charts.CHART_CONFIG)
+        st.caption(
+            f"Each tile is one of layer {layer}'s {units:,} units: the average of the "
+            f"{neurons.PICTURE_TOP} test digits that excite it most minus the average test digit "
+            "(its weights come from units, not pixels). **Click a tile** to open that unit."
+        )
+    st.plotly_chart(
+        charts.overview_figure(source, width, units, cols, selected),
+        key=OVERVIEW_KEY,
+        on_select=lambda: _on_tile_click(layer),
+        selection_mode="points",
+        config=CHART_CONFIG,
+    )
 
 
 def activity_ui(rec: neurons.Recording) -> None:
@@ -55,16 +64,29 @@ def activity_ui(rec: neurons.Recording) -> None:
         summary = neurons.layer_summary(rec, layer)
         dead = summary.dead
         more = f" (the first {DEAD_SHOWN} below)" if len(dead) > DEAD_SHOWN else ""
-        st.markdown(f"Layer {layer} ({summary.units:,} units) · **{len(dead)} dead**: they never fire on the "
-                    f"10,000 test digits{more}.")
+        st.markdown(
+            f"Layer {layer} ({summary.units:,} units) · **{len(dead)} dead**: they never fire on the "
+            f"10,000 test digits{more}."
+        )
         key = f"inside_busy_{layer}"
-        st.pills(f"Layer {layer}'s busiest units (share of test digits they fire on): click to open", summary.busiest,
-                 key=key, format_func=lambda u, s=summary.shares: f"#{u} · {s[u]:.0%}", on_change=_on_pick,
-                 args=(layer, key))
+        st.pills(
+            f"Layer {layer}'s busiest units (share of test digits they fire on): click to open",
+            summary.busiest,
+            key=key,
+            format_func=lambda u, s=summary.shares: f"#{u} · {s[u]:.0%}",
+            on_change=_on_pick,
+            args=(layer, key),
+        )
         if dead:
             dead_key = f"inside_dead_{layer}"
-            st.pills(f"Layer {layer}'s dead units: click to open", dead[:DEAD_SHOWN], key=dead_key,
-                     format_func=lambda u: f"#{u}", on_change=_on_pick, args=(layer, dead_key))
+            st.pills(
+                f"Layer {layer}'s dead units: click to open",
+                dead[:DEAD_SHOWN],
+                key=dead_key,
+                format_func=lambda u: f"#{u}",
+                on_change=_on_pick,
+                args=(layer, dead_key),
+            )
 
 
 def overview_ui(classifier: Classifier, rec: neurons.Recording, layer: int, unit: int) -> None:

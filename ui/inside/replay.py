@@ -21,7 +21,7 @@ from model.snapshots import EARLY, SnapshotError, Snapshots, sidecar_path
 from model.store import read_meta
 from ui.charts import CHART_CONFIG
 from ui.inside.replay_pictures import digit_panel, png, thumbnails, weight_grid
-from ui.train_charts import VALIDATION
+from ui.train.charts import VALIDATION
 
 REPLAY_TAB = "Replay"  # the Inside page's tab holding this view
 POINT_KEY = "replay_point"  # the slider: index of the point shown
@@ -57,7 +57,9 @@ def point_pictures(path: str, sha256: str, i: int, change: bool) -> dict:
         "panel": panel_picture(path, sha256, tuple(snaps.guesses(i).tolist())),
         "gained": png(thumbnails(snaps.subset_images[gained[:MAX_THUMBNAILS]])) if len(gained) else None,
         "lost": png(thumbnails(snaps.subset_images[lost[:MAX_THUMBNAILS]])) if len(lost) else None,
-        "n_gained": len(gained), "n_lost": len(lost), "accuracy": float(right.mean()),
+        "n_gained": len(gained),
+        "n_lost": len(lost),
+        "accuracy": float(right.mean()),
     }
 
 
@@ -93,19 +95,25 @@ def linked_point(snaps: Snapshots, epoch) -> tuple[int, str | None]:
     try:
         wanted = int(str(epoch).strip())
     except ValueError:
-        return snaps.point_of_epoch(last), f"The link's epoch {epoch!r} is not a whole number; showing the last epoch, {last}."
+        return snaps.point_of_epoch(
+            last
+        ), f"The link's epoch {epoch!r} is not a whole number; showing the last epoch, {last}."
     if wanted == 0:
         return 0, None
     if wanted not in snaps.epochs:
-        return snaps.point_of_epoch(last), (f"Epoch {wanted} is out of range: this replay has epochs 1 to {last}, "
-                                            f"so it shows epoch {last}.")
+        return snaps.point_of_epoch(last), (
+            f"Epoch {wanted} is out of range: this replay has epochs 1 to {last}, so it shows epoch {last}."
+        )
     return snaps.point_of_epoch(wanted), None
 
 
 def new_link(model, epoch) -> bool:
     """True when an `epoch` from the URL has not been applied to this model yet: the page then opens the replay."""
-    return epoch is not None and model.path is not None and \
-        st.session_state.get(LINKED_KEY) != (str(model.path), str(epoch))
+    return (
+        epoch is not None
+        and model.path is not None
+        and st.session_state.get(LINKED_KEY) != (str(model.path), str(epoch))
+    )
 
 
 def replay_ui(model, epoch: int | str | None = None) -> None:
@@ -113,16 +121,19 @@ def replay_ui(model, epoch: int | str | None = None) -> None:
     meta = getattr(model, "meta", None) or read_meta(Path(model.path))
     name = getattr(model, "name", meta.name)
     if not meta.replay or model.path is None:  # (a model never saved has no file to sit beside)
-        st.info(f"{name} has no replay recorded: it was trained before replays existed, with snapshots turned "
-                "off, or stopped before its first epoch ended. Train a model on the Train page to record one.",
-                icon=":material/history:")
+        st.info(
+            f"{name} has no replay recorded: it was trained before replays existed, with snapshots turned "
+            "off, or stopped before its first epoch ended. Train a model on the Train page to record one.",
+            icon=":material/history:",
+        )
         return
     path = Path(model.path)
     try:
         snaps = load_replay(str(path), meta.replay["sha256"])
     except SnapshotError as error:
-        st.warning(f"The replay of {name} is unavailable: {error} The model itself works as usual.",
-                   icon=":material/warning:")
+        st.warning(
+            f"The replay of {name} is unavailable: {error} The model itself works as usual.", icon=":material/warning:"
+        )
         return
     state = st.session_state
     if state.get(MODEL_KEY) != str(path) or state.get(POINT_KEY, snaps.points) >= snaps.points:
@@ -149,11 +160,22 @@ def _player(path: str, sha256: str) -> None:
             state[PLAYING_KEY] = False
             st.rerun()
     slider, play = st.columns([4, 1], vertical_alignment="bottom")
-    slider.select_slider("Epoch", options=list(range(snaps.points)), key=POINT_KEY,
-                         format_func=lambda i: point_label(snaps, i), on_change=_pause)
+    slider.select_slider(
+        "Epoch",
+        options=list(range(snaps.points)),
+        key=POINT_KEY,
+        format_func=lambda i: point_label(snaps, i),
+        on_change=_pause,
+    )
     playing = state.get(PLAYING_KEY, False)
-    play.button("Pause" if playing else "Play", key="replay_play", width="stretch", on_click=_play, args=(snaps.points,),
-                icon=":material/pause:" if playing else ":material/play_arrow:")
+    play.button(
+        "Pause" if playing else "Play",
+        key="replay_play",
+        width="stretch",
+        on_click=_play,
+        args=(snaps.points,),
+        icon=":material/pause:" if playing else ":material/play_arrow:",
+    )
     point_ui(snaps, state[POINT_KEY], path, sha256)
 
 
@@ -186,21 +208,35 @@ def point_ui(snaps: Snapshots, i: int, path: str, sha256: str) -> None:
     st.caption(" · ".join(figures))
     grid_col, panel_col = st.columns([2, 3])
     with grid_col:
-        st.image(pictures["grid"], width="stretch", output_format="PNG",
-                 alt=f"{len(snaps.units)} first-layer neurons' weights, {_where(snaps, i, n)}")
+        st.image(
+            pictures["grid"],
+            width="stretch",
+            output_format="PNG",
+            alt=f"{len(snaps.units)} first-layer neurons' weights, {_where(snaps, i, n)}",
+        )
         st.radio("Neurons", [CHANGE, WEIGHTS], key=VIEW_KEY, horizontal=True, label_visibility="collapsed")
         if not i:
             st.caption(f"The random weights {len(snaps.units)} first-layer neurons start from.")
         elif change:
-            st.caption(f"What {len(snaps.units)} first-layer neurons have learned: how their weights changed since the "
-                       "start. Red pixels now push the neuron up more, blue ones less.")
+            st.caption(
+                f"What {len(snaps.units)} first-layer neurons have learned: how their weights changed since the "
+                "start. Red pixels now push the neuron up more, blue ones less."
+            )
         else:
-            st.caption(f"{len(snaps.units)} first-layer neurons' weights: red pixels push the neuron up, blue ones "
-                       "down. The random start still shows through.")
+            st.caption(
+                f"{len(snaps.units)} first-layer neurons' weights: red pixels push the neuron up, blue ones "
+                "down. The random start still shows through."
+            )
     with panel_col:
-        st.image(pictures["panel"], width="stretch", output_format="PNG",
-                 alt="Test digits framed green where the network is right, red where it is wrong")
-        st.caption(f"{len(snaps.panel_labels)} test digits and what the network says they are (green right, red wrong).")
+        st.image(
+            pictures["panel"],
+            width="stretch",
+            output_format="PNG",
+            alt="Test digits framed green where the network is right, red where it is wrong",
+        )
+        st.caption(
+            f"{len(snaps.panel_labels)} test digits and what the network says they are (green right, red wrong)."
+        )
     st.plotly_chart(curves(snaps, i), config=CHART_CONFIG, key="replay_curves")
     learned_ui(snaps, i, pictures)
 
@@ -235,22 +271,63 @@ def curves(snaps: Snapshots, i: int) -> dict:
     x = [snaps.position(j) for j in range(snaps.points)]
     subset = [float(snaps.right(j).mean()) for j in range(snaps.points)]
     ends = [j for j in range(snaps.points) if snaps.batch[j] == snaps.batches]
-    lines = [{"type": "scatter", "mode": "lines+markers", "name": f"{len(snaps.subset_labels):,} test digits",
-              "x": x, "y": subset, "line": {"color": SUBSET_COLOUR, "width": 2.5}, "marker": {"size": 5}}]
+    lines = [
+        {
+            "type": "scatter",
+            "mode": "lines+markers",
+            "name": f"{len(snaps.subset_labels):,} test digits",
+            "x": x,
+            "y": subset,
+            "line": {"color": SUBSET_COLOUR, "width": 2.5},
+            "marker": {"size": 5},
+        }
+    ]
     for column, label, colour, dash in ((1, "training", TRAIN_COLOUR, "solid"), (3, "validation", VALIDATION, "dash")):
         values = [float(snaps.metrics[j, column]) for j in ends]
         if not all(np.isnan(values)):
-            lines.append({"type": "scatter", "mode": "lines+markers", "name": label, "x": [x[j] for j in ends],
-                          "y": values, "line": {"color": colour, "width": 2, "dash": dash}, "marker": {"size": 5}})
+            lines.append(
+                {
+                    "type": "scatter",
+                    "mode": "lines+markers",
+                    "name": label,
+                    "x": [x[j] for j in ends],
+                    "y": values,
+                    "line": {"color": colour, "width": 2, "dash": dash},
+                    "marker": {"size": 5},
+                }
+            )
     layout = {
-        "height": 260, "margin": {"l": 44, "r": 8, "t": 30, "b": 36}, "showlegend": True,
+        "height": 260,
+        "margin": {"l": 44, "r": 8, "t": 30, "b": 36},
+        "showlegend": True,
         "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
-        "plot_bgcolor": "rgba(0,0,0,0)", "paper_bgcolor": "rgba(0,0,0,0)", "hovermode": "x unified",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "hovermode": "x unified",
         "xaxis": {"title": {"text": "epoch"}, "range": [-0.1, x[-1] + 0.2], "gridcolor": "#E5E7EB", "zeroline": False},
         "yaxis": {"tickformat": ".0%", "range": [0, 1.02], "gridcolor": "#E5E7EB"},
-        "shapes": [{"type": "line", "x0": x[i], "x1": x[i], "yref": "paper", "y0": 0, "y1": 1,
-                    "line": {"color": MARK, "width": 1.5, "dash": "dot"}}],
-        "annotations": [{"x": x[i], "yref": "paper", "y": 0, "text": _where(snaps, i, snaps.epochs[-1]).split(" (")[0],
-                         "showarrow": False, "xanchor": "left", "yanchor": "bottom", "font": {"size": 11, "color": MARK}}],
+        "shapes": [
+            {
+                "type": "line",
+                "x0": x[i],
+                "x1": x[i],
+                "yref": "paper",
+                "y0": 0,
+                "y1": 1,
+                "line": {"color": MARK, "width": 1.5, "dash": "dot"},
+            }
+        ],
+        "annotations": [
+            {
+                "x": x[i],
+                "yref": "paper",
+                "y": 0,
+                "text": _where(snaps, i, snaps.epochs[-1]).split(" (")[0],
+                "showarrow": False,
+                "xanchor": "left",
+                "yanchor": "bottom",
+                "font": {"size": 11, "color": MARK},
+            }
+        ],
     }
     return {"data": lines, "layout": layout}

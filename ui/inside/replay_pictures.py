@@ -1,9 +1,9 @@
 """The replay's pictures as RGB arrays (NumPy + Pillow, no Streamlit): one image per view, not one element per digit.
 
-    weight_grid(weights)                   # (K, 784) -> the units' incoming weights, red +, blue -, a tile each
-    digit_panel(images, labels, guesses)   # the panel: each digit framed green (right) or red (wrong), its guess below
-    thumbnails(images)                     # a plain grid of small digits ("learned this epoch")
-    png(picture)                           # -> PNG bytes for st.image
+weight_grid(weights)                   # (K, 784) -> the units' incoming weights, red +, blue -, a tile each
+digit_panel(images, labels, guesses)   # the panel: each digit framed green (right) or red (wrong), its guess below
+thumbnails(images)                     # a plain grid of small digits ("learned this epoch")
+png(picture)                           # -> PNG bytes for st.image
 """
 
 from __future__ import annotations
@@ -38,7 +38,9 @@ def thumbnails(images: np.ndarray, columns: int = 12, scale: int = 2, gap: int =
     return _tile(np.repeat(ink[..., None], 3, axis=3), scale, gap, columns)
 
 
-def digit_panel(images: np.ndarray, labels: np.ndarray, guesses: np.ndarray, columns: int = 8, scale: int = 3) -> np.ndarray:
+def digit_panel(
+    images: np.ndarray, labels: np.ndarray, guesses: np.ndarray, columns: int = 8, scale: int = 3
+) -> np.ndarray:
     """(P, 28, 28) digits with their true labels and the network's guesses -> one (H, W, 3) uint8 picture."""
     side, frame, strip, gap = IMAGE_SIDE * scale, 3, 26, 6
     cell_w, cell_h = side + 2 * frame, side + 2 * frame + strip
@@ -58,8 +60,9 @@ def _caption(guess: int, label: int, width: int, height: int) -> np.ndarray:
     """The strip under a digit: 'says 7' in green, or 'says 3, is 5' in red (drawn once per pair, then reused)."""
     strip = Image.new("RGB", (width, height), "white")
     text = f"says {guess}" if guess == label else f"says {guess}, is {label}"
-    ImageDraw.Draw(strip).text((width / 2, height / 2), text, fill=RIGHT if guess == label else WRONG, font=_font(),
-                               anchor="mm")
+    ImageDraw.Draw(strip).text(
+        (width / 2, height / 2), text, fill=RIGHT if guess == label else WRONG, font=_font(), anchor="mm"
+    )
     return np.asarray(strip)
 
 

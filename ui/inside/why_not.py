@@ -26,8 +26,13 @@ def versus_picker(digit: int, probs: np.ndarray, key: str) -> int:
     state, shown_for = st.session_state, f"{key}_for"
     if state.get(shown_for) != digit or state.get(key) not in options:
         state[key], state[shown_for] = order[0], digit
-    picked = st.segmented_control(f"Why {digit} and not…", options, key=key, required=True, help="Default: the runner-up, the "
-                                  "digit with the second highest probability.")
+    picked = st.segmented_control(
+        f"Why {digit} and not…",
+        options,
+        key=key,
+        required=True,
+        help="Default: the runner-up, the digit with the second highest probability.",
+    )
     return order[0] if picked is None else int(picked)
 
 
@@ -43,22 +48,33 @@ def _signed(value: float) -> str:
 
 def sum_text(c: Contrast, activation: str = "relu") -> str:
     """The split's numbers in one short paragraph, and whether they add up."""
-    ink_for, ink_against = float(c.contributions[c.contributions > 0].sum()), float(c.contributions[c.contributions < 0].sum())
+    ink_for, ink_against = (
+        float(c.contributions[c.contributions > 0].sum()),
+        float(c.contributions[c.contributions < 0].sum()),
+    )
     total = float(c.contributions.sum()) + c.bias
-    lines = [f"score {c.digit} − score {c.versus} = **{_signed(c.logit_difference)}**",
-             f"= pixels for {c.digit} **{_signed(ink_for)}** + pixels for {c.versus} **{_signed(ink_against)}** "
-             f"+ bias **{_signed(c.bias)}**"]
+    lines = [
+        f"score {c.digit} − score {c.versus} = **{_signed(c.logit_difference)}**",
+        f"= pixels for {c.digit} **{_signed(ink_for)}** + pixels for {c.versus} **{_signed(ink_against)}** "
+        f"+ bias **{_signed(c.bias)}**",
+    ]
     if c.exact:
         off = abs(total - c.logit_difference)
         verdict = "✓ adds up" if off < ADDS_UP else "✗ does not add up"
-        lines.append(f"= {_signed(total)} {verdict} (off by {off:.1e}): for this drawing the {activation} network is "
-                     "exactly linear.")
+        lines.append(
+            f"= {_signed(total)} {verdict} (off by {off:.1e}): for this drawing the {activation} network is "
+            "exactly linear."
+        )
     else:
-        lines.append(f"+ residual **{_signed(c.residual)}**. Approximate: {activation} is not piecewise linear, so "
-                     f"{c.approximate[0]}; the residual is what that leaves out.")
+        lines.append(
+            f"+ residual **{_signed(c.residual)}**. Approximate: {activation} is not piecewise linear, so "
+            f"{c.approximate[0]}; the residual is what that leaves out."
+        )
     return "  \n".join(lines)
 
 
 def picture_caption(c: Contrast) -> str:
-    return (f"**Why {c.digit}, not {c.versus}**: each pixel's share of the score difference, its ink × how much it "
-            f"raises {c.digit}'s score minus {c.versus}'s. Red ink argues for {c.digit}, blue for {c.versus}.")
+    return (
+        f"**Why {c.digit}, not {c.versus}**: each pixel's share of the score difference, its ink × how much it "
+        f"raises {c.digit}'s score minus {c.versus}'s. Red ink argues for {c.digit}, blue for {c.versus}."
+    )

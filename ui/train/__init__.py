@@ -1,1 +1,1 @@
-"""The Train page's views (pages/1_Train.py); ui/train/learning.py is the live look at the network learning."""
+"""The Train page (pages/1_Train.py): the form, the live run, the network learning, the runs table."""

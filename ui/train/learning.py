@@ -15,7 +15,7 @@ import streamlit as st
 
 from model.registry import Registry
 from model.snapshots import N_SUBSET, event_panel_images, event_weights
-from training.runner import ACTIVE, RunState, Runner
+from training.runner import ACTIVE, Runner, RunState
 from ui.inside.replay import replay_ui
 from ui.inside.replay_pictures import digit_panel, png, weight_grid
 
@@ -58,14 +58,23 @@ def _learning(runner: Runner, registry: Registry) -> None:
         grid_col, panel_col = st.columns([2, 3])
         with grid_col:
             st.image(grid, width="stretch", output_format="PNG", alt="First-layer neurons' weights")
-            st.caption(f"The random weights {e['units']} first-layer neurons start from." if not e["batch"] else
-                       f"What {e['units']} first-layer neurons have learned so far: how their weights changed since "
-                       "the start. Red pixels now push the neuron up more, blue ones less.")
+            st.caption(
+                f"The random weights {e['units']} first-layer neurons start from."
+                if not e["batch"]
+                else f"What {e['units']} first-layer neurons have learned so far: how their weights changed since "
+                "the start. Red pixels now push the neuron up more, blue ones less."
+            )
         with panel_col:
-            st.image(panel, width="stretch", output_format="PNG",
-                     alt="Test digits framed green where the network is right, red where it is wrong")
-            st.caption(f"{right} of {len(s.learning_start['panel_labels'])} test digits right now "
-                       f"({e['subset_accuracy']:.0%} of {N_SUBSET:,}). Updated at every epoch, and often in the first.")
+            st.image(
+                panel,
+                width="stretch",
+                output_format="PNG",
+                alt="Test digits framed green where the network is right, red where it is wrong",
+            )
+            st.caption(
+                f"{right} of {len(s.learning_start['panel_labels'])} test digits right now "
+                f"({e['subset_accuracy']:.0%} of {N_SUBSET:,}). Updated at every epoch, and often in the first."
+            )
         if not s.active and registry.exists(s.name):
             if st.toggle("Replay how it learned", key="train_replay"):
                 replay_ui(registry.get(s.name))

@@ -13,9 +13,9 @@ import streamlit as st
 from model import Classifier
 from model.registry import RegistryError
 from model.store import ModelFileError
-from training import errors
+from training import confusion
 from training.evaluate import Evaluation
-from ui.models import load_classifier, registry
+from ui.models import load_classifier, record_label, registry
 
 
 def model_names() -> tuple[list[str], str]:
@@ -25,13 +25,11 @@ def model_names() -> tuple[list[str], str]:
 
 
 def model_label(name: str) -> str:
-    """'default · 97.2% (active)' for the pickers."""
+    """A picker's label for a model name (the name alone once it is gone)."""
     try:
-        record = registry().get(name)
+        return record_label(registry().get(name))
     except RegistryError:
         return name
-    accuracy = f" · {record.accuracy:.1%}" if record.accuracy is not None else ""
-    return f"{name}{accuracy}{' (active)' if record.active else ''}"
 
 
 def load_model(name: str) -> tuple[Classifier | None, str | None]:
@@ -56,16 +54,18 @@ def active_model() -> Classifier:
     return load_classifier(record.name, record.sha256)
 
 
-def dataset(key: str) -> errors.Dataset:
+def dataset(key: str) -> confusion.Dataset:
     """The MNIST test set (in-process cached by training.data) or My drawings (read fresh: it grows)."""
-    return errors.mnist_test() if key == errors.MNIST_TEST else errors.my_drawings()
+    return confusion.mnist_test() if key == confusion.MNIST_TEST else confusion.my_drawings()
 
 
 @st.cache_data(max_entries=16, show_spinner="Evaluating the model on every image…")
-def _evaluation(name: str, sha256: str, fingerprint: str, _classifier: Classifier, _data: errors.Dataset) -> Evaluation:
-    return errors.evaluate_on(_classifier, _data)
+def _evaluation(
+    name: str, sha256: str, fingerprint: str, _classifier: Classifier, _data: confusion.Dataset
+) -> Evaluation:
+    return confusion.evaluate_on(_classifier, _data)
 
 
-def evaluation(classifier: Classifier, data: errors.Dataset) -> Evaluation:
+def evaluation(classifier: Classifier, data: confusion.Dataset) -> Evaluation:
     """The model's predictions and metrics on the dataset, computed once per (model, file, dataset)."""
     return _evaluation(classifier.name, classifier.sha256, data.fingerprint, classifier, data)

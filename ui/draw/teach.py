@@ -17,8 +17,8 @@ from model.explain import CONFIDENT, UNSURE, Verdict
 from model.preprocess import Steps
 from model.registry import data_home
 from model.spec import N_CLASSES
-from ui.draw_images import ink_picture
-from ui.draw_input import DrawingInput
+from ui.draw.images import ink_picture
+from ui.draw.input import DrawingInput
 
 LABEL_KEY = "draw_teach_label"  # the digit picked for the current drawing
 FOR_KEY = "draw_teach_for"  # digest of the drawing the pick belongs to: a new drawing resets it
@@ -51,15 +51,28 @@ def teach_ui(picture: DrawingInput, steps: Steps | None, verdict: Verdict, model
     if st.session_state.get(FOR_KEY) != picture.digest:  # a new drawing: start from the network's reading
         st.session_state[FOR_KEY] = picture.digest
         st.session_state[LABEL_KEY] = verdict.digit if verdict.state in (CONFIDENT, UNSURE) else None
-    label = st.pills("What did you draw?", list(range(N_CLASSES)), key=LABEL_KEY,
-                     help="Confirm the network's reading or pick the digit you meant.")
+    label = st.pills(
+        "What did you draw?",
+        list(range(N_CLASSES)),
+        key=LABEL_KEY,
+        help="Confirm the network's reading or pick the digit you meant.",
+    )
     saved = label is not None and st.session_state.get(SAVED_KEY) == (picture.digest, label)
-    clicked = st.button(f"Save as {label}" if label is not None else "Pick a digit to save", key=SAVE_KEY,
-                        type="primary", icon=":material/school:", disabled=label is None or saved)
+    clicked = st.button(
+        f"Save as {label}" if label is not None else "Pick a digit to save",
+        key=SAVE_KEY,
+        type="primary",
+        icon=":material/school:",
+        disabled=label is None or saved,
+    )
     if saved:
         replaced = st.session_state.get(REPLACED_KEY)
-        st.success(f"Saved as {label}" + (f", replacing the label {replaced} it was saved with before" if replaced is not None else "")
-                   + ": it is in My drawings below.", icon=":material/check:")
+        st.success(
+            f"Saved as {label}"
+            + (f", replacing the label {replaced} it was saved with before" if replaced is not None else "")
+            + ": it is in My drawings below.",
+            icon=":material/check:",
+        )
     elif clicked:
         store = drawing_store()
         try:
@@ -78,22 +91,29 @@ def my_drawings_ui() -> None:
     store = drawing_store()
     drawings = store.list()
     st.subheader(f"My drawings ({len(drawings)})")
-    st.caption("Drawings you labelled with Teach it. The Train page can add them to the training data, "
-               "and the Errors page can test any model on them.")
+    st.caption(
+        "Drawings you labelled with Teach it. The Train page can add them to the training data, "
+        "and the Errors page can test any model on them."
+    )
     if not drawings:
         st.info("None yet: draw a digit and save it with Teach it.", icon=":material/school:")
         return
     shown = drawings[:SHOWN]
     for start in range(0, len(shown), PER_ROW):
-        for column, drawing in zip(st.columns(PER_ROW), shown[start:start + PER_ROW]):
+        for column, drawing in zip(st.columns(PER_ROW), shown[start : start + PER_ROW]):
             with column.container(border=True, key=f"draw_card_{drawing.id}"):
                 st.image(ink_picture(drawing.image).resize((THUMB, THUMB), Image.Resampling.NEAREST))
                 mark = "✓" if drawing.predicted == drawing.label else "✗"
                 read = "—" if drawing.predicted is None else drawing.predicted
                 st.markdown(f"**{drawing.label}** · read {read} {mark}")
                 st.caption(_when(drawing.created))
-                st.button("Delete", key=f"draw_delete_{drawing.id}", icon=":material/delete:",
-                          on_click=store.delete, args=(drawing.id,))
+                st.button(
+                    "Delete",
+                    key=f"draw_delete_{drawing.id}",
+                    icon=":material/delete:",
+                    on_click=store.delete,
+                    args=(drawing.id,),
+                )
     if len(drawings) > SHOWN:
         st.caption(f"Showing the newest {SHOWN} of {len(drawings)}.")
 

@@ -64,8 +64,9 @@ def find_ink_picture(steps: Steps, side: int = FIND_SIDE) -> Image.Image:
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     image = Image.fromarray(ink).resize(size, Image.Resampling.BILINEAR).convert("RGB")
     top, left, bottom, right = steps.bbox
-    ImageDraw.Draw(image).rectangle([left * scale, top * scale, right * scale - 1, bottom * scale - 1],
-                                    outline=MARK, width=2)
+    ImageDraw.Draw(image).rectangle(
+        [left * scale, top * scale, right * scale - 1, bottom * scale - 1], outline=MARK, width=2
+    )
     return image
 
 

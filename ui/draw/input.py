@@ -43,8 +43,13 @@ TOOLBAR_ABOVE_CANVAS = """
 # The component registered again under its own name, with its own HTML, JS and CSS plus the rules above:
 # Streamlit uses a name's last definition (and logs once that it replaced one).
 _CANVAS_CSS = next((Path(streamlit_drawable_canvas.__file__).parent / "frontend" / "build").glob("index-*.css"))
-st.components.v2.component("streamlit-drawable-canvas.streamlit_drawable_canvas", html='<div class="canvas-root"></div>',
-                           js="index-*.js", css=_CANVAS_CSS.read_text() + TOOLBAR_ABOVE_CANVAS, isolate_styles=True)
+st.components.v2.component(
+    "streamlit-drawable-canvas.streamlit_drawable_canvas",
+    html='<div class="canvas-root"></div>',
+    js="index-*.js",
+    css=_CANVAS_CSS.read_text() + TOOLBAR_ABOVE_CANVAS,
+    isolate_styles=True,
+)
 
 
 @dataclass(frozen=True)
@@ -70,8 +75,15 @@ def canvas_input(known: DrawingInput | None = None) -> DrawingInput:
     """The drawing canvas, with the pen width `pen_width_ui` set; returns what is on it now
     (`known`, what `canvas_drawing` read this run, when it is the same picture: not decoded twice)."""
     stroke = st.session_state.get(STROKE_KEY, DEFAULT_STROKE)
-    result = st_canvas(stroke_width=stroke, stroke_color=INK, width=CANVAS_SIDE, height=CANVAS_SIDE,
-                       drawing_mode="freedraw", return_image_data=True, key=CANVAS_KEY)
+    result = st_canvas(
+        stroke_width=stroke,
+        stroke_color=INK,
+        width=CANVAS_SIDE,
+        height=CANVAS_SIDE,
+        drawing_mode="freedraw",
+        return_image_data=True,
+        key=CANVAS_KEY,
+    )
     png = result.image_bytes
     if known is not None and png and hashlib.sha1(png).hexdigest() == known.digest:
         return known
@@ -93,14 +105,25 @@ def _canvas_picture(png: bytes | None, say_why: bool = True) -> DrawingInput:
 
 def pen_width_ui() -> None:
     """The pen width slider shown under the canvas (drawn with the page: a change reruns it all)."""
-    st.slider("Pen width", *STROKE_RANGE, value=DEFAULT_STROKE, step=1, key=STROKE_KEY, format="%d px",
-              help="Thicker pens look more like MNIST's strokes once the drawing is shrunk to 28x28.")
+    st.slider(
+        "Pen width",
+        *STROKE_RANGE,
+        value=DEFAULT_STROKE,
+        step=1,
+        key=STROKE_KEY,
+        format="%d px",
+        help="Thicker pens look more like MNIST's strokes once the drawing is shrunk to 28x28.",
+    )
 
 
 def upload_input() -> DrawingInput:
     """A file uploader; an image we refuse gets one sentence in st.error and counts as nothing."""
-    file = st.file_uploader("A picture of one handwritten digit", type=UPLOAD_TYPES, key=UPLOAD_KEY,
-                            help="Dark ink on light paper or light on dark both work; crop it roughly to the digit.")
+    file = st.file_uploader(
+        "A picture of one handwritten digit",
+        type=UPLOAD_TYPES,
+        key=UPLOAD_KEY,
+        help="Dark ink on light paper or light on dark both work; crop it roughly to the digit.",
+    )
     if file is None:
         return DrawingInput("upload", None, None, "")
     data = file.getvalue()

@@ -22,15 +22,15 @@ from model import Classifier
 from model.explain import Verdict, judge
 from model.preprocess import Steps, preprocess_steps
 from model.registry import BUNDLED_NAME
-from ui.draw_explain import sees_heading, sees_ui, why_heading, why_ui
-from ui.draw_input import DrawingInput, canvas_drawing, canvas_input, pen_width_ui, upload_input
-from ui.draw_result import prediction_ui, probabilities_caption
-from ui.draw_teach import teach_heading, teach_ui
+from ui.draw.explain import sees_heading, sees_ui, why_heading, why_ui
+from ui.draw.input import DrawingInput, canvas_drawing, canvas_input, pen_width_ui, upload_input
+from ui.draw.result import prediction_ui, probabilities_caption
+from ui.draw.teach import teach_heading, teach_ui
 from ui.models import registry
 from ui.perf import READING_HEAD_START, one_blas_thread
 
 SOURCE_KEY = "draw_source"
-PHONE_CSS = Path(__file__).with_name("draw_phone.css")  # the narrow-screen order of the panel's parts
+PHONE_CSS = Path(__file__).with_name("phone.css")  # the narrow-screen order of the panel's parts
 SOURCES = ("Draw", "Upload")
 MEMO_KEY = "draw_analysis"  # (picture digest, models) -> Analysis of the last picture
 
@@ -58,6 +58,7 @@ def analyse(picture: DrawingInput, models: dict[str, Classifier]) -> Analysis:
 @dataclass(frozen=True)
 class Slots:
     """Containers laid out once per full run that the live fragment rewrites on every stroke."""
+
     input: DeltaGenerator  # the canvas, or the uploader
     teach: DeltaGenerator  # the label pills and Save
     sees: DeltaGenerator  # the preprocessing pictures
@@ -66,7 +67,7 @@ class Slots:
 
 def live_panel(models: dict[str, Classifier]) -> None:
     """Canvas (or upload) and Teach it on the left, the reading on the right, the explanations below;
-    on a phone, where columns stack, the reading comes right after the canvas (ui/draw_phone.css).
+    on a phone, where columns stack, the reading comes right after the canvas (ui/draw/phone.css).
 
     Headings, captions, the Draw/Upload switch and the pen width are drawn here, once per full run.
     A stroke reruns only `_live`: its own body is the reading, and it rewrites the slots. Every
@@ -75,8 +76,10 @@ def live_panel(models: dict[str, Classifier]) -> None:
     left, right = st.columns([5, 6], gap="large")
     with left:
         with st.container(key="draw_drawing"):
-            source = st.segmented_control("Input", SOURCES, default=SOURCES[0], key=SOURCE_KEY,
-                                          label_visibility="collapsed") or SOURCES[0]
+            source = (
+                st.segmented_control("Input", SOURCES, default=SOURCES[0], key=SOURCE_KEY, label_visibility="collapsed")
+                or SOURCES[0]
+            )
             input_slot = st.container()
         if source == "Draw":
             with st.container(key="draw_pen"):

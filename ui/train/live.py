@@ -17,9 +17,9 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from model.registry import Registry, RegistryError
-from training.runner import ACTIVE, RunState, Runner
+from training.runner import ACTIVE, Runner, RunState
 from ui.charts import CHART_CONFIG
-from ui.train_charts import curves_figure
+from ui.train.charts import curves_figure
 
 CURVES_EVERY = 3  # seconds between redraws of the live curves
 IDLE_EVERY = 5  # seconds between looks at an idle runner: a run started in another tab shows up here
@@ -38,8 +38,10 @@ def clock(seconds: float) -> str:
 
 def _recipe(s: RunState) -> str:
     cfg = s.cfg
-    return (f"{s.arch.describe()} · {cfg.optimizer} · learning rate {cfg.learning_rate:g} · batch {cfg.batch_size}"
-            f"{' · augmented' if cfg.augment else ''}{f' · {cfg.pen_strokes:.0%} pen strokes' if cfg.pen_strokes else ''}")
+    return (
+        f"{s.arch.describe()} · {cfg.optimizer} · learning rate {cfg.learning_rate:g} · batch {cfg.batch_size}"
+        f"{' · augmented' if cfg.augment else ''}{f' · {cfg.pen_strokes:.0%} pen strokes' if cfg.pen_strokes else ''}"
+    )
 
 
 def session_id() -> str:
@@ -82,34 +84,58 @@ def stop_ui(s: RunState, runner: Runner) -> None:
         return
     with st.popover("Stop", icon=":material/stop_circle:"):
         if theirs(s):
-            st.warning(f"{s.name} was started from another tab or browser: stopping it stops that person's run.",
-                       icon=":material/group:")
+            st.warning(
+                f"{s.name} was started from another tab or browser: stopping it stops that person's run.",
+                icon=":material/group:",
+            )
         st.markdown("Stop after the current batch and…")
-        st.button("Keep the best weights so far", key="train_stop_keep", type="primary", on_click=runner.stop,
-                  kwargs={"keep": True}, help="Saved like a finished run: tested, in the runs table.")
-        st.button("Discard this run", key="train_stop_discard", on_click=runner.stop, kwargs={"keep": False},
-                  help="Nothing is saved.")
+        st.button(
+            "Keep the best weights so far",
+            key="train_stop_keep",
+            type="primary",
+            on_click=runner.stop,
+            kwargs={"keep": True},
+            help="Saved like a finished run: tested, in the runs table.",
+        )
+        st.button(
+            "Discard this run",
+            key="train_stop_discard",
+            on_click=runner.stop,
+            kwargs={"keep": False},
+            help="Nothing is saved.",
+        )
 
 
 def finished_ui(s: RunState, runner: Runner, registry: Registry) -> None:
     r = s.result
     if s.status == "stopped":
         st.subheader(f"{s.name}: stopped and kept")
-        st.caption(f"Stopped during epoch {s.epoch} of {s.epochs}; it keeps the weights of epoch {r['best_epoch']}, "
-                   "the one with the lowest validation loss." if r["best_epoch"] else
-                   f"Stopped during epoch {s.epoch} of {s.epochs}, before the first epoch ended.")
+        st.caption(
+            f"Stopped during epoch {s.epoch} of {s.epochs}; it keeps the weights of epoch {r['best_epoch']}, "
+            "the one with the lowest validation loss."
+            if r["best_epoch"]
+            else f"Stopped during epoch {s.epoch} of {s.epochs}, before the first epoch ended."
+        )
     else:
         st.subheader(f"{s.name} is trained")
         st.caption(_recipe(s))
     top, bottom = st.columns(2), st.columns(2)
-    top[0].metric("Test accuracy", f"{r['accuracy']:.2%}", help="On the 10,000 MNIST test images, never used in training.")
+    top[0].metric(
+        "Test accuracy", f"{r['accuracy']:.2%}", help="On the 10,000 MNIST test images, never used in training."
+    )
     top[1].metric("Test loss", f"{r['loss']:.4f}")
     bottom[0].metric("Parameters", f"{r['params']:,}")
-    bottom[1].metric("Training time", f"{r['train_seconds']:.1f} s",
-                     help=f"Time spent learning; {clock(s.elapsed())} from pressing Train to saved, start-up and testing included.")
+    bottom[1].metric(
+        "Training time",
+        f"{r['train_seconds']:.1f} s",
+        help=f"Time spent learning; {clock(s.elapsed())} from pressing Train to saved, start-up and testing included.",
+    )
     if s.late_discard:
-        st.warning(f"Discard came too late: {s.name} had already been saved. Delete it under All models below "
-                   "if you do not want it.", icon=":material/warning:")
+        st.warning(
+            f"Discard came too late: {s.name} had already been saved. Delete it under All models below "
+            "if you do not want it.",
+            icon=":material/warning:",
+        )
     activate_ui(s.name, registry)
     st.button("Close", key="train_dismiss", icon=":material/close:", on_click=runner.dismiss)
 
@@ -120,8 +146,14 @@ def activate_ui(name: str, registry: Registry) -> None:
     elif registry.active_name() == name:
         st.success(f"{name} is the active model: the Draw page uses it now.", icon=":material/check_circle:")
     else:
-        st.button(f"Make {name} the active model", key="train_activate", type="primary", icon=":material/bolt:",
-                  on_click=_activate, args=(name, registry))
+        st.button(
+            f"Make {name} the active model",
+            key="train_activate",
+            type="primary",
+            icon=":material/bolt:",
+            on_click=_activate,
+            args=(name, registry),
+        )
 
 
 def _activate(name: str, registry: Registry) -> None:
@@ -143,14 +175,16 @@ def ended_ui(s: RunState, runner: Runner) -> None:
 
 def idle_ui() -> None:
     st.subheader("Watch it learn")
-    st.markdown("Pick a starting point on the left, change what you like, name the model and press **Train**. "
-                "The progress and the loss and accuracy curves show up here, epoch by epoch. "
-                "Training runs in the background: you can go and draw meanwhile.")
+    st.markdown(
+        "Pick a starting point on the left, change what you like, name the model and press **Train**. "
+        "The progress and the loss and accuracy curves show up here, epoch by epoch. "
+        "Training runs in the background: you can go and draw meanwhile."
+    )
 
 
 def live_ui(runner: Runner, registry: Registry) -> None:
     """The run's panel: polled every second while a run goes, every few seconds otherwise, so that a run
-    started in another tab shows up. (The idle timer once raced the form: ui.train_form no longer sets a
+    started in another tab shows up. (The idle timer once raced the form: ui.train.form no longer sets a
     widget from code that a stale timed rerun could undo.)"""
     st.fragment(_live, run_every=1 if runner.snapshot().active else IDLE_EVERY)(runner, registry)
 
@@ -180,8 +214,10 @@ def _curves(runner: Runner) -> None:
         return
     with st.container(border=True):
         st.plotly_chart(curves_figure(s.history, s.trace), config=CHART_CONFIG, key="train_curves")
-        st.caption("Dots mark the end of each epoch: the validation images are checked only then. "
-                   "The thin line is the training figure as the epoch goes.")
+        st.caption(
+            "Dots mark the end of each epoch: the validation images are checked only then. "
+            "The thin line is the training figure as the epoch goes."
+        )
 
 
 def curves_ui(runner: Runner) -> None:

@@ -23,15 +23,39 @@ PANELS = ((1, "loss", "Loss (lower is better)", ""), (2, "accuracy", "Accuracy (
 
 def _layout(height: int, last_epoch: float) -> dict:
     """Loss on the left (x, y), accuracy on the right (x2, y2), whole epochs along both."""
-    ticks = dict(title=dict(text="epoch", font=dict(size=12)), gridcolor=GRID, range=[0, last_epoch * 1.04],
-                 dtick=1 if last_epoch <= 12 else None, tickformat="d", zeroline=False)
-    titles = [dict(text=title, x=x, xref="paper", xanchor="center", y=1.0, yref="paper", yanchor="bottom", showarrow=False,
-                   font=dict(size=13, color="#4B5563")) for x, (_, _, title, _) in zip((0.22, 0.78), PANELS)]
+    ticks = dict(
+        title=dict(text="epoch", font=dict(size=12)),
+        gridcolor=GRID,
+        range=[0, last_epoch * 1.04],
+        dtick=1 if last_epoch <= 12 else None,
+        tickformat="d",
+        zeroline=False,
+    )
+    titles = [
+        dict(
+            text=title,
+            x=x,
+            xref="paper",
+            xanchor="center",
+            y=1.0,
+            yref="paper",
+            yanchor="bottom",
+            showarrow=False,
+            font=dict(size=13, color="#4B5563"),
+        )
+        for x, (_, _, title, _) in zip((0.22, 0.78), PANELS)
+    ]
     return dict(
-        height=height, margin=dict(l=8, r=8, t=76, b=8), plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)",
-        showlegend=True, legend=dict(orientation="h", yanchor="bottom", y=1.12, x=0), hovermode="x unified",
+        height=height,
+        margin=dict(l=8, r=8, t=76, b=8),
+        plot_bgcolor="rgba(0,0,0,0)",
+        paper_bgcolor="rgba(0,0,0,0)",
+        showlegend=True,
+        legend=dict(orientation="h", yanchor="bottom", y=1.12, x=0),
+        hovermode="x unified",
         annotations=titles,
-        xaxis=dict(domain=[0, 0.44], anchor="y", **ticks), xaxis2=dict(domain=[0.56, 1], anchor="y2", **ticks),
+        xaxis=dict(domain=[0, 0.44], anchor="y", **ticks),
+        xaxis2=dict(domain=[0.56, 1], anchor="y2", **ticks),
         yaxis=dict(anchor="x", gridcolor=GRID, tickformat=PANELS[0][3], zeroline=False),
         yaxis2=dict(anchor="x2", gridcolor=GRID, tickformat=PANELS[1][3], zeroline=False),
     )
@@ -45,9 +69,18 @@ def _series(history: list[dict], key: str) -> tuple[list[int], list[float]]:
 
 def _line(x, y, col: int, name: str, colour: str, dash: str, group: str, metric: str, **style) -> go.Scatter:
     fmt = "%{y:.2%}" if metric == "accuracy" else "%{y:.4f}"
-    return go.Scatter(x=x, y=y, name=name, xaxis="x" if col == 1 else "x2", yaxis="y" if col == 1 else "y2",
-                      line=dict(color=colour, dash=dash, width=style.pop("width", 2.5)), legendgroup=group,
-                      showlegend=col == 1, hovertemplate=f"{name}: {fmt}<extra></extra>", **style)
+    return go.Scatter(
+        x=x,
+        y=y,
+        name=name,
+        xaxis="x" if col == 1 else "x2",
+        yaxis="y" if col == 1 else "y2",
+        line=dict(color=colour, dash=dash, width=style.pop("width", 2.5)),
+        legendgroup=group,
+        showlegend=col == 1,
+        hovertemplate=f"{name}: {fmt}<extra></extra>",
+        **style,
+    )
 
 
 def curves_figure(history: list[dict], trace: list[dict] | None = None, height: int = 320) -> go.Figure:
@@ -58,12 +91,28 @@ def curves_figure(history: list[dict], trace: list[dict] | None = None, height: 
     lines = []
     for col, metric, _, _ in PANELS:
         if trace:
-            lines.append(_line([t["x"] for t in trace], [t[metric] for t in trace], col, "training, within the epoch",
-                               ACCENT, "solid", "batches", metric, width=1, opacity=0.35, mode="lines", hoverinfo="skip"))
+            lines.append(
+                _line(
+                    [t["x"] for t in trace],
+                    [t[metric] for t in trace],
+                    col,
+                    "training, within the epoch",
+                    ACCENT,
+                    "solid",
+                    "batches",
+                    metric,
+                    width=1,
+                    opacity=0.35,
+                    mode="lines",
+                    hoverinfo="skip",
+                )
+            )
         for key, label, colour, dash in (("", "training", ACCENT, "solid"), ("val_", "validation", VALIDATION, "dash")):
             x, y = _series(history, key + metric)
             if x:
-                lines.append(_line(x, y, col, label, colour, dash, label, metric, mode="lines+markers", marker=dict(size=6)))
+                lines.append(
+                    _line(x, y, col, label, colour, dash, label, metric, mode="lines+markers", marker=dict(size=6))
+                )
     return go.Figure(lines, layout=_layout(height, last))
 
 

@@ -14,21 +14,24 @@ import streamlit as st
 from model.registry import ModelRecord, Registry, RegistryError
 from ui.charts import CHART_CONFIG
 from ui.models import model_multipicker
-from ui.train_charts import compare_figure
+from ui.train.charts import compare_figure
 
 
 def runs_rows(records: list[ModelRecord]) -> list[dict]:
     """One table row per model; accuracy in percent so the column sorts and reads naturally."""
-    return [{
-        "Name": r.name,
-        "Architecture": r.arch.describe(),
-        "Parameters": r.params,
-        "Test accuracy": None if r.accuracy is None else 100 * r.accuracy,
-        "Epochs": len(r.history),
-        "Training time": r.train_seconds,
-        "Created": datetime.fromisoformat(r.created) if r.created else None,
-        "Active": r.active,
-    } for r in records]
+    return [
+        {
+            "Name": r.name,
+            "Architecture": r.arch.describe(),
+            "Parameters": r.params,
+            "Test accuracy": None if r.accuracy is None else 100 * r.accuracy,
+            "Epochs": len(r.history),
+            "Training time": r.train_seconds,
+            "Created": datetime.fromisoformat(r.created) if r.created else None,
+            "Active": r.active,
+        }
+        for r in records
+    ]
 
 
 COLUMNS = {
@@ -36,7 +39,9 @@ COLUMNS = {
     "Parameters": st.column_config.NumberColumn(format="localized"),
     "Test accuracy": st.column_config.NumberColumn(format="%.2f %%"),
     "Training time": st.column_config.NumberColumn(format="%.1f s"),
-    "Pen strokes": st.column_config.NumberColumn(format="percent", help="Share of the digits redrawn as quick pen strokes"),
+    "Pen strokes": st.column_config.NumberColumn(
+        format="percent", help="Share of the digits redrawn as quick pen strokes"
+    ),
     "Created": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
     "Active": st.column_config.CheckboxColumn(help="The model the Draw page uses"),
 }
@@ -48,20 +53,37 @@ def table_ui(records: list[ModelRecord]) -> None:
 
 
 def compare_ui(records: list[ModelRecord]) -> None:
-    chosen = model_multipicker("Compare models", key="train_compare", records=records,
-                               help="Pick two or more to overlay their validation curves.")
+    chosen = model_multipicker(
+        "Compare models",
+        key="train_compare",
+        records=records,
+        help="Pick two or more to overlay their validation curves.",
+    )
     if len(chosen) < 2:
         st.caption("Pick two or more models to overlay their learning curves and compare their numbers.")
         return
     st.plotly_chart(compare_figure({r.name: r.history for r in chosen}), config=CHART_CONFIG, key="train_compare_chart")
-    st.dataframe([{
-        "Name": r.name, "Test accuracy": None if r.accuracy is None else 100 * r.accuracy,
-        "Test loss": r.metrics.get("loss"), "Parameters": r.params, "Epochs": len(r.history),
-        "Training time": r.train_seconds, "Optimizer": r.train.get("optimizer"),
-        "Learning rate": r.train.get("learning_rate"), "Batch size": r.train.get("batch_size"),
-        "Augmented": r.train.get("augment"), "Pen strokes": r.train.get("pen_strokes", 0.0),
-    } for r in chosen], column_config={**COLUMNS, "Test loss": st.column_config.NumberColumn(format="%.4f")},
-        hide_index=True, key="train_compare_table")
+    st.dataframe(
+        [
+            {
+                "Name": r.name,
+                "Test accuracy": None if r.accuracy is None else 100 * r.accuracy,
+                "Test loss": r.metrics.get("loss"),
+                "Parameters": r.params,
+                "Epochs": len(r.history),
+                "Training time": r.train_seconds,
+                "Optimizer": r.train.get("optimizer"),
+                "Learning rate": r.train.get("learning_rate"),
+                "Batch size": r.train.get("batch_size"),
+                "Augmented": r.train.get("augment"),
+                "Pen strokes": r.train.get("pen_strokes", 0.0),
+            }
+            for r in chosen
+        ],
+        column_config={**COLUMNS, "Test loss": st.column_config.NumberColumn(format="%.4f")},
+        hide_index=True,
+        key="train_compare_table",
+    )
 
 
 def manage_ui(records: list[ModelRecord], registry: Registry) -> None:
@@ -71,13 +93,30 @@ def manage_ui(records: list[ModelRecord], registry: Registry) -> None:
     pick, activate, delete = st.columns([4, 2, 2], vertical_alignment="bottom")
     name = pick.selectbox("Model", list(by_name), key="train_manage")
     record = by_name[name]
-    activate.button("Make active", key="train_manage_activate", icon=":material/bolt:", disabled=record.active,
-                    on_click=_act, args=(registry.set_active, name, f"{name} is now the active model."), width="stretch")
-    with delete.popover("Delete", icon=":material/delete:", disabled=record.bundled, width="stretch",
-                        help="The bundled default cannot be deleted." if record.bundled else None):
+    activate.button(
+        "Make active",
+        key="train_manage_activate",
+        icon=":material/bolt:",
+        disabled=record.active,
+        on_click=_act,
+        args=(registry.set_active, name, f"{name} is now the active model."),
+        width="stretch",
+    )
+    with delete.popover(
+        "Delete",
+        icon=":material/delete:",
+        disabled=record.bundled,
+        width="stretch",
+        help="The bundled default cannot be deleted." if record.bundled else None,
+    ):
         st.markdown(f"Delete **{name}** and its file? This cannot be undone.")
-        st.button(f"Delete {name}", key="train_manage_delete", type="primary",
-                  on_click=_act, args=(registry.delete, name, f"{name} was deleted."))
+        st.button(
+            f"Delete {name}",
+            key="train_manage_delete",
+            type="primary",
+            on_click=_act,
+            args=(registry.delete, name, f"{name} was deleted."),
+        )
     notice = st.session_state.pop("train_manage_notice", None)
     if notice:
         (st.error if notice[0] == "error" else st.success)(notice[1])

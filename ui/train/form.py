@@ -27,18 +27,29 @@ from training.config import OPTIMIZERS, SCHEDULES
 from training.form import FormErrors, FormValues, LayerRow, suggest_name, to_plan
 from training.presets import Preset
 from training.runner import Runner, RunRefused
-from ui.train_live import session_id
+from ui.train.live import session_id
 
 OPTIMIZER_LABELS = {"adam": "Adam", "sgd": "SGD with momentum", "rmsprop": "RMSprop"}
 SCHEDULE_LABELS = {"constant": "Constant", "cosine": "Cosine decay to 0"}
 CUSTOM = "custom"  # the preset picker's value once the user has changed anything
 # TrainConfig field -> widget key
-SETTING_KEYS = {"optimizer": "train_optimizer", "learning_rate": "train_lr", "batch_size": "train_batch",
-                "epochs": "train_epochs", "validation_split": "train_val", "augment": "train_augment",
-                "pen_strokes": "train_pen", "pen_data": "train_pen_data",
-                "include_drawings": "train_drawings", "seed": "train_seed", "schedule": "train_schedule",
-                "label_smoothing": "train_smoothing", "early_stopping": "train_patience", "train_limit": "train_limit",
-                "snapshots": "train_snapshots"}
+SETTING_KEYS = {
+    "optimizer": "train_optimizer",
+    "learning_rate": "train_lr",
+    "batch_size": "train_batch",
+    "epochs": "train_epochs",
+    "validation_split": "train_val",
+    "augment": "train_augment",
+    "pen_strokes": "train_pen",
+    "pen_data": "train_pen_data",
+    "include_drawings": "train_drawings",
+    "seed": "train_seed",
+    "schedule": "train_schedule",
+    "label_smoothing": "train_smoothing",
+    "early_stopping": "train_patience",
+    "train_limit": "train_limit",
+    "snapshots": "train_snapshots",
+}
 ROW_KEYS = ("train_units_{}", "train_act_{}", "train_drop_{}")
 SAVED = "_train_form"  # a plain (non-widget) copy of the form, which survives visits to other pages
 FILLED = "_train_form_filled"  # set once this session has filled the form from the first preset
@@ -104,8 +115,13 @@ def _edited(key: str | None = None) -> None:
     the browser's stale copy (a rerun it sent before the preset's values arrived): the preset stands."""
     state = st.session_state
     echo = state.get(ECHO)
-    if (key is not None and echo and time.monotonic() - echo["at"] < ECHO_SECONDS
-            and key in echo["before"] and state[key] == echo["before"][key]):
+    if (
+        key is not None
+        and echo
+        and time.monotonic() - echo["at"] < ECHO_SECONDS
+        and key in echo["before"]
+        and state[key] == echo["before"][key]
+    ):
         state[key] = echo["filled"][key]
         return
     if state.get(preset_key()) != CUSTOM:
@@ -134,6 +150,7 @@ def _error(field: str) -> None:
 
 # --- the sections of the form ---------------------------------------------------------------
 
+
 def preset_ui(presets: list[Preset], registry: Registry) -> None:
     by_key = {p.key: p for p in presets}
 
@@ -143,9 +160,14 @@ def preset_ui(presets: list[Preset], registry: Registry) -> None:
         if st.session_state[key] in by_key:
             _fill(by_key[st.session_state[key]], registry)
 
-    st.selectbox("Start from", [*by_key, CUSTOM], key=key, on_change=chosen,
-                 format_func=lambda k: by_key[k].label if k in by_key else "My own settings",
-                 help="Fills in the whole form; change anything afterwards.")
+    st.selectbox(
+        "Start from",
+        [*by_key, CUSTOM],
+        key=key,
+        on_change=chosen,
+        format_func=lambda k: by_key[k].label if k in by_key else "My own settings",
+        help="Fills in the whole form; change anything afterwards.",
+    )
     preset = by_key.get(st.session_state[key])
     # always one caption here: a vanishing element would shift (and remount) every widget below it
     st.caption(preset.note if preset else "Your own mix: pick a preset again to start over from it.")
@@ -163,14 +185,42 @@ def layers_ui() -> None:
     for pos, i in enumerate(ids):
         units, act, drop, rm = st.columns(widths, vertical_alignment="center")
         n = pos + 1
-        units.number_input(f"Units (layer {n})", key=f"train_units_{i}", on_change=_edited, args=(f"train_units_{i}",), step=16,
-                           label_visibility="collapsed", help=f"Neurons in this layer, 1 to {MAX_UNITS}.")
-        act.selectbox(f"Activation (layer {n})", ACTIVATIONS, key=f"train_act_{i}", on_change=_edited, args=(f"train_act_{i}",),
-                      label_visibility="collapsed")
-        drop.number_input(f"Dropout (layer {n})", key=f"train_drop_{i}", on_change=_edited, args=(f"train_drop_{i}",), step=0.05, format="%.2f",
-                          label_visibility="collapsed", help=f"Share of this layer's outputs dropped while training, 0 to {MAX_DROPOUT}.")
-        rm.button("", key=f"train_rm_{i}", icon=":material/close:", type="tertiary", on_click=_remove_row, args=(i,),
-                  help=f"Remove layer {n}")
+        units.number_input(
+            f"Units (layer {n})",
+            key=f"train_units_{i}",
+            on_change=_edited,
+            args=(f"train_units_{i}",),
+            step=16,
+            label_visibility="collapsed",
+            help=f"Neurons in this layer, 1 to {MAX_UNITS}.",
+        )
+        act.selectbox(
+            f"Activation (layer {n})",
+            ACTIVATIONS,
+            key=f"train_act_{i}",
+            on_change=_edited,
+            args=(f"train_act_{i}",),
+            label_visibility="collapsed",
+        )
+        drop.number_input(
+            f"Dropout (layer {n})",
+            key=f"train_drop_{i}",
+            on_change=_edited,
+            args=(f"train_drop_{i}",),
+            step=0.05,
+            format="%.2f",
+            label_visibility="collapsed",
+            help=f"Share of this layer's outputs dropped while training, 0 to {MAX_DROPOUT}.",
+        )
+        rm.button(
+            "",
+            key=f"train_rm_{i}",
+            icon=":material/close:",
+            type="tertiary",
+            on_click=_remove_row,
+            args=(i,),
+            help=f"Remove layer {n}",
+        )
         _error(f"layers.{pos}")
     st.button("Add a layer", key="train_add_row", icon=":material/add:", on_click=lambda: (_edited(), _add_row()))
     st.caption(_shape_line())
@@ -188,54 +238,164 @@ def _shape_line() -> str:
 def settings_ui(n_drawings: int) -> None:
     left, right = st.columns(2)
     with left:
-        st.selectbox("Optimizer", OPTIMIZERS, key="train_optimizer", on_change=_edited, args=("train_optimizer",), format_func=OPTIMIZER_LABELS.get)
+        st.selectbox(
+            "Optimizer",
+            OPTIMIZERS,
+            key="train_optimizer",
+            on_change=_edited,
+            args=("train_optimizer",),
+            format_func=OPTIMIZER_LABELS.get,
+        )
         _error("optimizer")
-        st.number_input("Batch size", key="train_batch", on_change=_edited, args=("train_batch",), step=32, help="Images per weight update.")
+        st.number_input(
+            "Batch size",
+            key="train_batch",
+            on_change=_edited,
+            args=("train_batch",),
+            step=32,
+            help="Images per weight update.",
+        )
         _error("batch_size")
-        st.slider("Validation split", 0.0, 0.5, key="train_val", on_change=_edited, args=("train_val",), step=0.05,
-                  help="Share of the training images held out to watch for overfitting (the dashed curves).")
+        st.slider(
+            "Validation split",
+            0.0,
+            0.5,
+            key="train_val",
+            on_change=_edited,
+            args=("train_val",),
+            step=0.05,
+            help="Share of the training images held out to watch for overfitting (the dashed curves).",
+        )
         _error("validation_split")
     with right:
-        st.number_input("Learning rate", key="train_lr", on_change=_edited, args=("train_lr",), step=1e-4, format="%g", help="Size of each weight update, > 0.")
+        st.number_input(
+            "Learning rate",
+            key="train_lr",
+            on_change=_edited,
+            args=("train_lr",),
+            step=1e-4,
+            format="%g",
+            help="Size of each weight update, > 0.",
+        )
         _error("learning_rate")
-        st.number_input("Epochs", key="train_epochs", on_change=_edited, args=("train_epochs",), step=1, help="Passes over the training images.")
+        st.number_input(
+            "Epochs",
+            key="train_epochs",
+            on_change=_edited,
+            args=("train_epochs",),
+            step=1,
+            help="Passes over the training images.",
+        )
         _error("epochs")
-        st.number_input("Seed", key="train_seed", on_change=_edited, args=("train_seed",), step=1, help="Same seed, same settings: the same model.")
+        st.number_input(
+            "Seed",
+            key="train_seed",
+            on_change=_edited,
+            args=("train_seed",),
+            step=1,
+            help="Same seed, same settings: the same model.",
+        )
         _error("seed")
-    st.toggle("Augmentation (randomly shift, rotate, thicken the digits each epoch)", key="train_augment", on_change=_edited, args=("train_augment",))
-    st.slider("Redraw as quick pen strokes", 0.0, 1.0, key="train_pen", on_change=_edited, args=("train_pen",), step=0.05,
-              help="Share of the digits redrawn each epoch as one constant-width line of a few straight segments, "
-                   "the way people draw with a mouse: the network learns drawings, not only MNIST's scans.")
+    st.toggle(
+        "Augmentation (randomly shift, rotate, thicken the digits each epoch)",
+        key="train_augment",
+        on_change=_edited,
+        args=("train_augment",),
+    )
+    st.slider(
+        "Redraw as quick pen strokes",
+        0.0,
+        1.0,
+        key="train_pen",
+        on_change=_edited,
+        args=("train_pen",),
+        step=0.05,
+        help="Share of the digits redrawn each epoch as one constant-width line of a few straight segments, "
+        "the way people draw with a mouse: the network learns drawings, not only MNIST's scans.",
+    )
     _error("pen_strokes")
-    st.slider("Real pen data", 0.0, 0.95, key="train_pen_data", on_change=_edited, args=("train_pen_data",), step=0.05,
-              help="Share of each batch drawn from the pen trajectories of 30 real writers (UCI pendigits), "
-                   "drawn like a canvas drawing: the network learns how other people write.")
+    st.slider(
+        "Real pen data",
+        0.0,
+        0.95,
+        key="train_pen_data",
+        on_change=_edited,
+        args=("train_pen_data",),
+        step=0.05,
+        help="Share of each batch drawn from the pen trajectories of 30 real writers (UCI pendigits), "
+        "drawn like a canvas drawing: the network learns how other people write.",
+    )
     _error("pen_data")
-    st.toggle(f"Include my labelled drawings ({n_drawings} saved)", key="train_drawings", on_change=_edited, args=("train_drawings",),
-              help="Drawings you labelled on the Draw page join the training images.")
+    st.toggle(
+        f"Include my labelled drawings ({n_drawings} saved)",
+        key="train_drawings",
+        on_change=_edited,
+        args=("train_drawings",),
+        help="Drawings you labelled on the Draw page join the training images.",
+    )
     with st.expander("More settings"):
-        st.selectbox("Learning-rate schedule", SCHEDULES, key="train_schedule", on_change=_edited, args=("train_schedule",), format_func=SCHEDULE_LABELS.get)
-        st.number_input("Label smoothing", key="train_smoothing", on_change=_edited, args=("train_smoothing",), step=0.05, format="%.2f", help="0 to 0.3.")
+        st.selectbox(
+            "Learning-rate schedule",
+            SCHEDULES,
+            key="train_schedule",
+            on_change=_edited,
+            args=("train_schedule",),
+            format_func=SCHEDULE_LABELS.get,
+        )
+        st.number_input(
+            "Label smoothing",
+            key="train_smoothing",
+            on_change=_edited,
+            args=("train_smoothing",),
+            step=0.05,
+            format="%.2f",
+            help="0 to 0.3.",
+        )
         _error("label_smoothing")
-        st.number_input("Early stopping patience (epochs, 0 = off)", key="train_patience", on_change=_edited, args=("train_patience",), step=1)
+        st.number_input(
+            "Early stopping patience (epochs, 0 = off)",
+            key="train_patience",
+            on_change=_edited,
+            args=("train_patience",),
+            step=1,
+        )
         _error("early_stopping")
-        st.number_input("Train on the first N images only (0 = all 60,000)", key="train_limit", on_change=_edited, args=("train_limit",), step=1000,
-                        help="A quick experiment on less data.")
+        st.number_input(
+            "Train on the first N images only (0 = all 60,000)",
+            key="train_limit",
+            on_change=_edited,
+            args=("train_limit",),
+            step=1000,
+            help="A quick experiment on less data.",
+        )
         _error("train_limit")
-        st.toggle("Record a replay (the neurons and guesses, epoch by epoch)", key="train_snapshots", on_change=_edited,
-                  help="Keeps 36 first-layer neurons' weights and the test digits' guesses at every epoch beside the model, "
-                       "a few MB at most, so you can replay how it learned.")
+        st.toggle(
+            "Record a replay (the neurons and guesses, epoch by epoch)",
+            key="train_snapshots",
+            on_change=_edited,
+            help="Keeps 36 first-layer neurons' weights and the test digits' guesses at every epoch beside the model, "
+            "a few MB at most, so you can replay how it learned.",
+        )
 
 
 def train_button_ui(registry: Registry, runner: Runner, n_drawings: int) -> None:
     st.text_input("Model name", key="train_name", max_chars=64, help="Letters, digits, '-' and '_'.")
     _error("name")
-    st.button("Train", key="train_go", type="primary", icon=":material/play_arrow:", width="stretch",
-              on_click=_train, args=(registry, runner, n_drawings))
+    st.button(
+        "Train",
+        key="train_go",
+        type="primary",
+        icon=":material/play_arrow:",
+        width="stretch",
+        on_click=_train,
+        args=(registry, runner, n_drawings),
+    )
     errors = st.session_state.train_errors
     if errors:
-        st.error(f"Nothing was started: {len(errors)} field{'s' if len(errors) > 1 else ''} above need"
-                 f"{'' if len(errors) > 1 else 's'} a change.")
+        st.error(
+            f"Nothing was started: {len(errors)} field{'s' if len(errors) > 1 else ''} above need"
+            f"{'' if len(errors) > 1 else 's'} a change."
+        )
     if st.session_state.train_notice:
         st.warning(st.session_state.train_notice, icon=":material/hourglass_top:")
 
@@ -265,4 +425,6 @@ def form_ui(presets: list[Preset], registry: Registry, runner: Runner) -> None:
     settings_ui(n_drawings)
     train_button_ui(registry, runner, n_drawings)
     st.session_state[SAVED] = {k: st.session_state[k] for k in _widget_keys() if k in st.session_state} | {
-        "train_layer_ids": st.session_state.train_layer_ids, "train_next_row": st.session_state.train_next_row}
+        "train_layer_ids": st.session_state.train_layer_ids,
+        "train_next_row": st.session_state.train_next_row,
+    }

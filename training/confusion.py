@@ -3,7 +3,7 @@ the most confident mistakes, where two models disagree, and the errors as CSV.
 
 Everything here is Streamlit-free NumPy; the Errors page (pages/2_Errors.py) only draws it.
 
-    from training.errors import mnist_test, evaluate_on, cell_samples
+    from training.confusion import mnist_test, evaluate_on, cell_samples
     data = mnist_test()
     ev = evaluate_on(Classifier.load(), data)        # ~0.3 s for the 10,000 test images
     cell_samples(ev, true=4, predicted=9)            # positions, most confident mistake first
@@ -60,7 +60,9 @@ def my_drawings(store=None) -> Dataset:
 
 def evaluate_on(classifier, data: Dataset) -> Evaluation:
     """Run the NumPy forward pass over the whole dataset in batches and score it."""
-    chunks = [classifier.predict_proba(data.x[i : i + BATCH].astype(np.float32) / 255) for i in range(0, len(data), BATCH)]
+    chunks = [
+        classifier.predict_proba(data.x[i : i + BATCH].astype(np.float32) / 255) for i in range(0, len(data), BATCH)
+    ]
     probabilities = np.concatenate(chunks) if chunks else np.zeros((0, N_CLASSES), np.float32)
     return evaluate(probabilities, data.y)
 
@@ -140,7 +142,12 @@ def error_rows(ev: Evaluation, ids: np.ndarray) -> list[dict]:
     """One row per mistake, most confident first: index (MNIST test index or drawing id), true, predicted, confidence."""
     conf = confidence(ev)
     return [
-        {"index": int(ids[i]), "true": int(ev.labels[i]), "predicted": int(ev.predicted[i]), "confidence": round(float(conf[i]), 6)}
+        {
+            "index": int(ids[i]),
+            "true": int(ev.labels[i]),
+            "predicted": int(ev.predicted[i]),
+            "confidence": round(float(conf[i]), 6),
+        }
         for i in mistakes(ev)
     ]
 

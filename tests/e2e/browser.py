@@ -1,0 +1,137 @@
+"""Driving the app in a browser, for the browser tests and the browser benchmarks alike: `streamlit run`
+on a free loopback port with its own $DIGITLAB_HOME, Debian's Chromium, and the few gestures every test repeats."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+]
+STARTUP_SECONDS = 90
+SCREENSHOTS = os.environ.get("DIGITLAB_SCREENSHOTS")  # `make screenshots` sets it to docs/screenshots
+
+
+@dataclass
+class Server:
+    url: str
+    home: Path
+    process: subprocess.Popen
+    log: Path
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def log_problems(self) -> str:
+        """'no Traceback or Exception', or how many log lines hold one and the first of them."""
+        lines = [line for line in self.log_text().splitlines() if "Traceback" in line or "Exception" in line]
+        return (
+            f"{len(lines)} lines with Traceback/Exception, first: {lines[0]}" if lines else "no Traceback or Exception"
+        )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(home: Path, log: Path, script: str = "app.py") -> Server:
+    """`streamlit run` on a free port; returns once /_stcore/health answers."""
+    port = free_port()
+    env = {**os.environ, "DIGITLAB_HOME": str(home), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    out = open(log, "ab")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            script,
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {process.returncode}:\n{log.read_text(errors='replace')}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return Server(url, home, process, log)
+        except OSError:
+            time.sleep(0.3)
+    process.kill()
+    raise RuntimeError(f"streamlit did not become healthy in {STARTUP_SECONDS} s:\n{log.read_text(errors='replace')}")
+
+
+def stop_server(server: Server) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait()
+
+
+def shoot(page, name: str, top=None) -> None:
+    """Keep a screenshot of what the test sees for the README, when $DIGITLAB_SCREENSHOTS names a folder;
+    `top`, a locator above the current view, is scrolled into it first."""
+    if SCREENSHOTS:
+        folder = Path(SCREENSHOTS)
+        folder.mkdir(parents=True, exist_ok=True)
+        if top is not None:
+            top.scroll_into_view_if_needed()
+        page.screenshot(path=folder / f"{name}.png")
+
+
+def set_number(page, label: str, value) -> None:
+    """Type into a number input as a user does (Enter commits it) and wait until it holds the value."""
+    from playwright.sync_api import expect
+
+    field = page.get_by_role("spinbutton", name=label, exact=True)
+    field.fill(str(value))
+    field.press("Enter")
+    expect(field).to_have_value(str(value))
+
+
+def pick_preset(page, option: str, note: str) -> None:
+    """Pick a Train-page preset and wait until its rerun is over, not only until its caption shows.
+
+    The preset's rerun sends the form's widgets after the caption; a field typed into before its
+    widget arrives gets the preset's value back in the browser, and the next rerun sends that."""
+    from playwright.sync_api import expect
+
+    page.get_by_role("combobox", name="Start from").click()
+    page.get_by_role("option", name=option).click()
+    expect(page.get_by_text(note)).to_be_visible()
+    page.wait_for_selector("[data-test-script-state='notRunning']")

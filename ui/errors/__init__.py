@@ -1,0 +1,1 @@
+"""The Errors page (pages/2_Errors.py): cached evaluations, the clickable confusion matrix, galleries, the sample dialog."""
