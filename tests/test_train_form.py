@@ -6,7 +6,7 @@ import pytest
 
 from model.registry import BUNDLED_NAME, Registry
 from model.spec import ArchSpec, LayerSpec
-from training.__main__ import build_parser
+from training.__main__ import build_parser, train_config
 from training.config import TrainConfig
 from training.form import FormErrors, FormValues, LayerRow, suggest_name, to_plan, training_images
 from training.presets import NOTEBOOK_PRESETS, all_presets, bundled_preset
@@ -183,22 +183,7 @@ def test_fit_args_make_the_cli_train_exactly_the_plan():
     )
     args = build_parser().parse_args(["fit", *fit_args("cli-net", arch, cfg, on_stop="discard")])
     assert ArchSpec.from_dict(json.loads(args.arch)) == arch
-    parsed = TrainConfig(
-        optimizer=args.optimizer,
-        learning_rate=args.lr,
-        batch_size=args.batch_size,
-        epochs=args.epochs,
-        validation_split=args.val_split,
-        augment=args.augment,
-        pen_strokes=args.pen_strokes,
-        pen_data=args.pen_data,
-        include_drawings=args.include_drawings,
-        seed=args.seed,
-        schedule=args.schedule,
-        label_smoothing=args.label_smoothing,
-        early_stopping=args.early_stopping,
-        train_limit=args.train_limit,
-    )
+    parsed = train_config(args)
     assert parsed == cfg
     assert (args.name, args.on_stop, args.json) == ("cli-net", "discard", True)
 

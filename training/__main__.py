@@ -177,9 +177,9 @@ def _arch(args) -> ArchSpec:
     return ArchSpec.from_dict(data)
 
 
-def run_fit(args) -> int:
-    arch = _arch(args)
-    cfg = TrainConfig(
+def train_config(args) -> TrainConfig:
+    """The `fit` flags as the TrainConfig they describe (the runner builds those flags from a TrainConfig)."""
+    return TrainConfig(
         optimizer=args.optimizer,
         learning_rate=args.lr,
         batch_size=args.batch_size,
@@ -196,6 +196,11 @@ def run_fit(args) -> int:
         train_limit=args.train_limit,
         snapshots=not args.no_snapshots,
     )
+
+
+def run_fit(args) -> int:
+    arch = _arch(args)
+    cfg = train_config(args)
     name = check_name(default_name(arch) if args.name is None else args.name)  # --name "" is refused, not replaced
     registry = Registry()
     if registry.exists(name):
