@@ -3,6 +3,7 @@ on a free loopback port with its own $DIGITLAB_HOME, Debian's Chromium, and the 
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -135,3 +136,16 @@ def pick_preset(page, option: str, note: str) -> None:
     page.get_by_role("option", name=option).click()
     expect(page.get_by_text(note)).to_be_visible()
     page.wait_for_selector("[data-test-script-state='notRunning']")
+
+
+def registry_rows(home) -> dict[str, dict]:
+    """`python -m model list --json` for the data directory `home`: name -> row, as a user would read it."""
+    out = subprocess.run(
+        [sys.executable, "-m", "model", "list", "--json"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DIGITLAB_HOME": str(home)},
+        check=True,
+    ).stdout
+    return {row["name"]: row for row in map(json.loads, out.splitlines())}

@@ -9,12 +9,8 @@ half-written file, no registry row without a file. My drawings live in the same 
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import signal
-import subprocess
-import sys
 import time
 
 import numpy as np
@@ -23,23 +19,11 @@ from playwright.sync_api import expect
 
 from model.drawings import DrawingStore
 from model.registry import Registry
-from tests.e2e.browser import REPO, pick_preset, set_number, start_server, stop_server
+from tests.e2e.browser import pick_preset, registry_rows, set_number, start_server, stop_server
 
 pytestmark = pytest.mark.e2e
 NAME = "killed-mid-run"
 SETTLE_SECONDS = 120  # the orphaned run: stop within a batch, test on 10,000 images, save
-
-
-def listed(home) -> dict[str, dict]:
-    out = subprocess.run(
-        [sys.executable, "-m", "model", "list", "--json"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "DIGITLAB_HOME": str(home)},
-        check=True,
-    ).stdout
-    return {row["name"]: row for row in map(json.loads, out.splitlines())}
 
 
 def start_a_long_run(page, url: str) -> None:
@@ -75,9 +59,9 @@ def test_kill_9_mid_training_keeps_the_registry_and_my_drawings(tmp_path, browse
         stop_server(server)
 
     deadline = time.monotonic() + SETTLE_SECONDS  # the orphan stops after its current batch and saves what it has
-    while NAME not in listed(tmp_path) and time.monotonic() < deadline:
+    while NAME not in registry_rows(tmp_path) and time.monotonic() < deadline:
         time.sleep(1)
-    row = listed(tmp_path).get(NAME)
+    row = registry_rows(tmp_path).get(NAME)
     assert row is not None, "the orphaned run neither saved its model nor ended"
     assert 0.5 < row["accuracy"] <= 1
     registry = Registry(tmp_path)

@@ -5,32 +5,16 @@
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import subprocess
-import sys
 
 import pytest
 from playwright.sync_api import expect
 
 from model.registry import Registry
-from tests.e2e.browser import REPO, pick_preset, set_number, shoot
+from tests.e2e.browser import pick_preset, registry_rows, set_number, shoot
 
 RUN_MS = 240_000  # TensorFlow start-up plus one small epoch on a shared machine
 expect.set_options(timeout=30_000)  # a rerun can take seconds when the shared machine is busy
-
-
-def listed_models(home) -> dict[str, dict]:
-    out = subprocess.run(
-        [sys.executable, "-m", "model", "list", "--json"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "DIGITLAB_HOME": str(home)},
-        check=True,
-    ).stdout
-    return {row["name"]: row for row in map(json.loads, out.splitlines())}
 
 
 @pytest.mark.e2e
@@ -78,7 +62,7 @@ def test_train_one_epoch_from_the_ui_and_activate_it(server, page):
     expect(page.get_by_role("heading", name="e2e-one-epoch is trained")).to_be_visible(timeout=RUN_MS)
     test_accuracy = page.get_by_test_id("stMetric").filter(has_text="Test accuracy")
 
-    row = listed_models(server.home)["e2e-one-epoch"]
+    row = registry_rows(server.home)["e2e-one-epoch"]
     assert row["architecture"] == "784-128(relu)-64(relu)-10" and row["params"] == 109_386
     assert 0.5 < row["accuracy"] <= 1 and not row["active"]
     expect(test_accuracy).to_contain_text(f"{row['accuracy']:.2%}")  # the page shows the registry's figure
@@ -86,5 +70,5 @@ def test_train_one_epoch_from_the_ui_and_activate_it(server, page):
 
     page.get_by_role("button", name="Make e2e-one-epoch the active model").click()
     expect(page.get_by_text("e2e-one-epoch is the active model")).to_be_visible()
-    assert listed_models(server.home)["e2e-one-epoch"]["active"]
+    assert registry_rows(server.home)["e2e-one-epoch"]["active"]
     assert "Traceback" not in server.log_text()
