@@ -130,15 +130,15 @@ class Classifier:
         """(n, 28, 28) float32 in [0, 1] -> (n, 10) class probabilities."""
         h = np.asarray(x, dtype=np.float32).reshape(-1, N_INPUTS)
         for layer in self.layers[:-1]:
-            h = ACTIVATIONS[layer.activation][0](h @ layer.kernel + layer.bias)
-        return softmax(h @ self.layers[-1].kernel + self.layers[-1].bias)
+            h = ACTIVATIONS[layer.activation][0](dense(h, layer))
+        return softmax(dense(h, self.layers[-1]))
 
     def forward(self, x: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Pre-activations and activations of every layer, for explanations; the last activation is the softmax."""
         h = np.asarray(x, dtype=np.float32).reshape(-1, N_INPUTS)
         pre, post = [], []
         for layer in self.layers:
-            z = h @ layer.kernel + layer.bias
+            z = dense(h, layer)
             h = softmax(z) if layer.activation == "softmax" else ACTIVATIONS[layer.activation][0](z)
             pre.append(z)
             post.append(h)
@@ -162,6 +162,19 @@ def _runnable(layers: list[DenseWeights], name: str) -> list[DenseWeights]:
     if not layers or layers[0].kernel.shape[0] != N_INPUTS or layers[-1].activation != "softmax":
         raise ModelFileError(f"model {name!r} is not a Flatten -> Dense -> softmax digit classifier.")
     return layers
+
+
+def dense(h: np.ndarray, layer: DenseWeights) -> np.ndarray:
+    """h @ kernel + bias, reading only the kernel rows of inputs that are non-zero somewhere in the batch.
+
+    One drawing leaves ~70% of its pixels blank and ReLU ~90% of a hidden layer at zero, and a zero input
+    adds nothing, so skipping those rows cuts the memory read (the cost of a single-image pass) severalfold.
+    The sum runs in another order: the result differs from the dense product by float rounding only.
+    """
+    active = np.flatnonzero(h.any(axis=0))
+    if active.size * 2 > h.shape[1]:  # a batch, or a non-sparse activation: the plain product is cheaper
+        return h @ layer.kernel + layer.bias
+    return h[:, active] @ layer.kernel[active] + layer.bias
 
 
 def softmax(z: np.ndarray) -> np.ndarray:

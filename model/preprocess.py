@@ -11,6 +11,7 @@ The canvas, uploads, the CLI, the held-out benchmark and the tests all call `to_
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -94,29 +95,75 @@ def ink_map(image) -> np.ndarray:
     if arr.dtype != np.uint8:
         raise ValueError(f"expected a uint8 image, got an array of {arr.dtype}.")
     if arr.ndim == 3 and arr.shape[2] == 4:
-        alpha = np.ascontiguousarray(arr[:, :, 3])
-        if alpha.min() < 255:  # transparent background: the ink is whatever was painted
-            return alpha
-        arr = _rgb(arr)
-    if arr.ndim == 3 and arr.shape[2] == 3:
-        grey = (arr.astype(np.float32) @ LUMA).round().astype(np.int16)  # (H, W, 3) C-contiguous float32 @ (3,)
-    elif arr.ndim == 2:
-        grey = arr.astype(np.int16)
-    else:
+        arr = np.ascontiguousarray(arr)
+        if arr.view("<u4").min() < 0xFF000000:  # some alpha below 255: the ink is whatever was painted
+            return np.ascontiguousarray(arr[:, :, 3])
+    if arr.ndim == 2:
+        paper = _paper_level(arr)
+        return _ink(arr, paper)
+    if not (arr.ndim == 3 and arr.shape[2] in (3, 4)):
         raise ValueError(f"expected an H x W, H x W x 3 or H x W x 4 image, got shape {arr.shape}.")
+    grey, (top, bottom, left, right) = _grey(np.ascontiguousarray(arr))
     paper = _paper_level(grey)
-    ink = (
-        np.subtract(paper, grey) if paper > 127 else np.subtract(grey, paper)
-    )  # dark ink on light paper, or light on dark
-    return np.clip(ink, 0, 255, out=ink).astype(np.uint8)
+    ink = np.full(grey.shape, _ink(grey[:1, :1], paper)[0, 0], np.uint8)  # outside the region: the top-left colour
+    ink[top:bottom, left:right] = _ink(grey[top:bottom, left:right], paper)
+    return ink
 
 
-def _rgb(rgba: np.ndarray) -> np.ndarray:
-    """(H, W, 4) -> C-contiguous (H, W, 3) uint8, a channel at a time: numpy copies 3-wide strides ~4x slower."""
-    rgb = np.empty(rgba.shape[:2] + (3,), np.uint8)
-    for channel in range(3):
-        rgb[:, :, channel] = rgba[:, :, channel]
-    return rgb
+def _ink(grey: np.ndarray, paper: int) -> np.ndarray:
+    """uint8 grey levels -> uint8 distance from the paper: darker than light paper, or lighter than dark paper."""
+    if paper > 127:
+        return np.subtract(paper, np.minimum(grey, paper), dtype=np.uint8)
+    return np.subtract(np.maximum(grey, paper), paper, dtype=np.uint8)
+
+
+def _grey(arr: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """C-contiguous (H, W, 3 or 4) uint8 colours -> (H, W) uint8 grey levels (alpha ignored), and the
+    (top, bottom, left, right) rectangle outside which every pixel is the top-left pixel's colour.
+
+    Only that rectangle is looked up colour by colour: a picture on plain paper so skips most of its pixels.
+    """
+    h, w, channels = arr.shape
+    differs = arr.reshape(h, w * channels) != np.tile(arr[0, 0], w)
+    rows = np.flatnonzero(differs.any(axis=1))
+    grey = np.full((h, w), _grey_levels(arr[:1, :1])[0, 0], np.uint8)
+    if not rows.size:
+        return grey, (0, 0, 0, 0)
+    top, bottom = int(rows[0]), int(rows[-1]) + 1
+    cols = np.flatnonzero(differs[top:bottom].any(axis=0).reshape(w, channels).any(axis=1))
+    left, right = int(cols[0]), int(cols[-1]) + 1
+    grey[top:bottom, left:right] = _grey_levels(arr[top:bottom, left:right])
+    return grey, (top, bottom, left, right)
+
+
+def _grey_levels(pixels: np.ndarray) -> np.ndarray:
+    """(h, w, 3 or 4) uint8 -> (h, w) uint8, each colour looked up in `_grey_table`."""
+    if pixels.shape[2] == 3:  # pad to 4 bytes a pixel, a channel at a time (numpy copies 3-wide strides slowly)
+        padded = np.zeros(pixels.shape[:2] + (4,), np.uint8)
+        for channel in range(3):
+            padded[:, :, channel] = pixels[:, :, channel]
+        pixels = padded
+    colours = np.ascontiguousarray(pixels).view("<u4")[:, :, 0] & 0xFFFFFF  # R | G << 8 | B << 16
+    return np.take(_grey_table(), colours)
+
+
+@functools.cache
+def _grey_table() -> np.ndarray:
+    """The ITU-R 601 grey level of all 2^24 colours (index R | G << 8 | B << 16): 16 MB, built on first use.
+
+    Rounded as the float32 matrix product it replaced rounded on an FMA CPU (the red term, then fused
+    multiply-adds of green and blue, each to float32): every colour keeps its grey level, now on any CPU.
+    """
+    table = np.empty(1 << 24, np.uint8)
+    red, green, blue = LUMA.astype(np.float64)  # a float32 x uint8 product is exact in float64
+    chunk = 1 << 20
+    for start in range(0, 1 << 24, chunk):
+        colour = np.arange(start, start + chunk, dtype=np.uint32)
+        level = ((colour & 255) * red).astype(np.float32)
+        level = (((colour >> 8) & 255) * green + level).astype(np.float32)
+        level = ((colour >> 16) * blue + level).astype(np.float32)
+        table[start : start + chunk] = level.round()
+    return table
 
 
 def _paper_level(grey: np.ndarray) -> int:

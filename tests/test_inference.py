@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from model.inference import Classifier
+from model.inference import Classifier, dense
 from model.network import build_model
 from model.registry import BUNDLED_PATH, Registry
 from model.spec import ACTIVATIONS, ArchSpec, LayerSpec
-from model.store import ModelMeta, load_keras
+from model.store import DenseWeights, ModelMeta, load_keras
 
 
 def random_inputs(n=16, seed=0):
@@ -37,6 +37,24 @@ def test_bundled_model_fast_path_equals_keras_on_mnist(mnist):
     classifier = Classifier.load()
     x = x_test[:200].astype(np.float32) / 255
     assert np.abs(classifier.predict_proba(x) - classifier.keras_model.predict(x, verbose=0)).max() < 1e-4
+
+
+def test_one_drawing_at_a_time_equals_keras(mnist):
+    """A single image takes the sparse path (only its inked pixels' and active units' weight rows)."""
+    _, (x_test, _) = mnist
+    classifier = Classifier.load()
+    x = x_test[:20].astype(np.float32) / 255
+    expected = classifier.keras_model.predict(x, verbose=0)
+    for image, want in zip(x, expected):
+        assert np.abs(classifier.predict_proba(image[None])[0] - want).max() < 1e-5
+
+
+def test_the_sparse_product_equals_the_dense_one():
+    rng = np.random.default_rng(1)
+    layer = DenseWeights(rng.normal(size=(300, 40)).astype(np.float32), rng.normal(size=40).astype(np.float32), "relu")
+    h = np.where(rng.random((2, 300)) < 0.1, rng.random((2, 300)), 0).astype(np.float32)  # ~19% of inputs active
+    assert np.allclose(dense(h, layer), h @ layer.kernel + layer.bias, atol=1e-5)
+    assert np.array_equal(dense(np.zeros((1, 300), np.float32), layer)[0], layer.bias)
 
 
 def test_reloaded_model_equals_the_saved_one():
