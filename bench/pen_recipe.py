@@ -1,6 +1,6 @@
 """Short training runs that settle the pen-data recipe, scored only on sets that may be tuned on.
 
-    .venv/bin/python -m bench.pen_recipe VARIANT [VARIANT ...] [--epochs 5] [--hidden 1024,1024]
+    .venv/bin/python -m bench.pen_recipe VARIANT [VARIANT ...] [--epochs 5] [--hidden 1024,1024] [--dropout 0.2]
 
 Each variant trains a fresh network for a few epochs (the bundled recipe's settings otherwise) on MNIST and
 on pendigits training rows 1-6,000, then is scored on what may guide a choice:
@@ -69,14 +69,14 @@ def validation_sets() -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return sets
 
 
-def run(name: str, epochs: int, hidden: tuple[int, ...]) -> str:
+def run(name: str, epochs: int, hidden: tuple[int, ...], dropout: float) -> str:
     import training.loop as loop
     from model.inference import Classifier
     from model.store import ModelMeta
 
     overrides, pen_cfg, data_cfg = VARIANTS[name]
     cfg = TrainConfig(**BASE, epochs=epochs, **overrides)
-    arch = ArchSpec.simple(hidden, "relu", 0.2)
+    arch = ArchSpec.simple(hidden, "relu", dropout)
     loop.draw_pen = functools.partial(draw_pen, cfg=dataclasses.replace(PenConfig(), **pen_cfg))
     loop.draw_pendigits = functools.partial(draw_pendigits, cfg=dataclasses.replace(PenDataConfig(), **data_cfg))
     (x, y), _ = load_mnist()
@@ -103,6 +103,7 @@ def main() -> int:
     parser.add_argument("variants", nargs="+", choices=sorted(VARIANTS))
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--hidden", default="1024,1024")
+    parser.add_argument("--dropout", type=float, default=0.2, help="after each hidden layer (the bundled model's 0.2)")
     args = parser.parse_args()
     from model.console import quiet_tensorflow
 
@@ -110,11 +111,12 @@ def main() -> int:
     start = time.perf_counter()
     validation_sets()
     print(
-        f"validation sets drawn in {time.perf_counter() - start:.0f} s; {args.epochs} epochs of {args.hidden}",
+        f"validation sets drawn in {time.perf_counter() - start:.0f} s; {args.epochs} epochs of {args.hidden}, "
+        f"dropout {args.dropout}",
         flush=True,
     )
     for name in args.variants:
-        print(run(name, args.epochs, parse_hidden(args.hidden)), flush=True)
+        print(run(name, args.epochs, parse_hidden(args.hidden), args.dropout), flush=True)
     return 0
 
 
