@@ -4,7 +4,8 @@
 
 The canvas is a real 280x280 RGBA drawing (a held-out pen digit, drawn like the browser's). The same
 drawing as an opaque picture (an upload, a CLI file, a canvas with a background colour) takes the
-grey-level path of to_mnist instead of the alpha one: as RGBA on white paper, as RGB, as grey (L).
+grey-level path of to_mnist instead of the alpha one: as RGBA on white paper, as RGB, as grey (L), and as
+an RGB photo (paper with camera-like noise: every pixel is looked up, none skipped as plain paper).
 Our path runs on one OpenBLAS thread, as the Draw page runs a stroke (ui/perf.py's one_blas_thread):
 on this shared 2-core machine a two-thread product waits for a busy core.
 """
@@ -35,11 +36,14 @@ def timings(fn, repeats: int) -> np.ndarray:
 
 
 def on_paper(canvas: np.ndarray) -> dict[str, np.ndarray]:
-    """The transparent canvas composited onto white paper: {"opaque RGBA": (H, W, 4), "RGB": (H, W, 3), "L": (H, W)}."""
+    """The transparent canvas composited onto white paper: {"opaque RGBA": (H, W, 4), "RGB": (H, W, 3), "L": (H, W),
+    "RGB photo": (H, W, 3) on paper with camera-like noise, so no pixel can be skipped as plain paper}."""
     alpha = canvas[:, :, 3:] / 255
     rgb = np.round(canvas[:, :, :3] * alpha + 255 * (1 - alpha)).astype(np.uint8)
     rgba = np.concatenate([rgb, np.full_like(rgb[:, :, :1], 255)], axis=2)
-    return {"opaque RGBA": rgba, "RGB": rgb, "L": np.asarray(Image.fromarray(rgb).convert("L"))}
+    noise = np.random.default_rng(0).integers(-6, 1, rgb.shape)
+    photo = np.clip(rgb.astype(int) + noise, 0, 255).astype(np.uint8)
+    return {"opaque RGBA": rgba, "RGB": rgb, "L": np.asarray(Image.fromarray(rgb).convert("L")), "RGB photo": photo}
 
 
 def main() -> int:

@@ -9,10 +9,17 @@
 
 const LOADING = "__liveChartPlotly";  // window property: the one load every mount waits on
 
+// plotly.js (3.5 MB) takes the main thread for most of a second to compile and run: it is added a moment
+// after the first chart mounts, once the page is idle, so the rest of the first page (the Draw page's
+// canvas, which is mounted in the same run) is drawn and takes strokes before it.
+const PLOTLY_DELAY_MS = 800;
+const whenSettled = () => new Promise((resolve) => setTimeout(() =>
+  window.requestIdleCallback ? requestIdleCallback(resolve, {timeout: 1000}) : resolve(), PLOTLY_DELAY_MS));
+
 function loadPlotly(src) {
   if (window.Plotly) return Promise.resolve(window.Plotly);
   if (!window[LOADING]) {
-    window[LOADING] = new Promise((resolve, reject) => {
+    window[LOADING] = whenSettled().then(() => new Promise((resolve, reject) => {
       const script = document.createElement("script");
       script.src = src;
       script.async = true;
@@ -23,7 +30,7 @@ function loadPlotly(src) {
         reject(new Error(`could not load ${src} (server.enableStaticServing off, or static/ not written?)`));
       };
       document.head.appendChild(script);
-    });
+    }));
   }
   return window[LOADING];
 }
