@@ -55,7 +55,7 @@ def models_ui() -> dict[str, Classifier]:
             records=records,
             help="Defaults to the active model; Train makes more.",
         )
-        accuracy = f"{reader.accuracy:.1%} on MNIST's test digits" if reader.accuracy is not None else "not tested yet"
+        accuracy = f"{reader.accuracy:.2%} on MNIST's test digits" if reader.accuracy is not None else "not tested yet"
         st.caption(f"{reader.arch.describe()} · {reader.params:,} parameters · {accuracy}")
         others = model_multipicker(
             "Compare with",

@@ -45,8 +45,8 @@ def classifier_for(record: ModelRecord) -> Classifier:
 
 
 def record_label(record: ModelRecord) -> str:
-    """'default · 97.2% (active)' for the pickers."""
-    accuracy = f" · {record.accuracy:.1%}" if record.accuracy is not None else ""
+    """'default · 97.21% (active)' for the pickers."""
+    accuracy = f" · {record.accuracy:.2%}" if record.accuracy is not None else ""
     return f"{record.name}{accuracy}{' (active)' if record.active else ''}"
 
 
