@@ -50,8 +50,12 @@ def to_mnist(image) -> np.ndarray | None:
 
 def preprocess_steps(image) -> Steps | None:
     """The same path as `to_mnist`, keeping every intermediate image; None when there is no ink."""
-    ink = ink_map(image)  # (H, W) uint8; everything up to the 20-px box stays in uint8: it runs on every stroke
-    row_peaks = ink.max(axis=1) if ink.size else np.zeros(1, np.uint8)
+    # (H, W) uint8; everything up to the 20-px box stays in uint8: it runs on every stroke
+    ink, (r0, r1, c0, c1) = _ink_and_region(image)
+    if ink.size and ink[0, 0] and (r1 - r0, c1 - c0) != ink.shape:  # ink outside the region too: scan it all
+        r0, r1, c0, c1 = 0, ink.shape[0], 0, ink.shape[1]
+    region = ink[r0:r1, c0:c1]  # outside it there is no ink
+    row_peaks = region.max(axis=1) if region.size else np.zeros(1, np.uint8)
     peak = int(row_peaks.max())
     if peak < MIN_CONTRAST * 255:
         return None
@@ -59,9 +63,9 @@ def preprocess_steps(image) -> Steps | None:
     # 1. crop to the ink: rows and columns holding a pixel above the cutoff (relative to the strongest stroke)
     cutoff = max(1, int(INK_CUTOFF * peak))
     rows = np.flatnonzero(row_peaks >= cutoff)
-    top, bottom = int(rows[0]), int(rows[-1]) + 1
-    cols = np.flatnonzero(ink[top:bottom].max(axis=0) >= cutoff)  # no row outside holds such a pixel
-    left, right = int(cols[0]), int(cols[-1]) + 1
+    top, bottom = r0 + int(rows[0]), r0 + int(rows[-1]) + 1
+    cols = np.flatnonzero(ink[top:bottom, c0:c1].max(axis=0) >= cutoff)  # no row outside holds such a pixel
+    left, right = c0 + int(cols[0]), c0 + int(cols[-1]) + 1
     crop = ink[top:bottom, left:right]
 
     # 2. longer side -> 20 px, aspect ratio kept; PIL's bilinear filter widens with the
@@ -85,6 +89,12 @@ def preprocess_steps(image) -> Steps | None:
 
 def ink_map(image) -> np.ndarray:
     """(H, W) uint8 where 255 is ink: alpha if the picture has transparency, else distance from the paper."""
+    return _ink_and_region(image)[0]
+
+
+def _ink_and_region(image) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """`ink_map`, and the (top, bottom, left, right) rectangle outside which the ink is one level: that of
+    the top-left pixel (the whole picture, unless an opaque colour picture shows plain paper around it)."""
     if isinstance(image, Image.Image):
         from model.images import as_uint8  # PIL modes (16-bit, CMYK, palette...) -> L, RGB or RGBA
 
@@ -94,20 +104,21 @@ def ink_map(image) -> np.ndarray:
         arr = arr.astype(np.uint8) * 255
     if arr.dtype != np.uint8:
         raise ValueError(f"expected a uint8 image, got an array of {arr.dtype}.")
+    whole = (0, arr.shape[0], 0, arr.shape[1]) if arr.ndim >= 2 else (0, 0, 0, 0)
     if arr.ndim == 3 and arr.shape[2] == 4:
         arr = np.ascontiguousarray(arr)
         if arr.view("<u4").min() < 0xFF000000:  # some alpha below 255: the ink is whatever was painted
-            return np.ascontiguousarray(arr[:, :, 3])
+            return np.ascontiguousarray(arr[:, :, 3]), whole
     if arr.ndim == 2:
-        paper = _paper_level(arr)
-        return _ink(arr, paper)
+        return _ink(arr, _paper_level(arr)), whole
     if not (arr.ndim == 3 and arr.shape[2] in (3, 4)):
         raise ValueError(f"expected an H x W, H x W x 3 or H x W x 4 image, got shape {arr.shape}.")
-    grey, (top, bottom, left, right) = _grey(np.ascontiguousarray(arr))
-    paper = _paper_level(grey)
+    grey, region = _grey(np.ascontiguousarray(arr))
+    top, bottom, left, right = region
+    paper = _paper_level(grey, region)
     ink = np.full(grey.shape, _ink(grey[:1, :1], paper)[0, 0], np.uint8)  # outside the region: the top-left colour
     ink[top:bottom, left:right] = _ink(grey[top:bottom, left:right], paper)
-    return ink
+    return ink, region
 
 
 def _ink(grey: np.ndarray, paper: int) -> np.ndarray:
@@ -124,14 +135,18 @@ def _grey(arr: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]]:
     Only that rectangle is looked up colour by colour: a picture on plain paper so skips most of its pixels.
     """
     h, w, channels = arr.shape
-    differs = arr.reshape(h, w * channels) != np.tile(arr[0, 0], w)
+    # compare 8 bytes at a time where a row's length allows; a word can span two pixels or three, so the
+    # rectangle may take in a pixel or two of that colour on each side
+    word = next(size for size in (8, 4, 2, 1) if w * channels % size == 0)
+    dtype = np.dtype(f"<u{word}")
+    differs = arr.reshape(h, w * channels).view(dtype) != np.tile(arr[0, 0], w).view(dtype)
     rows = np.flatnonzero(differs.any(axis=1))
     grey = np.full((h, w), _grey_levels(arr[:1, :1])[0, 0], np.uint8)
     if not rows.size:
         return grey, (0, 0, 0, 0)
     top, bottom = int(rows[0]), int(rows[-1]) + 1
-    cols = np.flatnonzero(differs[top:bottom].any(axis=0).reshape(w, channels).any(axis=1))
-    left, right = int(cols[0]), int(cols[-1]) + 1
+    words = np.flatnonzero(differs[top:bottom].any(axis=0))
+    left, right = int(words[0]) * word // channels, ((int(words[-1]) + 1) * word - 1) // channels + 1
     grey[top:bottom, left:right] = _grey_levels(arr[top:bottom, left:right])
     return grey, (top, bottom, left, right)
 
@@ -166,10 +181,22 @@ def _grey_table() -> np.ndarray:
     return table
 
 
-def _paper_level(grey: np.ndarray) -> int:
-    """The background's grey level: the median of the image's outer frame."""
+def _paper_level(grey: np.ndarray, region: tuple[int, int, int, int] | None = None) -> int:
+    """The background's grey level: the median of the image's outer frame (four bands k pixels wide).
+
+    With `region` (see `_grey`): when more than half the frame lies outside it, and so has the top-left
+    pixel's level, that level is the median, and no pixel needs reading.
+    """
     h, w = grey.shape
     k = max(1, min(h, w) // 20)
+    if region is not None:
+        top, bottom, left, right = region
+        rows_in = [max(0, min(bottom, stop) - max(top, start)) for start, stop in ((0, k), (h - k, h))]
+        cols_in = [max(0, min(right, stop) - max(left, start)) for start, stop in ((0, k), (w - k, w))]
+        frame_in_region = sum(rows_in) * (right - left) + sum(cols_in) * (bottom - top)
+        frame = 2 * k * (h + w)  # the bands' pixels, corners counted twice as below
+        if frame - frame_in_region >= frame // 2 + 1:  # a run that long covers both middle elements
+            return int(grey[0, 0])
     frame = np.concatenate([grey[:k].ravel(), grey[-k:].ravel(), grey[:, :k].ravel(), grey[:, -k:].ravel()])
     middle = ((frame.size - 1) // 2, frame.size // 2)  # np.median's two middle elements, without its overhead
     low, high = np.partition(frame, middle)[list(middle)]

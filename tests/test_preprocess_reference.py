@@ -71,8 +71,22 @@ def inputs() -> dict[str, np.ndarray]:
     coloured = np.asarray(pen_digit(background=(200, 230, 255, 255), ink=(200, 20, 20, 255)))
     noise = rng.integers(0, 256, (280, 280, 3), dtype=np.uint8)
     noise[100:180, 60:200] //= 4  # a dark blob on colour noise: every colour, and so every rounding tie, turns up
+    edge = on_white.copy()
+    edge[100:140, :6, :3] = 40  # ink touching the frame: the paper level needs the frame's median
+    framed = on_white.copy()
+    framed[[0, -1], :, :3] = framed[:, [0, -1], :3] = 0  # a thin black frame: ink outside the colour region
+    grey_paper = on_white.copy()
+    grey_paper[:, :, :3] = np.minimum(grey_paper[:, :, :3], 200)
+    grey_paper[0, 0, :3] = 255  # a white top-left pixel on grey paper: the frame's median is not its level
+    half = np.full((20, 20, 3), 255, np.uint8)
+    half[:10] = 0  # half the frame dark, half light: its median is neither colour
     return {
         "transparent canvas": canvas,
+        "RGB half dark, half light": half,
+        "opaque RGBA in a thin black frame": framed,
+        "RGB in a thin black frame": np.ascontiguousarray(framed[:, :, :3]),
+        "opaque RGBA on grey paper, a white top-left pixel": grey_paper,
+        "opaque RGBA with ink on the frame": edge,
         "opaque RGBA on white paper": on_white,
         "RGB on white paper": np.ascontiguousarray(on_white[:, :, :3]),
         "grey (L) on white paper": np.asarray(Image.fromarray(on_white).convert("L")),
