@@ -53,7 +53,10 @@ def test_the_sparse_product_equals_the_dense_one():
     rng = np.random.default_rng(1)
     layer = DenseWeights(rng.normal(size=(300, 40)).astype(np.float32), rng.normal(size=40).astype(np.float32), "relu")
     h = np.where(rng.random((2, 300)) < 0.1, rng.random((2, 300)), 0).astype(np.float32)  # ~19% of inputs active
-    assert np.allclose(dense(h, layer), h @ layer.kernel + layer.bias, atol=1e-5)
+    assert np.allclose(dense(h, layer), h @ layer.kernel + layer.bias, atol=1e-5)  # scattered rows: gathered
+    band = np.zeros((1, 300), np.float32)
+    band[0, 120:200:2] = rng.random(40)  # a digit's rows between its first and last inked pixel: a view
+    assert np.allclose(dense(band, layer), band @ layer.kernel + layer.bias, atol=1e-5)
     assert np.array_equal(dense(np.zeros((1, 300), np.float32), layer)[0], layer.bias)
 
 
