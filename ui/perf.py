@@ -26,6 +26,37 @@ READING_HEAD_START = (
 def tune_server() -> None:
     """The server process' settings; idempotent, so every page can call it on every run."""
     sys.setswitchinterval(GIL_SWITCH_INTERVAL)
+    _plain_component_data_skips_the_dataframe_check()
+
+
+@cache
+def _plain_component_data_skips_the_dataframe_check() -> None:
+    """Streamlit asks of each value given to a component whether it is a dataframe, which imports pandas and
+    pyarrow even for the canvas' plain settings: a third of the first run (docs/latency.md#the-first-page)."""
+    from streamlit.components.v2.bidi_component import serialization
+
+    is_dataframe_like = serialization.is_dataframe_like
+    serialization.is_dataframe_like = lambda value: not plain_json(value) and is_dataframe_like(value)
+
+
+def plain_json(value: object, limit: int = 1000) -> bool:
+    """True if `value` is dicts with str keys, lists, str, int, float, bool and None only, so never a dataframe
+    (False after `limit` items: the full check decides)."""
+    stack = [value]
+    while stack:
+        limit -= 1
+        item = stack.pop()
+        if limit < 0:
+            return False
+        if type(item) is dict:
+            if not all(type(key) is str for key in item):
+                return False
+            stack.extend(item.values())
+        elif type(item) is list:
+            stack.extend(item)
+        elif item is not None and type(item) not in (str, int, float, bool):
+            return False
+    return True
 
 
 @cache
