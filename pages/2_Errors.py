@@ -34,7 +34,7 @@ state.setdefault("errors_cell", None)  # (true, predicted) of the clicked cell
 
 st.title("Errors")
 st.caption(
-    "A network that is right 97% of the time is still wrong hundreds of times on 10,000 images. "
+    "Even a network that is right 99% of the time is wrong about a hundred times on 10,000 images. "
     "Here you can see which digits it mixes up, and look at every one of those images."
 )
 
