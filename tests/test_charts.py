@@ -22,3 +22,11 @@ def test_probability_bars_highlights_the_winner_amber_when_unsure():
     unsure = probability_bars(probs, highlight=2, unsure=True)["data"][0]
     assert unsure["marker"]["color"][2] == DOUBT
     assert probability_bars(np.zeros(10))["data"][0]["marker"]["color"] == [MUTED] * 10
+
+
+def test_the_threshold_label_sits_on_the_side_away_from_the_top_bar():
+    def label(top: int) -> dict:
+        return probability_bars(np.eye(10)[top], highlight=top, threshold=0.6)["layout"]["annotations"][0]
+
+    assert (label(1)["x"], label(1)["xanchor"]) == (1, "right")
+    assert (label(8)["x"], label(8)["xanchor"]) == (0, "left")

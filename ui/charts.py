@@ -86,12 +86,13 @@ def probability_bars(
                 "line": {"color": GUIDE, "dash": "dot", "width": 1},
             }
         ]
+        right = highlight is not None and highlight < N_CLASSES / 2  # the label on the side away from the top bar
         layout["annotations"] = [
             {
                 "xref": "paper",
-                "x": 0,
+                "x": 1 if right else 0,
                 "y": threshold,
-                "xanchor": "left",
+                "xanchor": "right" if right else "left",
                 "yanchor": "bottom",
                 "text": f"sure above {threshold:.0%}",
                 "showarrow": False,
