@@ -235,6 +235,29 @@ def test_on_a_phone_the_reading_comes_right_after_the_canvas(server, browser):
         context.close()
 
 
+def test_on_a_phone_the_toolbar_is_there_to_tap(server, browser):
+    """A finger never hovers, so the toolbar that shows on hover must always show on a touch screen."""
+    context = browser.new_context(**PHONE)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        open_draw_page(page, server.url)
+        canvas(page).scroll_into_view_if_needed()
+        touch_draw(page, ONE)
+        expect(prediction(page)).to_have_text("1", timeout=30_000)
+        toolbar = page.locator(".st-key-draw_canvas")
+        undo = toolbar.get_by_role("button", name="Undo", exact=True)
+        assert undo.evaluate("button => getComputedStyle(button.closest('.dc-toolbar')).opacity") == "1"
+        undo.tap()
+        expect(prediction(page)).to_have_text("—", timeout=30_000)
+        touch_draw(page, ONE)
+        expect(prediction(page)).to_have_text("1", timeout=30_000)
+        toolbar.get_by_role("button", name="Reset canvas & history", exact=True).tap()
+        expect(prediction(page)).to_have_text("—", timeout=30_000)
+    finally:
+        context.close()
+
+
 def test_on_a_desktop_the_reading_stays_beside_the_canvas(server, page):
     open_draw_page(page, server.url)
     drawn, read = canvas(page).bounding_box(), prediction(page).bounding_box()

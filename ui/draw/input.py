@@ -34,11 +34,13 @@ STORED_SIDE = 280  # uploads are stored as a PNG no larger than this on each sid
 # streamlit-drawable-canvas 0.13 parks its floating toolbar, invisible until the canvas is hovered, over the
 # canvas' top-right 30 px (.dc-toolbar at top: -1rem; hovered, it slides up to -2.65rem): a stroke that starts
 # there lands on the toolbar and is lost, and a finger never hovers. These rules put the toolbar, in every
-# state, in a band of the component's own above the canvas (with Streamlit's 1rem gap above each element).
+# state, in a band of the component's own above the canvas (with Streamlit's 1rem gap above each element),
+# and on a screen that cannot hover (a phone) always shown: undo and reset must be there for a finger too.
 TOOLBAR_ABOVE_CANVAS = """
 .canvas-root { padding-top: 1.4rem; }
 .dc-toolbar, .dc-root:hover > .dc-toolbar, .dc-toolbar:hover, .dc-toolbar:focus-within,
 .dc-toolbar[data-pinned=true] { top: auto; bottom: 100%; padding: 0 0 .25rem .5rem; transition: opacity .15s .1s; }
+@media (hover: none) { .dc-toolbar { opacity: 1; } }
 """
 # The component registered again under its own name, with its own HTML, JS and CSS plus the rules above:
 # Streamlit uses a name's last definition (and logs once that it replaced one).
