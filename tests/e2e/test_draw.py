@@ -210,52 +210,48 @@ def test_undo_redo_and_reset_work_from_the_toolbar(server, page):
     expect(prediction(page)).to_have_text("—", timeout=30_000)
 
 
-def test_on_a_phone_the_reading_comes_right_after_the_canvas(server, browser):
+@pytest.fixture
+def phone(server, browser):
+    """The Draw page at 390x844 with touch, the canvas scrolled into view."""
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    open_draw_page(page, server.url)
+    canvas(page).scroll_into_view_if_needed()
+    yield page
+    context.close()
+
+
+def test_on_a_phone_the_reading_comes_right_after_the_canvas(phone):
     """390x844 with touch: columns stack, and the reading must not fall below Teach it, out of sight."""
-    context = browser.new_context(**PHONE)
-    try:
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        open_draw_page(page, server.url)
-        canvas(page).scroll_into_view_if_needed()
-        touch_draw(page, EDGE_STROKES["top, right"])  # a finger never hovers: the toolbar must not be there
-        expect(prediction(page)).not_to_have_text("—", timeout=30_000)
-        canvas_box = canvas(page).bounding_box()
-        teach_top = page.get_by_text("Teach it", exact=True).bounding_box()["y"]
-        confidence = page.get_by_test_id("stMetric").filter(has_text="Confidence")
-        for part in (prediction(page), confidence, page.locator(GRAPH)):  # the reading: metrics and bars
-            box = part.bounding_box()
-            assert canvas_box["y"] + canvas_box["height"] <= box["y"] and box["y"] + box["height"] <= teach_top, (
-                f"{part} at {box}, not between the canvas ({canvas_box}) and Teach it (y={teach_top})"
-            )
-        canvas(page).scroll_into_view_if_needed()
-        expect(prediction(page)).to_be_in_viewport()  # the digit read shows while the finger is on the canvas
-        shoot(page, "draw-phone")
-    finally:
-        context.close()
+    touch_draw(phone, EDGE_STROKES["top, right"])  # from the top band: the toolbar sits above the canvas, not on it
+    expect(prediction(phone)).not_to_have_text("—", timeout=30_000)
+    canvas_box = canvas(phone).bounding_box()
+    teach_top = phone.get_by_text("Teach it", exact=True).bounding_box()["y"]
+    confidence = phone.get_by_test_id("stMetric").filter(has_text="Confidence")
+    for part in (prediction(phone), confidence, phone.locator(GRAPH)):  # the reading: metrics and bars
+        box = part.bounding_box()
+        assert canvas_box["y"] + canvas_box["height"] <= box["y"] and box["y"] + box["height"] <= teach_top, (
+            f"{part} at {box}, not between the canvas ({canvas_box}) and Teach it (y={teach_top})"
+        )
+    canvas(phone).scroll_into_view_if_needed()
+    expect(prediction(phone)).to_be_in_viewport()  # the digit read shows while the finger is on the canvas
+    shoot(phone, "draw-phone")
 
 
-def test_on_a_phone_the_toolbar_is_there_to_tap(server, browser):
+def test_on_a_phone_the_toolbar_is_there_to_tap(phone):
     """A finger never hovers, so the toolbar that shows on hover must always show on a touch screen."""
-    context = browser.new_context(**PHONE)
-    try:
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        open_draw_page(page, server.url)
-        canvas(page).scroll_into_view_if_needed()
-        touch_draw(page, ONE)
-        expect(prediction(page)).to_have_text("1", timeout=30_000)
-        toolbar = page.locator(".st-key-draw_canvas")
-        undo = toolbar.get_by_role("button", name="Undo", exact=True)
-        assert undo.evaluate("button => getComputedStyle(button.closest('.dc-toolbar')).opacity") == "1"
-        undo.tap()
-        expect(prediction(page)).to_have_text("—", timeout=30_000)
-        touch_draw(page, ONE)
-        expect(prediction(page)).to_have_text("1", timeout=30_000)
-        toolbar.get_by_role("button", name="Reset canvas & history", exact=True).tap()
-        expect(prediction(page)).to_have_text("—", timeout=30_000)
-    finally:
-        context.close()
+    touch_draw(phone, ONE)
+    expect(prediction(phone)).to_have_text("1", timeout=30_000)
+    toolbar = phone.locator(".st-key-draw_canvas")
+    undo = toolbar.get_by_role("button", name="Undo", exact=True)
+    assert undo.evaluate("button => getComputedStyle(button.closest('.dc-toolbar')).opacity") == "1"
+    undo.tap()
+    expect(prediction(phone)).to_have_text("—", timeout=30_000)
+    touch_draw(phone, ONE)
+    expect(prediction(phone)).to_have_text("1", timeout=30_000)
+    toolbar.get_by_role("button", name="Reset canvas & history", exact=True).tap()
+    expect(prediction(phone)).to_have_text("—", timeout=30_000)
 
 
 def test_on_a_desktop_the_reading_stays_beside_the_canvas(server, page):
