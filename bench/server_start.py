@@ -43,6 +43,7 @@ TIMEOUT_S = 120
 # showing the title, the canvas (inside the component's shadow root) and an idle script.
 READY_PROBE = """
 ((title) => {
+  if (location.protocol === "about:") return;  // the blank page before the server answers: no busy loop
   const canvasIn = (root) => root.querySelector("canvas")
     || [...root.querySelectorAll("*")].reduce((found, el) => found || (el.shadowRoot && canvasIn(el.shadowRoot)), null);
   const check = () => {

@@ -167,7 +167,8 @@ def _runnable(layers: list[DenseWeights], name: str) -> list[DenseWeights]:
 
 
 def dense(h: np.ndarray, layer: DenseWeights) -> np.ndarray:
-    """h @ kernel + bias, reading only the kernel rows of inputs that are non-zero somewhere in the batch.
+    """h @ kernel + bias, reading only the kernel rows from the first input non-zero somewhere in the batch to
+    the last, or only those of the non-zero inputs.
 
     One drawing leaves ~70% of its pixels blank and ReLU ~90% of a hidden layer at zero, and a zero input
     adds nothing, so skipping those rows cuts the memory read (the cost of a single-image pass) severalfold.

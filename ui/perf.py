@@ -33,9 +33,12 @@ def tune_server() -> None:
 def _plain_component_data_skips_the_dataframe_check() -> None:
     """Streamlit asks of each value given to a component whether it is a dataframe, which imports pandas and
     pyarrow even for the canvas' plain settings: a third of the first run (docs/latency.md#the-first-page)."""
-    from streamlit.components.v2.bidi_component import serialization
+    try:  # Streamlit 1.67's internals: after an upgrade that moves them, pages run without the shortcut
+        from streamlit.components.v2.bidi_component import serialization
 
-    is_dataframe_like = serialization.is_dataframe_like
+        is_dataframe_like = serialization.is_dataframe_like
+    except (ImportError, AttributeError):
+        return
     serialization.is_dataframe_like = lambda value: not plain_json(value) and is_dataframe_like(value)
 
 
