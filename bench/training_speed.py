@@ -130,6 +130,8 @@ def bundled_recipe() -> list[str]:
         str(t["seed"]),
         "--pen-strokes",
         str(t.get("pen_strokes", 0.0)),
+        "--pen-data",
+        str(t.get("pen_data", 0.0)),
     ]
     return args + (["--augment"] if t["augment"] else [])
 
@@ -137,7 +139,7 @@ def bundled_recipe() -> list[str]:
 def notebook_fresh(epochs: int) -> tuple[float, float]:
     """The notebooks' recipe in a fresh process, as cold as our CLI's: (fit seconds, accuracy)."""
     out = subprocess.run(
-        [sys.executable, __file__, "--notebook-once", "--epochs", str(epochs)],
+        [sys.executable, "-m", "bench.training_speed", "--notebook-once", "--epochs", str(epochs)],
         cwd=REPO,
         capture_output=True,
         text=True,
