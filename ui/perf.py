@@ -32,7 +32,7 @@ def tune_server() -> None:
 @cache
 def _plain_component_data_skips_the_dataframe_check() -> None:
     """Streamlit asks of each value given to a component whether it is a dataframe, which imports pandas and
-    pyarrow even for the canvas' plain settings: a third of the first run (docs/latency.md#the-first-page)."""
+    pyarrow even for the canvas' plain settings: about half the first run (docs/latency.md#the-first-page)."""
     try:  # Streamlit 1.67's internals: after an upgrade that moves them, pages run without the shortcut
         from streamlit.components.v2.bidi_component import serialization
 
