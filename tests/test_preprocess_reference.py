@@ -2,13 +2,52 @@
 
 `reference_steps` is preprocess_steps as it was (commit 9ca5377), kept here as the reference: RGBA's
 RGB as a strided view cast to float32, np.median for the paper level, the column scan over every row.
+Its grey level, that commit's float32 `rgb @ LUMA` as it rounded on an AVX-512 CPU, is written out in integers:
+BLAS is no reference, its rounding changes with the CPU's kernel (issue #25: AVX2-only CPUs failed).
 """
 
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from model.preprocess import BOX_SIDE, IMAGE_SIDE, INK_CUTOFF, MIN_CONTRAST, _paste, preprocess_steps
+from model.preprocess import (
+    BOX_SIDE,
+    IMAGE_SIDE,
+    INK_CUTOFF,
+    MIN_CONTRAST,
+    _grey_table,
+    _paste,
+    ink_map,
+    preprocess_steps,
+)
+
+# 0.299f, 0.587f and 0.114f are whole multiples of 2^-27: every value below is an int64 count of 2^-27
+UNIT_BITS = 27
+LUMA32 = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+WEIGHTS = (LUMA32.astype(np.float64) * (1 << UNIT_BITS)).astype(np.int64)
+assert np.array_equal(WEIGHTS / (1 << UNIT_BITS), LUMA32)
+POWERS_OF_TWO = np.int64(1) << np.arange(63, dtype=np.int64)
+
+
+def round_half_even(units: np.ndarray, shift) -> np.ndarray:
+    """Non-negative int64 `units` rounded to a multiple of 2^shift, ties to the even multiple."""
+    quotient, step = units >> shift, np.int64(1) << shift
+    twice_rest = (units - (quotient << shift)) << 1
+    return (quotient + ((twice_rest > step) | ((twice_rest == step) & (quotient & 1 == 1)))) << shift
+
+
+def to_float32(units: np.ndarray) -> np.ndarray:
+    """Non-negative int64 `units` rounded as float32 rounds: to 24 significant bits, ties to even."""
+    bits = np.searchsorted(POWERS_OF_TWO, units, side="right")  # each value's bit length
+    return round_half_even(units, np.maximum(bits - 24, 0))
+
+
+def reference_grey(rgb: np.ndarray) -> np.ndarray:
+    """(..., 3) uint8 -> (...) int16: the red term, then fused multiply-adds of green and blue, each rounded
+    to float32, and the sum rounded half to even, as 9ca5377's `(rgb @ LUMA).round()` gave it."""
+    red, green, blue = (rgb[..., channel].astype(np.int64) * WEIGHTS[channel] for channel in range(3))
+    level = to_float32(to_float32(to_float32(red) + green) + blue)
+    return (round_half_even(level, UNIT_BITS) >> UNIT_BITS).astype(np.int16)
 
 
 def reference_ink_map(arr: np.ndarray) -> np.ndarray:
@@ -18,7 +57,7 @@ def reference_ink_map(arr: np.ndarray) -> np.ndarray:
             return alpha
         arr = arr[:, :, :3]
     if arr.ndim == 3:
-        grey = (arr.astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)).round().astype(np.int16)
+        grey = reference_grey(arr)
     else:
         grey = arr.astype(np.int16)
     h, w = grey.shape
@@ -120,8 +159,15 @@ def test_the_opaque_rgba_path_matches_on_every_colour_at_once():
     colours = np.arange(1 << 24, dtype=np.uint32)
     rgb = np.stack([colours >> 16, (colours >> 8) & 255, colours & 255], axis=1).astype(np.uint8)
     n = 280 * 280
-    from model.preprocess import ink_map
-
-    for start in range(0, len(rgb) - n + 1, n):
+    for start in [*range(0, len(rgb) - n + 1, n), len(rgb) - n]:  # the last picture overlaps the one before
         picture = np.concatenate([rgb[start : start + n], np.full((n, 1), 255, np.uint8)], axis=1).reshape(280, 280, 4)
         assert np.array_equal(ink_map(picture), reference_ink_map(picture)), start
+
+
+def test_the_grey_table_holds_the_reference_grey_level_of_every_colour():
+    """Every colour's own level, not only its distance from the paper (which clips those past the paper)."""
+    table, chunk = _grey_table(), 1 << 20
+    for start in range(0, 1 << 24, chunk):
+        colours = np.arange(start, start + chunk, dtype=np.uint32)
+        rgb = np.stack([colours & 255, (colours >> 8) & 255, colours >> 16], axis=-1).astype(np.uint8)
+        assert np.array_equal(table[start : start + chunk], reference_grey(rgb)), start

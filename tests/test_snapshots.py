@@ -107,8 +107,11 @@ def test_the_kept_epoch_matches_the_saved_model(run):
     np.testing.assert_array_equal(snaps.weights[i], kernel[:, snaps.units].T.astype(np.float16))
     proba = classifier.predict_proba(snaps.panel_images.astype(np.float32) / 255)
     np.testing.assert_allclose(snaps.panel_proba[i].astype(np.float32), proba, atol=1e-3)
-    right = classifier.predict_proba(snaps.subset_images.astype(np.float32) / 255).argmax(axis=1) == snaps.subset_labels
-    assert np.array_equal(snaps.right(i), right)
+    subset_proba = classifier.predict_proba(snaps.subset_images.astype(np.float32) / 255)
+    right = subset_proba.argmax(axis=1) == snaps.subset_labels
+    top_two = np.sort(subset_proba, axis=1)[:, -2:]
+    clear = top_two[:, 1] - top_two[:, 0] > 1e-5  # the run's product is another BLAS call: a near-tie may flip
+    assert clear.mean() > 0.99 and np.array_equal(snaps.right(i)[clear], right[clear])
     assert 0.3 < right.mean() and snaps.right(0).mean() < right.mean()  # it learned from the start
 
 
