@@ -207,7 +207,7 @@ def test_the_views_and_the_file_format_never_import_tensorflow():
 def test_the_train_form_has_the_replay_switch_on(monkeypatch):
     monkeypatch.setenv("DIGITLAB_TRAIN_STANDBY", "0")  # no TensorFlow child for a look at the form
     at = page_test("pages/1_Train.py")
-    switch = at.toggle(key="train_snapshots")
+    switch = at.toggle(key=f"train_snapshots_g{at.session_state['train_form_gen']}")
     assert switch.value is True and switch.label.startswith("Record a replay")
 
 

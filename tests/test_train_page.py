@@ -40,6 +40,11 @@ def picker(at: AppTest):
     return next(box for box in at.selectbox if box.label == "Start from")
 
 
+def field(at: AppTest, base: str) -> str:
+    """The key of a form field as drawn now: 'train_epochs' -> 'train_epochs_g2' (ui.train.form.field_key)."""
+    return f"{base}_g{at.session_state['train_form_gen']}"
+
+
 def units(at: AppTest) -> list[int]:
     return [w.value for w in at.number_input if w.label.startswith("Units")]
 
@@ -74,13 +79,13 @@ def test_first_visit_starts_from_the_bundled_recipe():
     assert not at.exception
     bundled = Registry().get(BUNDLED_NAME)
     assert units(at) == [layer.units for layer in bundled.arch.hidden]
-    assert at.number_input(key="train_epochs").value == bundled.train["epochs"]
-    assert at.number_input(key="train_epochs").label == "Epochs"
-    assert at.text_input(key="train_name").label == "Model name"
-    assert at.text_input(key="train_name").value == "relu-" + "-".join(
+    assert at.number_input(key=field(at, "train_epochs")).value == bundled.train["epochs"]
+    assert at.number_input(key=field(at, "train_epochs")).label == "Epochs"
+    assert at.text_input(key=field(at, "train_name")).label == "Model name"
+    assert at.text_input(key=field(at, "train_name")).value == "relu-" + "-".join(
         str(layer.units) for layer in bundled.arch.hidden
     )
-    assert at.button(key="train_go").label == "Train"
+    assert at.button(key=field(at, "train_go")).label == "Train"
     assert "Watch it learn" in texts(at.subheader)
     assert at.dataframe[0].value["Name"].tolist() == [BUNDLED_NAME]
 
@@ -88,13 +93,13 @@ def test_first_visit_starts_from_the_bundled_recipe():
 def test_a_preset_fills_the_form_and_any_edit_makes_it_my_own():
     at = open_page()
     picker(at).set_value("dense-128-64").run()
-    assert units(at) == [128, 64] and at.number_input(key="train_epochs").value == 10
-    assert at.text_input(key="train_name").value == "relu-128-64"
-    at.number_input(key="train_epochs").set_value(1).run()
+    assert units(at) == [128, 64] and at.number_input(key=field(at, "train_epochs")).value == 10
+    assert at.text_input(key=field(at, "train_name")).value == "relu-128-64"
+    at.number_input(key=field(at, "train_epochs")).set_value(1).run()
     assert picker(at).value == "custom"
-    assert at.number_input(key="train_epochs").value == 1
+    assert at.number_input(key=field(at, "train_epochs")).value == 1
     picker(at).set_value("dense-128-64").run()  # picking a preset again starts over from it
-    assert at.number_input(key="train_epochs").value == 10 and picker(at).value == "dense-128-64"
+    assert at.number_input(key=field(at, "train_epochs")).value == 10 and picker(at).value == "dense-128-64"
 
 
 def test_the_page_never_sets_the_picker_the_browser_shows():
@@ -103,7 +108,7 @@ def test_the_page_never_sets_the_picker_the_browser_shows():
     which must not read as picking that preset again (and refill the form over what was just typed)."""
     at = open_page()
     first = picker(at)
-    at.number_input(key="train_epochs").set_value(1).run()
+    at.number_input(key=field(at, "train_epochs")).set_value(1).run()
     assert picker(at).key != first.key and picker(at).value == "custom"
     assert first.key not in at.session_state or at.session_state[first.key] == first.value  # never written
 
@@ -123,11 +128,11 @@ def test_bad_input_names_each_field_and_starts_nothing():
     at = open_page()
     first, second = [w for w in at.number_input if w.label.startswith("Units")]
     first.set_value(0)
-    at.number_input(key=f"train_drop_{second.key.rsplit('_', 1)[1]}").set_value(1.0)
-    at.number_input(key="train_lr").set_value(0.0)
-    at.number_input(key="train_batch").set_value(0)
-    at.number_input(key="train_epochs").set_value(0)
-    at.button(key="train_go").click().run()
+    at.number_input(key=second.key.replace("train_units_", "train_drop_")).set_value(1.0)
+    at.number_input(key=field(at, "train_lr")).set_value(0.0)
+    at.number_input(key=field(at, "train_batch")).set_value(0)
+    at.number_input(key=field(at, "train_epochs")).set_value(0)
+    at.button(key=field(at, "train_go")).click().run()
     errors = texts(at.error)
     assert "Units must be a whole number from 1 to 4096, got 0." in errors
     assert "Dropout must be between 0 and 0.8, got 1.0." in errors
@@ -147,18 +152,18 @@ def test_bad_input_names_each_field_and_starts_nothing():
 )
 def test_duplicate_and_path_like_names_are_refused(name, sentence):
     at = open_page()
-    at.text_input(key="train_name").set_value(name)
-    at.button(key="train_go").click().run()
+    at.text_input(key=field(at, "train_name")).set_value(name)
+    at.button(key=field(at, "train_go")).click().run()
     assert any(e.startswith(sentence) for e in texts(at.error))
     assert get_runner().snapshot().status == "idle"
 
 
 def test_batch_larger_than_the_data_is_refused():
     at = open_page()
-    at.number_input(key="train_limit").set_value(100)
-    at.slider(key="train_val").set_value(0.1)
-    at.number_input(key="train_batch").set_value(128)
-    at.button(key="train_go").click().run()
+    at.number_input(key=field(at, "train_limit")).set_value(100)
+    at.slider(key=field(at, "train_val")).set_value(0.1)
+    at.number_input(key=field(at, "train_batch")).set_value(128)
+    at.button(key=field(at, "train_go")).click().run()
     assert "Batch size 128 is larger than the 90 training images." in texts(at.error)
 
 
@@ -166,14 +171,14 @@ def test_training_from_the_page_refuses_a_second_run_and_activates_the_result():
     at = open_page()
     picker(at).set_value("dense-128-64").run()
     for key, value in {"train_epochs": 1, "train_batch": 32, "train_limit": 600}.items():
-        at.number_input(key=key).set_value(value)
-    at.text_input(key="train_name").set_value("page-run")
-    at.button(key="train_go").click().run()
+        at.number_input(key=field(at, key)).set_value(value)
+    at.text_input(key=field(at, "train_name")).set_value("page-run")
+    at.button(key=field(at, "train_go")).click().run()
     assert not texts(at.error)
     assert "Training page-run" in texts(at.subheader)
-    assert at.text_input(key="train_name").value == "relu-128-64"  # a fresh name for the next run
+    assert at.text_input(key=field(at, "train_name")).value == "relu-128-64"  # a fresh name for the next run
 
-    at.button(key="train_go").click().run()  # a second run while the first is going
+    at.button(key=field(at, "train_go")).click().run()  # a second run while the first is going
     assert "'page-run' is training right now; wait for it to finish or stop it first." in texts(at.warning)
 
     state = get_runner().wait(lambda s: not s.active, 240)
@@ -278,16 +283,61 @@ def test_another_tabs_run_is_shown_and_named_as_theirs():
         runner.wait(lambda s: not s.active, 240)
 
 
-def test_a_stale_copy_of_a_field_right_after_a_preset_does_not_undo_it():
-    """The live panel's timer can send a rerun carrying the fields as they were before a preset's values
-    reached the browser: that copy is not an edit, and the preset stands."""
+def test_a_preset_draws_every_field_afresh_and_never_writes_the_ones_the_browser_shows():
+    """Issue #25, item 2: the browser goes on sending its copy of the fields it shows. A preset puts its values
+    in fields under new keys, so that copy (a rerun sent before the preset's values arrived) changes nothing."""
     at = open_page()
-    before = at.number_input(key="train_epochs").value  # the bundled recipe's 40
+    at.number_input(key=field(at, "train_epochs")).set_value(1).run()
+    fields = lambda: [*at.number_input, *at.text_input, *at.selectbox, *at.slider, *at.toggle]  # noqa: E731
+    gen = field(at, "")
+    shown = {w.key: w.value for w in fields() if w.key.endswith(gen)}
+    assert len(shown) == 15 + 1 + 2 * 3  # the settings, the name, the bundled recipe's two rows
     picker(at).set_value("dense-128-64").run()
-    at.number_input(key="train_epochs").set_value(before).run()  # the browser's stale copy
-    assert at.number_input(key="train_epochs").value == 10 and picker(at).value == "dense-128-64"
-    at.number_input(key="train_epochs").set_value(3).run()  # a real edit still makes it my own
-    assert at.number_input(key="train_epochs").value == 3 and picker(at).value == "custom"
+    assert at.number_input(key=field(at, "train_epochs")).value == 10 and units(at) == [128, 64]
+    assert not {w.key for w in fields()} & set(shown)  # every field is new
+    for key, value in shown.items():  # and the old ones keep what the browser had
+        assert key not in at.session_state or at.session_state[key] == value, key
+    at.number_input(key=field(at, "train_epochs")).set_value(1).run()  # the epochs had before: an edit like any
+    assert at.number_input(key=field(at, "train_epochs")).value == 1 and picker(at).value == "custom"
+
+
+def _a_preset_picked_while_the_browser_still_shows_the_old_form():
+    """The callbacks of a rerun racing a preset, as the server runs them: the preset fills the form (a new
+    generation), then a rerun sent from the old form arrives with an edit made on it and a Train press."""
+    import streamlit as st
+
+    from training.presets import all_presets
+    from training.runner import get_runner
+    from ui.models import registry
+    from ui.train.form import GEN, _edited, _fill, _train, field_key, form_values, init_form
+
+    models, state = registry(), st.session_state
+    presets = {p.key: p for p in all_presets(models)}
+    init_form(list(presets.values()), models)
+    if "result" not in state:
+        old = state[GEN]
+        _fill(presets["dense-128-64"], models)  # the picker's callback
+        state[field_key("train_seed", old)] = 7  # typed on the old form after the pick
+        _edited("train_seed", old)
+        _train(models, get_runner(), 0, old)  # Train pressed on the old form
+        state.result = {
+            "notice": state.train_notice,
+            "values": form_values(),
+            "running": get_runner().snapshot().active,
+        }
+
+
+def test_an_edit_on_the_old_form_is_carried_over_and_its_train_press_starts_nothing():
+    at = AppTest.from_function(_a_preset_picked_while_the_browser_still_shows_the_old_form, default_timeout=60).run()
+    assert not at.exception
+    result = at.session_state["result"]
+    assert result["notice"] == (
+        "Nothing was started: the form was still filling in from the preset when Train was pressed. "
+        "Check it and press Train again."
+    )
+    assert not result["running"]
+    assert result["values"].seed == 7 and result["values"].epochs == 10  # the edit kept, on the preset's form
+    assert [row.units for row in result["values"].layers] == [128, 64]
 
 
 def _form_set_up_only():
@@ -303,10 +353,10 @@ def _form_set_up_only():
 def test_a_first_run_cut_short_never_fills_the_form_again_over_what_was_typed():
     """Issue #16, item 2: what a person typed while the page's first run was still drawing survives the next run."""
     at = AppTest.from_function(_form_set_up_only, default_timeout=60).run()
-    assert at.session_state["train_epochs"] == Registry().get(BUNDLED_NAME).train["epochs"]
-    at.session_state["train_name"] = "typed-at-once"
-    at.session_state["train_epochs"] = 1
+    assert at.session_state[field(at, "train_epochs")] == Registry().get(BUNDLED_NAME).train["epochs"]
+    at.session_state[field(at, "train_name")] = "typed-at-once"
+    at.session_state[field(at, "train_epochs")] = 1
     at.run()
     assert not at.exception
-    assert at.session_state["train_name"] == "typed-at-once"
-    assert at.session_state["train_epochs"] == 1
+    assert at.session_state[field(at, "train_name")] == "typed-at-once"
+    assert at.session_state[field(at, "train_epochs")] == 1

@@ -52,8 +52,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(home: Path, log: Path, script: str = "app.py") -> Server:
-    """`streamlit run` on a free port; returns once /_stcore/health answers."""
+def start_server(home: Path, log: Path, script: str = "app.py", launcher: str = "streamlit") -> Server:
+    """`streamlit run` on a free port; returns once /_stcore/health answers. `launcher` is the module run
+    as `python -m`: streamlit itself, or tests.e2e.slow_streamlit for a server slowed on purpose."""
     port = free_port()
     env = {**os.environ, "DIGITLAB_HOME": str(home), "TF_CPP_MIN_LOG_LEVEL": "3"}
     out = open(log, "ab")
@@ -61,7 +62,7 @@ def start_server(home: Path, log: Path, script: str = "app.py") -> Server:
         [
             sys.executable,
             "-m",
-            "streamlit",
+            launcher,
             "run",
             script,
             "--server.port",

@@ -3,20 +3,23 @@
     init_form(presets, registry)        # once per run, before any widget
     form_ui(presets, registry, runner)  # draws the form; Train checks it (training.form) and starts the runner
 
-Widget values live in session_state under stable `train_*` keys. Streamlit forgets the state of
-widgets a page does not draw, so a copy is kept under `_train_form` and restored when the user
-comes back from the Draw page. A bad field gets its sentence right under it; nothing starts.
+Widget values live in session_state under `train_*` keys. Streamlit forgets the state of widgets
+a page does not draw, so a copy is kept under `_train_form` and restored when the user comes back
+from the Draw page. A bad field gets its sentence right under it; nothing starts.
 
-The page never writes a widget the person may be using: the preset picker showing "My own
-settings" after an edit is a fresh picker (key `train_preset_<n>`), not the old one set from code.
-Setting the old one raced the browser: a click sent before the browser had heard of the change
-carried the old preset, which read as picking that preset again and refilled the whole form over
-what had just been typed (issue #16, item 2).
+The page never writes a widget the browser shows: the browser would go on sending its own copy,
+and a rerun it sent before hearing of the change would undo it (issues #16 and #25). So
+- the preset picker saying "My own settings" after an edit is a fresh picker (`train_preset_<n>`);
+- a preset, or a Train press, draws every field afresh under keys of a new generation
+  (`train_epochs_g<n>`): the old fields' values, stale copies or not, change nothing by themselves;
+- an edit the person made on the old fields before the new ones arrived is carried over to them
+  (Streamlit calls on_change only for a value that differs from the last one that field had);
+- a Train press from the old form is refused: it showed other values than the form holds now.
 """
 
 from __future__ import annotations
 
-import time
+from typing import Any
 
 import streamlit as st
 
@@ -51,10 +54,15 @@ SETTING_KEYS = {
     "snapshots": "train_snapshots",
 }
 ROW_KEYS = ("train_units_{}", "train_act_{}", "train_drop_{}")
+NAME = "train_name"
 SAVED = "_train_form"  # a plain (non-widget) copy of the form, which survives visits to other pages
 FILLED = "_train_form_filled"  # set once this session has filled the form from the first preset
-ECHO = "_train_echo"  # what the last preset replaced, to tell the browser's stale copy from an edit (_edited)
-ECHO_SECONDS = 2.0  # a stale copy arrives within this long of the preset's rerun
+GEN = "train_form_gen"  # the fields' generation: a preset or a Train press draws them under fresh keys
+RENEWED_BY = "_train_renewed_by"  # "preset" or "train": what drew the fields of this generation
+STALE_PRESS = (
+    "Nothing was started: the form was still filling in from the preset when Train was pressed. "
+    "Check it and press Train again."
+)
 
 
 def preset_key() -> str:
@@ -62,9 +70,18 @@ def preset_key() -> str:
     return f"train_preset_{st.session_state.train_preset_gen}"
 
 
-def _widget_keys() -> list[str]:
+def field_key(base: str, gen: int | None = None) -> str:
+    """'train_epochs' -> 'train_epochs_g3', the key of that field in generation `gen` (default: the current one)."""
+    return f"{base}_g{st.session_state[GEN] if gen is None else gen}"
+
+
+def _field_bases() -> list[str]:
     rows = [k.format(i) for i in st.session_state.train_layer_ids for k in ROW_KEYS]
-    return [preset_key(), "train_name", *SETTING_KEYS.values(), *rows]
+    return [NAME, *SETTING_KEYS.values(), *rows]
+
+
+def _widget_keys() -> list[str]:
+    return [preset_key(), *map(field_key, _field_bases())]
 
 
 def init_form(presets: list[Preset], registry: Registry) -> None:
@@ -83,47 +100,57 @@ def init_form(presets: list[Preset], registry: Registry) -> None:
     _fill(presets[0], registry)
 
 
-def _fill(preset: Preset, registry: Registry, also_taken: tuple[str, ...] = ()) -> None:
-    """Set every widget of the form to a preset's recipe, with a free name."""
+def _fill(preset: Preset, registry: Registry) -> None:
+    """Draw every field afresh with a preset's recipe and a free name."""
     state = st.session_state
     values = FormValues.from_recipe(preset.arch, preset.cfg)
-    before = {k: state[k] for k in SETTING_KEYS.values() if k in state}
     state.train_layer_ids = []
+    fields: dict[str, Any] = {}
     for row in values.layers:
-        _add_row(row)
-    for field, key in SETTING_KEYS.items():
-        state[key] = getattr(values, field)
-    state.train_name = suggest_name(preset.arch, registry, also_taken)
+        fields |= _new_row(row)
+    fields |= {key: getattr(values, field) for field, key in SETTING_KEYS.items()}
+    fields[NAME] = suggest_name(preset.arch, registry)
+    _renew(fields, "preset")
     state.train_errors = {}
-    state[ECHO] = {"at": time.monotonic(), "before": before, "filled": {k: state[k] for k in before}}
 
 
-def _add_row(row: LayerRow = LayerRow(64)) -> None:
+def _renew(fields: dict[str, Any], by: str) -> None:
+    """Start a new generation of the fields holding `fields` (base key -> value); see the module's docstring."""
+    state = st.session_state
+    state[GEN] = state.get(GEN, -1) + 1
+    state[RENEWED_BY] = by
+    for base, value in fields.items():
+        state[field_key(base)] = value
+
+
+def _new_row(row: LayerRow) -> dict[str, Any]:
+    """Append a row id to the form; returns its fields (base key -> value) for the caller to set."""
     state = st.session_state
     i = state.train_next_row
     state.train_next_row += 1
     state.train_layer_ids = [*state.train_layer_ids, i]
-    for key, value in zip(ROW_KEYS, (row.units, row.activation, row.dropout)):
-        state[key.format(i)] = value
+    return {key.format(i): value for key, value in zip(ROW_KEYS, (row.units, row.activation, row.dropout))}
 
 
-def _edited(key: str | None = None) -> None:
-    """Any change to the recipe: a fresh picker says "My own settings" (picking a preset on it re-applies it).
+def _add_row(row: LayerRow = LayerRow(64)) -> None:
+    for base, value in _new_row(row).items():
+        st.session_state[field_key(base)] = value  # a new widget: no browser has a copy of it yet
 
-    The old picker is left as the browser has it: a stale value it still sends changes nothing. A field
-    that comes back, right after a preset filled the form, with the very value the preset replaced is
-    the browser's stale copy (a rerun it sent before the preset's values arrived): the preset stands."""
+
+def _carry(base: str, gen: int) -> None:
+    """A field of generation `gen` changed. If the browser still showed an older generation, the person's
+    change is carried over to the field of the same name now drawn, if there is one (a preset's rows are new)."""
     state = st.session_state
-    echo = state.get(ECHO)
-    if (
-        key is not None
-        and echo
-        and time.monotonic() - echo["at"] < ECHO_SECONDS
-        and key in echo["before"]
-        and state[key] == echo["before"][key]
-    ):
-        state[key] = echo["filled"][key]
-        return
+    if gen != state[GEN] and base in _field_bases():
+        state[field_key(base)] = state[field_key(base, gen)]
+
+
+def _edited(base: str | None = None, gen: int | None = None) -> None:
+    """Any change to the recipe: a fresh picker says "My own settings" (picking a preset on it re-applies it).
+    The old picker is left as the browser has it: a stale value it still sends changes nothing."""
+    state = st.session_state
+    if base is not None and gen is not None:
+        _carry(base, gen)
     if state.get(preset_key()) != CUSTOM:
         state.train_preset_gen += 1
         state[preset_key()] = CUSTOM
@@ -135,11 +162,22 @@ def _remove_row(i: int) -> None:
     st.session_state.train_errors = {}  # row positions moved: old sentences would point at the wrong rows
 
 
+def _values() -> dict[str, Any]:
+    """base key -> value of every field drawn now."""
+    return {base: st.session_state[field_key(base)] for base in _field_bases()}
+
+
 def form_values() -> FormValues:
     """The widgets' current values, unchecked."""
-    state = st.session_state
-    layers = [LayerRow(*(state[k.format(i)] for k in ROW_KEYS)) for i in state.train_layer_ids]
-    return FormValues(layers=layers, name=state.train_name, **{f: state[k] for f, k in SETTING_KEYS.items()})
+    values = _values()
+    layers = [LayerRow(*(values[k.format(i)] for k in ROW_KEYS)) for i in st.session_state.train_layer_ids]
+    return FormValues(layers=layers, name=values[NAME], **{f: values[k] for f, k in SETTING_KEYS.items()})
+
+
+def _on_change(base: str) -> dict[str, Any]:
+    """A field's key and its on_change hook, as keyword arguments for its widget."""
+    gen = st.session_state[GEN]
+    return {"key": field_key(base, gen), "on_change": _edited, "args": (base, gen)}
 
 
 def _error(field: str) -> None:
@@ -157,8 +195,12 @@ def preset_ui(presets: list[Preset], registry: Registry) -> None:
     key = preset_key()
 
     def chosen():
-        if st.session_state[key] in by_key:
-            _fill(by_key[st.session_state[key]], registry)
+        picked = st.session_state[key]
+        if picked in by_key:
+            _fill(by_key[picked], registry)
+            if key != preset_key():  # picked on a picker an edit had replaced: a fresh one shows the preset
+                st.session_state.train_preset_gen += 1
+                st.session_state[preset_key()] = picked
 
     st.selectbox(
         "Start from",
@@ -187,9 +229,7 @@ def layers_ui() -> None:
         n = pos + 1
         units.number_input(
             f"Units (layer {n})",
-            key=f"train_units_{i}",
-            on_change=_edited,
-            args=(f"train_units_{i}",),
+            **_on_change(f"train_units_{i}"),
             step=16,
             label_visibility="collapsed",
             help=f"Neurons in this layer, 1 to {MAX_UNITS}.",
@@ -197,16 +237,12 @@ def layers_ui() -> None:
         act.selectbox(
             f"Activation (layer {n})",
             ACTIVATIONS,
-            key=f"train_act_{i}",
-            on_change=_edited,
-            args=(f"train_act_{i}",),
+            **_on_change(f"train_act_{i}"),
             label_visibility="collapsed",
         )
         drop.number_input(
             f"Dropout (layer {n})",
-            key=f"train_drop_{i}",
-            on_change=_edited,
-            args=(f"train_drop_{i}",),
+            **_on_change(f"train_drop_{i}"),
             step=0.05,
             format="%.2f",
             label_visibility="collapsed",
@@ -241,17 +277,13 @@ def settings_ui(n_drawings: int) -> None:
         st.selectbox(
             "Optimizer",
             OPTIMIZERS,
-            key="train_optimizer",
-            on_change=_edited,
-            args=("train_optimizer",),
+            **_on_change("train_optimizer"),
             format_func=OPTIMIZER_LABELS.get,
         )
         _error("optimizer")
         st.number_input(
             "Batch size",
-            key="train_batch",
-            on_change=_edited,
-            args=("train_batch",),
+            **_on_change("train_batch"),
             step=32,
             help="Images per weight update.",
         )
@@ -260,9 +292,7 @@ def settings_ui(n_drawings: int) -> None:
             "Validation split",
             0.0,
             0.5,
-            key="train_val",
-            on_change=_edited,
-            args=("train_val",),
+            **_on_change("train_val"),
             step=0.05,
             help="Share of the training images held out to watch for overfitting (the dashed curves).",
         )
@@ -270,9 +300,7 @@ def settings_ui(n_drawings: int) -> None:
     with right:
         st.number_input(
             "Learning rate",
-            key="train_lr",
-            on_change=_edited,
-            args=("train_lr",),
+            **_on_change("train_lr"),
             step=1e-4,
             format="%g",
             help="Size of each weight update, > 0.",
@@ -280,35 +308,27 @@ def settings_ui(n_drawings: int) -> None:
         _error("learning_rate")
         st.number_input(
             "Epochs",
-            key="train_epochs",
-            on_change=_edited,
-            args=("train_epochs",),
+            **_on_change("train_epochs"),
             step=1,
             help="Passes over the training images.",
         )
         _error("epochs")
         st.number_input(
             "Seed",
-            key="train_seed",
-            on_change=_edited,
-            args=("train_seed",),
+            **_on_change("train_seed"),
             step=1,
             help="Same seed, same settings: the same model.",
         )
         _error("seed")
     st.toggle(
         "Augmentation (randomly shift, rotate, thicken the digits each epoch)",
-        key="train_augment",
-        on_change=_edited,
-        args=("train_augment",),
+        **_on_change("train_augment"),
     )
     st.slider(
         "Redraw as quick pen strokes",
         0.0,
         1.0,
-        key="train_pen",
-        on_change=_edited,
-        args=("train_pen",),
+        **_on_change("train_pen"),
         step=0.05,
         help="Share of the digits redrawn each epoch as one constant-width line of a few straight segments, "
         "the way people draw with a mouse: the network learns drawings, not only MNIST's scans.",
@@ -318,9 +338,7 @@ def settings_ui(n_drawings: int) -> None:
         "Real pen data",
         0.0,
         0.95,
-        key="train_pen_data",
-        on_change=_edited,
-        args=("train_pen_data",),
+        **_on_change("train_pen_data"),
         step=0.05,
         help="Share of each batch drawn from the pen trajectories of 30 real writers (UCI pendigits), "
         "drawn like a canvas drawing: the network learns how other people write.",
@@ -328,25 +346,19 @@ def settings_ui(n_drawings: int) -> None:
     _error("pen_data")
     st.toggle(
         f"Include my labelled drawings ({n_drawings} saved)",
-        key="train_drawings",
-        on_change=_edited,
-        args=("train_drawings",),
+        **_on_change("train_drawings"),
         help="Drawings you labelled on the Draw page join the training images.",
     )
     with st.expander("More settings"):
         st.selectbox(
             "Learning-rate schedule",
             SCHEDULES,
-            key="train_schedule",
-            on_change=_edited,
-            args=("train_schedule",),
+            **_on_change("train_schedule"),
             format_func=SCHEDULE_LABELS.get,
         )
         st.number_input(
             "Label smoothing",
-            key="train_smoothing",
-            on_change=_edited,
-            args=("train_smoothing",),
+            **_on_change("train_smoothing"),
             step=0.05,
             format="%.2f",
             help="0 to 0.3.",
@@ -354,41 +366,44 @@ def settings_ui(n_drawings: int) -> None:
         _error("label_smoothing")
         st.number_input(
             "Early stopping patience (epochs, 0 = off)",
-            key="train_patience",
-            on_change=_edited,
-            args=("train_patience",),
+            **_on_change("train_patience"),
             step=1,
         )
         _error("early_stopping")
         st.number_input(
             "Train on the first N images only (0 = all 60,000)",
-            key="train_limit",
-            on_change=_edited,
-            args=("train_limit",),
+            **_on_change("train_limit"),
             step=1000,
             help="A quick experiment on less data.",
         )
         _error("train_limit")
         st.toggle(
             "Record a replay (the neurons and guesses, epoch by epoch)",
-            key="train_snapshots",
-            on_change=_edited,
+            **_on_change("train_snapshots"),
             help="Keeps 36 first-layer neurons' weights and the test digits' guesses at every epoch beside the model, "
             "a few MB at most, so you can replay how it learned.",
         )
 
 
 def train_button_ui(registry: Registry, runner: Runner, n_drawings: int) -> None:
-    st.text_input("Model name", key="train_name", max_chars=64, help="Letters, digits, '-' and '_'.")
+    gen = st.session_state[GEN]
+    st.text_input(
+        "Model name",
+        key=field_key(NAME),
+        on_change=_carry,
+        args=(NAME, gen),
+        max_chars=64,
+        help="Letters, digits, '-' and '_'.",
+    )
     _error("name")
     st.button(
         "Train",
-        key="train_go",
+        key=field_key("train_go"),
         type="primary",
         icon=":material/play_arrow:",
         width="stretch",
         on_click=_train,
-        args=(registry, runner, n_drawings),
+        args=(registry, runner, n_drawings, gen),
     )
     errors = st.session_state.train_errors
     if errors:
@@ -400,10 +415,14 @@ def train_button_ui(registry: Registry, runner: Runner, n_drawings: int) -> None
         st.warning(st.session_state.train_notice, icon=":material/hourglass_top:")
 
 
-def _train(registry: Registry, runner: Runner, n_drawings: int) -> None:
-    """Train pressed: check the whole form, then start the run (or say why not)."""
+def _train(registry: Registry, runner: Runner, n_drawings: int, gen: int) -> None:
+    """Train pressed on the form of generation `gen`: check the whole form, then start the run (or say why not)."""
     state = st.session_state
     state.train_notice = None
+    if gen != state[GEN]:  # pressed on a form the browser showed before this one was drawn
+        if state[RENEWED_BY] == "preset":
+            state.train_notice = STALE_PRESS
+        return  # after a Train press: the same click twice, and its run has started
     try:
         plan = to_plan(form_values(), registry, n_drawings)
     except FormErrors as error:
@@ -415,7 +434,8 @@ def _train(registry: Registry, runner: Runner, n_drawings: int) -> None:
     except RunRefused as refusal:
         state.train_notice = str(refusal)
         return
-    state.train_name = suggest_name(plan.arch, registry, also_taken=(plan.name,))  # ready for the next run
+    # ready for the next run: a fresh name, in fields drawn afresh (the browser still holds the old name)
+    _renew(_values() | {NAME: suggest_name(plan.arch, registry, also_taken=(plan.name,))}, "train")
 
 
 def form_ui(presets: list[Preset], registry: Registry, runner: Runner) -> None:
