@@ -6,7 +6,7 @@
 
 Pickers (model, layer, unit; mirrored in the URL) -> tabs: the neuron inspector, the layer overview
 (every unit as one clickable picture; dead and busiest units), the hidden space (PCA map, your drawing),
-the replay of how the model learned (ui/inside/replay.py).
+the replay of how the model learned (ui/inside/replay.py; its epoch is in the URL while that tab is open).
 A clicked test digit opens the Errors page's sample dialog.
 """
 
@@ -16,11 +16,11 @@ from training.data import DataError
 from ui.errors.gallery import sample_dialog
 from ui.errors.loaders import evaluation
 from ui.inside import data
-from ui.inside.choice import chosen, pickers_ui, sync_link
+from ui.inside.choice import chosen, linked_epoch, pickers_ui, sync_link
 from ui.inside.hidden import hidden_ui
 from ui.inside.inspector import inspector_ui
 from ui.inside.overview import INSPECTOR_TAB, TAB_KEY, overview_ui
-from ui.inside.replay import REPLAY_TAB, new_link, replay_ui
+from ui.inside.replay import REPLAY_TAB, replay_ui
 from ui.nav import sidebar_nav
 from ui.perf import tune_server
 
@@ -35,7 +35,7 @@ st.caption(
     "enough. Pick any neuron and see what it responds to across the 10,000 MNIST test digits."
 )
 
-epoch_link = st.query_params.get("epoch")  # the replay's deep link: read before sync_link() rewrites the URL
+epoch_link = linked_epoch()  # a new link to the replay's epoch E: read before sync_link() rewrites the URL
 classifier, notices = chosen()  # before the pickers: a deep link or a deleted model may set them
 for notice in notices:
     st.warning(notice)
@@ -46,7 +46,10 @@ if len(classifier.layers) < 2:
     )
     st.stop()
 pickers_ui(classifier)
-sync_link()
+if epoch_link is not None:
+    st.session_state[TAB_KEY] = REPLAY_TAB
+replay_open = st.session_state.get(TAB_KEY) == REPLAY_TAB
+sync_link(st.query_params.get("epoch") if replay_open else None)  # the replay then writes the epoch it shows
 try:
     test_digits = data.test_set()
 except DataError as error:
@@ -55,8 +58,6 @@ except DataError as error:
 
 rec, drawing = data.recording(classifier), data.last_drawing()
 layer, unit = st.session_state.inside_layer, st.session_state.inside_unit
-if new_link(classifier, epoch_link):
-    st.session_state[TAB_KEY] = REPLAY_TAB
 neuron_tab, overview_tab, space_tab, replay_tab = st.tabs(TABS, key=TAB_KEY, on_change="rerun")
 clicked = None
 if neuron_tab.open:
@@ -70,7 +71,7 @@ if space_tab.open:
         clicked = hidden_ui(classifier, test_digits, evaluation(classifier, test_digits), drawing)
 if replay_tab.open:
     with replay_tab:
-        replay_ui(classifier, epoch_link)
+        replay_ui(classifier, epoch_link, on_point=sync_link)
 
 if clicked is not None:
     sample_dialog(classifier, test_digits, evaluation(classifier, test_digits), clicked)

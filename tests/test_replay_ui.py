@@ -235,7 +235,23 @@ def test_the_inside_page_says_an_epoch_is_out_of_range_and_shows_the_last(record
     at = inside_page(home, monkeypatch, model="watched", epoch="9")
     assert not at.exception and at.session_state["inside_tab"] == "Replay"
     assert texts(at.warning) == ["Epoch 9 is out of range: this replay has epochs 1 to 3, so it shows epoch 3."]
-    assert "Epoch 3 of 3" in texts(at.subheader)
+    assert "Epoch 3 of 3" in texts(at.subheader) and at.query_params["epoch"] == "3"  # the URL says what is shown
+
+
+def test_the_inside_page_keeps_the_epoch_shown_in_the_url(recorded, monkeypatch):
+    """Issue #25: the URL follows the replay's slider, so a copied URL opens the same point; other tabs drop it."""
+    home, _, _ = recorded
+    at = inside_page(home, monkeypatch, model="watched", epoch="1")
+    assert dict(at.query_params) == {"model": "watched", "layer": "1", "unit": "0", "epoch": "1"}
+    at.select_slider(key="replay_point").set_value(5).run()
+    assert at.query_params["epoch"] == "2" and at.session_state["inside_tab"] == "Replay"
+    at.select_slider(key="replay_point").set_value(2).run()  # a point within the first epoch
+    assert at.query_params["epoch"] == "0.25"
+    copied = inside_page(home, monkeypatch, **at.query_params)
+    assert "Epoch 1 of 3, ¼ of the way through" in texts(copied.subheader) and not copied.warning
+    at.session_state["inside_tab"] = "Neuron"
+    at.run()
+    assert at.session_state["inside_tab"] == "Neuron" and "epoch" not in at.query_params
 
 
 def test_the_inside_page_says_no_replay_recorded_for_an_older_model(monkeypatch, digitlab_home):

@@ -1,9 +1,9 @@
 """Which model, layer and unit the Inside page shows: from a deep link, the pickers, or a click.
 
 Session state: inside_model, inside_layer (1-based), inside_unit (0-based) hold the choice;
-inside_synced the query parameters this page last wrote. The URL always mirrors the choice, so a
-URL that differs from inside_synced was typed or followed (a link from another page): it wins.
-Everything invalid falls back to something valid with one sentence.
+inside_synced the query parameters this page last wrote. The URL always mirrors the choice (and the
+replay's epoch while that tab is open), so a URL that differs from inside_synced was typed or followed
+(a link from another page): it wins. Everything invalid falls back to something valid with one sentence.
 """
 
 from __future__ import annotations
@@ -20,6 +20,12 @@ MODEL_KEY, SYNCED_KEY = "inside_model", "inside_synced"
 
 def _link_params() -> dict[str, str]:
     return {name: st.query_params[name] for name in PARAMS if name in st.query_params}
+
+
+def linked_epoch() -> str | None:
+    """The replay epoch of a typed or followed link, not yet applied; None for no link or one this page wrote."""
+    params = _link_params()
+    return params.get("epoch") if params != st.session_state.get(SYNCED_KEY) else None
 
 
 def chosen() -> tuple[Classifier, list[str]]:
@@ -77,10 +83,12 @@ def pickers_ui(classifier: Classifier) -> None:
     )
 
 
-def sync_link() -> None:
-    """Write the choice into the URL (so it can be shared or bookmarked) and remember what was written."""
+def sync_link(epoch: str | None = None) -> None:
+    """Write the choice into the URL (so it can be shared or bookmarked) and remember what was written.
+
+    `epoch` is the replay's point while the Replay tab is open (the replay passes the one it shows), else None."""
     state = st.session_state
-    params = query(state[MODEL_KEY], int(state[LAYER_KEY]), int(state[UNIT_KEY]))
+    params = query(state[MODEL_KEY], int(state[LAYER_KEY]), int(state[UNIT_KEY]), epoch)
     if _link_params() != params:
         st.query_params.from_dict(params)
     state[SYNCED_KEY] = params

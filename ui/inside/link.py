@@ -1,10 +1,11 @@
-"""Deep links to the Inside page: /Inside?model=NAME&layer=1&unit=17, every parameter optional.
+"""Deep links to the Inside page: /Inside?model=NAME&layer=1&unit=17&epoch=3, every parameter optional.
 
     choice, notices = read_link(st.query_params.to_dict(), names, active)   # parse, never trust
     neuron_links("default", layer=2, units=[918, 527])                      # "#918 #527" as page links
 
 Links navigate inside the app (st.page_link), so the session and its last drawing come along.
-Layers count from 1 (the first hidden layer), units from 0.
+Layers count from 1 (the first hidden layer), units from 0. `epoch` is the replay's point (ui/inside/replay.py
+reads and checks it): present only while the Replay tab shows it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 PAGE = "pages/3_Inside.py"
-PARAMS = ("model", "layer", "unit")
+PARAMS = ("model", "layer", "unit", "epoch")
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,9 @@ def clamp(layer: int, unit: int, sizes: list[int]) -> tuple[int, int, list[str]]
     return layer, unit, notices
 
 
-def query(model: str, layer: int, unit: int) -> dict[str, str]:
-    return {"model": model, "layer": str(layer), "unit": str(unit)}
+def query(model: str, layer: int, unit: int, epoch: str | None = None) -> dict[str, str]:
+    params = {"model": model, "layer": str(layer), "unit": str(unit)}
+    return params if epoch is None else {**params, "epoch": epoch}
 
 
 def neuron_links(model: str, layer: int, units: list[int] | tuple[int, ...], lead: str = "") -> None:

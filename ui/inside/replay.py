@@ -1,7 +1,7 @@
 """The replay of how a model learned, from the snapshots recorded beside it (model/snapshots.py).
 
-    replay_ui(classifier, epoch=st.query_params.get("epoch"))   # the Inside page's Replay tab: /Inside?model=NAME&epoch=E
-    new_link(classifier, epoch)                                 # True for a link not applied yet: open that tab
+    replay_ui(classifier, epoch="3", on_point=sync_link)   # the Inside page's Replay tab: /Inside?model=NAME&epoch=3
+    point_epoch(snaps, i)                                   # point i as the URL's epoch: "0", "0.25", "3"
 
 An epoch slider (and Play) -> the first-layer weight grid at that point | the panel of test digits with
 the network's guesses -> the curves with a marker and "Epoch E of N" -> "learned this epoch": the subset
@@ -12,6 +12,7 @@ NumPy and Pillow only; each point's pictures are made once and cached.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,7 @@ from ui.train.charts import VALIDATION
 REPLAY_TAB = "Replay"  # the Inside page's tab holding this view
 POINT_KEY = "replay_point"  # the slider: index of the point shown
 PLAYING_KEY = "replay_playing"  # True while Play steps through the points
-LINKED_KEY = "replay_linked"  # (model path, epoch) of the link last applied: a link moves the slider once
+LINKED_KEY = "replay_linked"  # (model path, epoch) of the link last applied or shown: a link moves the slider once
 RETIME_KEY = "replay_retime"  # set when Play/Pause needs the fragment's timer started or stopped
 VIEW_KEY = "replay_view"  # the grid shows the weights' change since the start (CHANGE) or the weights themselves
 CHANGE, WEIGHTS = "Learned so far", "Weights as they are"
@@ -79,45 +80,50 @@ def previous(snaps: Snapshots, i: int) -> int:
     return ends[-1] if ends else 0
 
 
+def _early(snaps: Snapshots, i: int) -> float:
+    """The share of the first epoch a point within it was taken at: one of EARLY (batch counts round)."""
+    return min(EARLY, key=lambda f: abs(f - snaps.batch[i] / snaps.batches))
+
+
 def point_label(snaps: Snapshots, i: int) -> str:
     """'Start', '⅛ of epoch 1', 'Epoch 3'."""
     if snaps.batch[i] == 0:
         return "Start"
     if snaps.batch[i] < snaps.batches:
-        share = snaps.batch[i] / snaps.batches
-        return f"{FRACTIONS[min(EARLY, key=lambda f: abs(f - share))]} of epoch {snaps.epoch[i]}"
+        return f"{FRACTIONS[_early(snaps, i)]} of epoch {snaps.epoch[i]}"
     return f"Epoch {snaps.epoch[i]}"
 
 
+def point_epoch(snaps: Snapshots, i: int) -> str:
+    """Point i as the URL's epoch: "0" before training, "0.125", "0.25", "0.5" within the first epoch, "3"."""
+    if snaps.batch[i] == 0:
+        return "0"
+    if snaps.batch[i] < snaps.batches:
+        return f"{_early(snaps, i):g}"
+    return str(int(snaps.epoch[i]))
+
+
 def linked_point(snaps: Snapshots, epoch) -> tuple[int, str | None]:
-    """The point an `epoch` from the URL asks for (0 = before training), and a sentence when it cannot be shown."""
+    """The point an `epoch` from the URL asks for (a `point_epoch`), and a sentence when it cannot be shown."""
     last = snaps.epochs[-1]
+    points = {point_epoch(snaps, i): i for i in range(snaps.points)}
     try:
-        wanted = int(str(epoch).strip())
+        wanted = float(str(epoch).strip()) + 0.0  # "3", "3.0", "0.25"; + 0.0 turns -0 into 0
     except ValueError:
-        return snaps.point_of_epoch(
-            last
-        ), f"The link's epoch {epoch!r} is not a whole number; showing the last epoch, {last}."
-    if wanted == 0:
-        return 0, None
-    if wanted not in snaps.epochs:
-        return snaps.point_of_epoch(last), (
-            f"Epoch {wanted} is out of range: this replay has epochs 1 to {last}, so it shows epoch {last}."
-        )
-    return snaps.point_of_epoch(wanted), None
-
-
-def new_link(model, epoch) -> bool:
-    """True when an `epoch` from the URL has not been applied to this model yet: the page then opens the replay."""
-    return (
-        epoch is not None
-        and model.path is not None
-        and st.session_state.get(LINKED_KEY) != (str(model.path), str(epoch))
+        wanted = float("nan")
+    if f"{wanted:g}" in points:
+        return points[f"{wanted:g}"], None
+    if not wanted.is_integer():  # garbage, nan, inf, or a fraction no point was taken at
+        return points[str(last)], f"The link's epoch {epoch!r} is not a whole number; showing the last epoch, {last}."
+    return points[str(last)], (
+        f"Epoch {int(wanted)} is out of range: this replay has epochs 1 to {last}, so it shows epoch {last}."
     )
 
 
-def replay_ui(model, epoch: int | str | None = None) -> None:
-    """The replay of `model` (a Classifier or a registry ModelRecord: anything with `.path`), at `epoch` if given."""
+def replay_ui(model, epoch: int | str | None = None, on_point: Callable[[str], None] | None = None) -> None:
+    """The replay of `model` (a Classifier or a registry ModelRecord: anything with `.path`), at `epoch` if given.
+
+    `on_point` gets the `point_epoch` shown at every run and step (the Inside page writes it into the URL)."""
     meta = getattr(model, "meta", None) or read_meta(Path(model.path))
     name = getattr(model, "name", meta.name)
     if not meta.replay or model.path is None:  # (a model never saved has no file to sit beside)
@@ -144,10 +150,12 @@ def replay_ui(model, epoch: int | str | None = None) -> None:
         state[POINT_KEY], notice = linked_point(snaps, epoch)
         if notice:
             st.warning(notice)
-    st.fragment(_player, run_every=PLAY_EVERY if state.get(PLAYING_KEY) else None)(str(path), meta.replay["sha256"])
+    st.fragment(_player, run_every=PLAY_EVERY if state.get(PLAYING_KEY) else None)(
+        str(path), meta.replay["sha256"], on_point
+    )
 
 
-def _player(path: str, sha256: str) -> None:
+def _player(path: str, sha256: str, on_point: Callable[[str], None] | None = None) -> None:
     """The slider, Play, and every view of the point: a fragment, so a step reruns only this."""
     state = st.session_state
     snaps = load_replay(path, sha256)
@@ -176,6 +184,10 @@ def _player(path: str, sha256: str) -> None:
         args=(snaps.points,),
         icon=":material/pause:" if playing else ":material/play_arrow:",
     )
+    if on_point is not None:
+        shown = point_epoch(snaps, state[POINT_KEY])
+        state[LINKED_KEY] = (path, shown)  # the URL now holds it: following the same link again changes nothing
+        on_point(shown)
     point_ui(snaps, state[POINT_KEY], path, sha256)
 
 
