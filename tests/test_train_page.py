@@ -218,6 +218,18 @@ def test_runs_table_compares_and_deletes_but_never_the_bundled_default():
     assert Registry().exists(BUNDLED_NAME)
 
 
+def test_runs_table_shows_each_models_share_of_real_pen_data():
+    """Issue #25: the pen-data share from each model's TrainConfig; "—" for none and for models saved before it."""
+    add_model("older", 0.91)  # train={"optimizer": "adam"}: no pen_data field
+    arch = ArchSpec.simple([8])
+    Registry().add(build_model(arch, seed=1), ModelMeta(name="penned", arch=arch, train={"pen_data": 0.05}))
+    at = open_page()
+    pen = at.dataframe[0].value.set_index("Name")["Pen data"]
+    assert pen.to_dict() == {BUNDLED_NAME: "30%", "older": "—", "penned": "5%"}
+    at.multiselect(key="train_compare").set_value(["older", BUNDLED_NAME]).run()
+    assert at.dataframe[1].value.set_index("Name")["Pen data"].to_dict() == {"older": "—", BUNDLED_NAME: "30%"}
+
+
 # --- issue #16: the panel tells the registry's truth, a failed run's last lines, whose run it is ----
 
 RESULT = {

@@ -17,6 +17,11 @@ from ui.models import model_multipicker
 from ui.train.charts import compare_figure
 
 
+def pen_share(share: float | None) -> str:
+    """TrainConfig.pen_data as the tables show it: 0.3 -> "30%"; 0, or a model saved before the field -> "—"."""
+    return f"{share:.0%}" if share else "—"
+
+
 def runs_rows(records: list[ModelRecord]) -> list[dict]:
     """One table row per model; accuracy in percent so the column sorts and reads naturally."""
     return [
@@ -26,6 +31,7 @@ def runs_rows(records: list[ModelRecord]) -> list[dict]:
             "Parameters": r.params,
             "Test accuracy": None if r.accuracy is None else 100 * r.accuracy,
             "Epochs": len(r.history),
+            "Pen data": pen_share(r.train.get("pen_data")),
             "Training time": r.train_seconds,
             "Created": datetime.fromisoformat(r.created) if r.created else None,
             "Active": r.active,
@@ -42,6 +48,7 @@ COLUMNS = {
     "Pen strokes": st.column_config.NumberColumn(
         format="percent", help="Share of the digits redrawn as quick pen strokes"
     ),
+    "Pen data": st.column_config.TextColumn(help="Share of each batch drawn from real pen data (UCI pendigits)"),
     "Created": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
     "Active": st.column_config.CheckboxColumn(help="The model the Draw page uses"),
 }
@@ -77,6 +84,7 @@ def compare_ui(records: list[ModelRecord]) -> None:
                 "Batch size": r.train.get("batch_size"),
                 "Augmented": r.train.get("augment"),
                 "Pen strokes": r.train.get("pen_strokes", 0.0),
+                "Pen data": pen_share(r.train.get("pen_data")),
             }
             for r in chosen
         ],
