@@ -135,7 +135,7 @@ def _classifier(args, registry: Registry):
 
 def neuron(args, registry: Registry) -> int:
     from model import neurons
-    from training.data import DataError, load_mnist
+    from model.mnist import DataError, load_mnist
 
     classifier = _classifier(args, registry)
     try:

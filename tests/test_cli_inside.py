@@ -1,6 +1,7 @@
 """`python -m model neuron` and `python -m model explain` as a user runs them: JSON that agrees with the library,
 contributions that add up, and one sentence + exit 2 for bad input."""
 
+import ast
 import json
 
 import numpy as np
@@ -8,6 +9,7 @@ import pytest
 
 from model import Classifier, neurons, to_mnist
 from model.images import load_image
+from tests.conftest import REPO
 from tests.test_cli import digit_png, errors, run
 
 
@@ -27,6 +29,21 @@ def test_neuron_json_matches_the_library(bundled, mnist, digitlab_home):
     assert out["active_share"] == pytest.approx(view.active_share, abs=1e-6)
     assert out["mean_activation"] == pytest.approx(view.mean_activation, abs=1e-6)
     assert np.allclose(out["votes"], bundled.layers[-1].kernel[119], atol=1e-6)  # the last hidden layer votes
+
+
+def test_model_never_imports_training():
+    """model/ sits below training/ (`neuron` reads MNIST from model/mnist.py): no import of it, even in a function."""
+    found = []
+    for path in sorted((REPO / "model").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level:  # (relative imports stay inside model/)
+                names = [node.module or ""]
+            else:
+                continue
+            found += [f"{path.relative_to(REPO)}:{node.lineno} {n}" for n in names if n.split(".")[0] == "training"]
+    assert found == []
 
 
 def test_explain_json_adds_up(tmp_path, bundled, digitlab_home):

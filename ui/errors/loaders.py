@@ -55,7 +55,7 @@ def active_model() -> Classifier:
 
 
 def dataset(key: str) -> confusion.Dataset:
-    """The MNIST test set (in-process cached by training.data) or My drawings (read fresh: it grows)."""
+    """The MNIST test set (in-process cached by model.mnist) or My drawings (read fresh: it grows)."""
     return confusion.mnist_test() if key == confusion.MNIST_TEST else confusion.my_drawings()
 
 

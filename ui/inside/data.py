@@ -2,7 +2,7 @@
 
 Resources, not st.cache_data: the recording of a 1024-1024 model is ~80 MB, and cache_data would
 unpickle a copy of it on every rerun (every click). The cached objects are shared by all sessions
-and never mutated. The MNIST test set comes from training.confusion.mnist_test (training/data.py's loader).
+and never mutated. The MNIST test set comes from training.confusion.mnist_test (model/mnist.py's loader).
 """
 
 from __future__ import annotations
