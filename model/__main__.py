@@ -7,6 +7,8 @@
     python -m model delete NAME
     python -m model neuron --layer L --unit U [--model NAME] [--json]
     python -m model explain FILE [--versus D] [--model NAME] [--json]
+    python -m model export NAME [--out FILE] [--json]    # the model's .keras file: weights + metadata
+    python -m model drawings [--out FILE] [--json]       # My drawings as a zip: MNIST IDX files, PNGs, CSV
 
 `predict` prints one line per file: {"file", "digit" (null when blank), "probabilities"}.
 Bad input: one sentence on stderr, exit code 2; the other files are still predicted.
@@ -14,11 +16,14 @@ Bad input: one sentence on stderr, exit code 2; the other files are still predic
 least exciting test indices, how often it fires, its mean output. `explain` splits the score difference
 between the drawing's top digit and `--versus` (default: the runner-up) into 28x28 pixel contributions
 and a bias, which add up to it (exactly for ReLU networks; otherwise "residual" says what is left over).
+`export` and `drawings` are the Train and Draw pages' downloads (model/export.py): written to a temporary
+name, then renamed; `--out` defaults to NAME.keras and my-drawings.zip here, and a folder gets that name inside.
 """
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from model.console import Parser, emit, fail, quiet_tensorflow, warn
 from model.images import ImageError, load_image
@@ -51,6 +56,13 @@ def build_parser() -> Parser:
     e.add_argument("--versus", type=int, help="the digit to compare with (default: the runner-up)")
     e.add_argument("--model", help="registry name (default: the active model)")
     e.add_argument("--json", action="store_true")
+    x = sub.add_parser("export", help="copy a model's .keras file (keras.saving.load_model opens it; metadata inside)")
+    x.add_argument("name")
+    x.add_argument("--out", help="file or folder to write (default: NAME.keras here)")
+    x.add_argument("--json", action="store_true")
+    dr = sub.add_parser("drawings", help="My drawings as a zip: MNIST-format IDX files, the PNGs, drawings.csv")
+    dr.add_argument("--out", help="file or folder to write (default: my-drawings.zip here)")
+    dr.add_argument("--json", action="store_true")
     return parser
 
 
@@ -69,6 +81,10 @@ def main(argv: list[str] | None = None) -> int:
             return explain(args, registry)
         if args.command == "show":
             return show_model(args, registry)
+        if args.command == "export":
+            return export_model(args, registry)
+        if args.command == "drawings":
+            return export_drawings(args)
         if args.command == "activate":
             registry.set_active(args.name)
             print(f"{args.name} is now the active model.")
@@ -258,6 +274,62 @@ def show_model(args, registry: Registry) -> int:
     ]
     print("\n".join(lines))
     return 0
+
+
+def export_model(args, registry: Registry) -> int:
+    from model.export import model_bytes
+    from model.store import ModelFileError
+
+    record = registry.get(args.name)  # unknown name: one sentence before anything is written
+    out = _out_path(args.out, f"{record.name}.keras")
+    try:
+        data = model_bytes(record)
+    except ModelFileError as error:
+        fail(f"cannot export {record.name!r}: {error}")
+    _write(out, data)
+    if args.json:
+        emit({"name": record.name, "file": str(out), "bytes": len(data), "sha256": record.sha256})
+    else:
+        print(
+            f"wrote {out}: {record.name} and its metadata, {len(data) / 1e6:.1f} MB (keras.saving.load_model opens it)."
+        )
+    return 0
+
+
+def export_drawings(args) -> int:
+    from model.drawings import DrawingStore
+    from model.export import DRAWINGS_ZIP, pack_drawings
+
+    out = _out_path(args.out, DRAWINGS_ZIP)
+    drawings = DrawingStore().list()[::-1]  # oldest first, as drawings_zip packs them
+    if not drawings:
+        fail("there are no saved drawings yet: draw a digit on the Draw page and save it with Teach it.")
+    data = pack_drawings(drawings)
+    _write(out, data)
+    if args.json:
+        emit({"file": str(out), "drawings": len(drawings), "bytes": len(data)})
+    else:
+        print(f"wrote {out}: {len(drawings)} drawings as MNIST-format IDX files, their PNGs and drawings.csv.")
+    return 0
+
+
+def _out_path(out: str | None, default_name: str) -> Path:
+    """--out as given (`default_name` here without it, inside it for a folder); a missing folder is refused."""
+    path = Path(out or default_name)
+    if path.is_dir():
+        path = path / default_name
+    if not path.parent.is_dir():
+        fail(f"cannot write {path}: the folder {path.parent} does not exist.")
+    return path
+
+
+def _write(path: Path, data: bytes) -> None:
+    from model.export import write_file
+
+    try:
+        write_file(path, data)
+    except OSError as error:  # no permission, disk full...: nothing is left behind
+        fail(f"cannot write {path}: {error.strerror or error}.")
 
 
 def _ranges(epochs: list[int]) -> str:

@@ -38,3 +38,32 @@ def page_test(page: str, timeout: float = 120, **state):
     for key, value in state.items():
         at.session_state[key] = value
     return at.run()
+
+
+class Downloads:
+    """What deferred download buttons (`st.download_button(data=callable)`) hand over, for AppTest.
+
+    AppTest keeps no media files after a run, so the fixture records each callable as Streamlit registers
+    it: `downloads.of(at.download_button(key=...))` -> (the bytes a click would download, the file name)."""
+
+    def __init__(self):
+        self.handed: dict[str, tuple] = {}  # deferred file id -> (callable, file name)
+
+    def of(self, button) -> tuple[bytes, str]:
+        data, file_name = self.handed[button.proto.deferred_file_id]
+        return data(), file_name
+
+
+@pytest.fixture
+def downloads(monkeypatch) -> Downloads:
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    found, add = Downloads(), MediaFileManager.add_deferred
+
+    def add_deferred(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
+        file_id = add(self, data_callable, mimetype, coordinates, file_name=file_name, **kwargs)
+        found.handed[file_id] = (data_callable, file_name)
+        return file_id
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", add_deferred)
+    return found

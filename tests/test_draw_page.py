@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ from streamlit.testing.v1 import AppTest
 
 from model import Classifier, to_mnist
 from model.drawings import DrawingStore
+from model.mnist import parse_idx
 from model.store import ModelMeta
 from ui.charts import ACCENT
 
@@ -165,6 +167,27 @@ def test_teach_it_saves_once_lists_and_deletes(confident_digit, digitlab_home):
     assert store.count() == 1  # DrawingStore.add is idempotent on content
     at.button(key=f"draw_delete_{saved.id}").click().run()
     assert store.count() == 0 and at.subheader.values[-1] == "My drawings (0)"
+
+
+def test_my_drawings_download_as_a_zip_once_there_are_some(downloads, digitlab_home):
+    """Issue #26: no drawings, no button but a caption; then the zip of MNIST-format files, built on click."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception and len(at.download_button) == 0
+    assert any("Nothing to download yet" in c.value for c in at.caption)
+    image = np.zeros((28, 28), np.float32)
+    image[4:24, 13:15] = 1.0
+    store = DrawingStore(digitlab_home)
+    store.add(image, 1, predicted=1, model="default", canvas_png=png(Image.new("L", (28, 28))))
+    at.run()
+    button = at.download_button(key="draw_drawings_zip")
+    assert button.label == "Download my drawings (.zip)"
+    assert not any("Nothing to download yet" in c.value for c in at.caption)
+    store.add(image.T, 7)  # saved in another tab after the page was drawn: the zip is built on click
+    data, file_name = downloads.of(button)
+    assert file_name == "my-drawings.zip"
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert parse_idx(archive.read("labels-idx1-ubyte")).tolist() == [1, 7]
+        assert "png/000000-label1.png" in archive.namelist()
 
 
 def test_a_new_drawing_starts_from_the_new_reading(confident_digit):

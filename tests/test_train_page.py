@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from model.network import build_model
-from model.registry import BUNDLED_NAME, Registry
+from model.registry import BUNDLED_NAME, BUNDLED_PATH, Registry
 from model.spec import ArchSpec
 from model.store import ModelMeta
 from tests.conftest import page_test
@@ -216,6 +216,19 @@ def test_runs_table_compares_and_deletes_but_never_the_bundled_default():
     at.button(key="train_manage_delete").click().run()
     assert "'default' is the bundled default model and cannot be deleted." in texts(at.error)
     assert Registry().exists(BUNDLED_NAME)
+
+
+def test_the_picked_model_downloads_as_its_keras_file(downloads):
+    """Issue #26: Download hands over the registry's own file (weights + metadata), named NAME.keras."""
+    add_model("alpha", 0.91)
+    at = open_page()
+    assert at.selectbox(key="train_manage").value == "alpha"
+    button = at.download_button(key="train_manage_download")
+    assert button.label == "Download" and not button.disabled
+    assert downloads.of(button) == (Registry().get("alpha").path.read_bytes(), "alpha.keras")
+
+    at.selectbox(key="train_manage").set_value(BUNDLED_NAME).run()  # the bundled default too
+    assert downloads.of(at.download_button(key="train_manage_download")) == (BUNDLED_PATH.read_bytes(), "default.keras")
 
 
 def test_runs_table_shows_each_models_share_of_real_pen_data():

@@ -1,12 +1,14 @@
-"""Teach it (label the current drawing and save it) and My drawings (the saved ones, with delete).
+"""Teach it (label the current drawing and save it) and My drawings (the saved ones, with delete and download).
 
 Saved to the DrawingStore in $DIGITLAB_HOME: the 28x28 input, the raw picture as PNG, the label,
-the model's reading and a timestamp. The Train page can learn from them, Errors can test on them.
+the model's reading and a timestamp. The Train page can learn from them, Errors can test on them,
+and everyone can take them home as a zip of MNIST-format files (model/export.py).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 import streamlit as st
@@ -14,6 +16,7 @@ from PIL import Image
 
 from model.drawings import DrawingError, DrawingStore
 from model.explain import CONFIDENT, UNSURE, Verdict
+from model.export import DRAWINGS_ZIP, drawings_zip
 from model.preprocess import Steps
 from model.registry import data_home
 from model.spec import N_CLASSES
@@ -95,6 +98,7 @@ def my_drawings_ui() -> None:
         "Drawings you labelled with Teach it. The Train page can add them to the training data, "
         "and the Errors page can test any model on them."
     )
+    download_ui(store, len(drawings))
     if not drawings:
         st.info("None yet: draw a digit and save it with Teach it.", icon=":material/school:")
         return
@@ -116,6 +120,24 @@ def my_drawings_ui() -> None:
                 )
     if len(drawings) > SHOWN:
         st.caption(f"Showing the newest {SHOWN} of {len(drawings)}.")
+
+
+def download_ui(store: DrawingStore, count: int) -> None:
+    """The zip of every saved drawing, built when clicked (one saved in another tab since is in it too)."""
+    if not count:
+        st.caption("Nothing to download yet: saved drawings can be taken home as MNIST-format files.")
+        return
+    st.download_button(
+        "Download my drawings (.zip)",
+        data=partial(drawings_zip, store),  # runs on click, in another thread: no Streamlit calls inside
+        file_name=DRAWINGS_ZIP,
+        mime="application/zip",
+        key="draw_drawings_zip",
+        icon=":material/download:",
+        on_click="ignore",
+        help="images-idx3-ubyte and labels-idx1-ubyte in MNIST's own format, the PNGs you drew, and drawings.csv "
+        "(label, the model's reading, when).",
+    )
 
 
 def _when(created: str) -> str:

@@ -1,16 +1,19 @@
 """The Train page's runs table: every model in the registry, compared and managed.
 
-    runs_ui(registry)   # sortable table -> overlay the curves of 2+ models -> make active / delete
+    runs_ui(registry)   # sortable table -> overlay the curves of 2+ models -> make active / download / delete
 
 The bundled default is listed like any model but can never be deleted (the registry refuses).
+Download hands over the model's own .keras file, its metadata inside (model/export.py).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
 import streamlit as st
 
+from model.export import model_bytes
 from model.registry import ModelRecord, Registry, RegistryError
 from ui.charts import CHART_CONFIG
 from ui.models import model_multipicker
@@ -98,7 +101,7 @@ def manage_ui(records: list[ModelRecord], registry: Registry) -> None:
     by_name = {r.name: r for r in records}
     if st.session_state.get("train_manage") not in by_name:
         st.session_state.train_manage = records[0].name
-    pick, activate, delete = st.columns([4, 2, 2], vertical_alignment="bottom")
+    pick, activate, download, delete = st.columns([4, 2, 2, 2], vertical_alignment="bottom")
     name = pick.selectbox("Model", list(by_name), key="train_manage")
     record = by_name[name]
     activate.button(
@@ -109,6 +112,18 @@ def manage_ui(records: list[ModelRecord], registry: Registry) -> None:
         on_click=_act,
         args=(registry.set_active, name, f"{name} is now the active model."),
         width="stretch",
+    )
+    download.download_button(
+        "Download",
+        data=partial(model_bytes, record),  # read on click, not at every rerun: a model file runs to tens of MB
+        file_name=f"{name}.keras",
+        mime="application/octet-stream",
+        key="train_manage_download",
+        icon=":material/download:",
+        on_click="ignore",
+        width="stretch",
+        help="The model's .keras file, with its architecture, training settings, test metrics and curves inside: "
+        "keras.saving.load_model opens it.",
     )
     with delete.popover(
         "Delete",
