@@ -19,6 +19,7 @@ and a rerun it sent before hearing of the change would undo it (issues #16 and #
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -35,6 +36,7 @@ from ui.train.live import session_id
 OPTIMIZER_LABELS = {"adam": "Adam", "sgd": "SGD with momentum", "rmsprop": "RMSprop"}
 SCHEDULE_LABELS = {"constant": "Constant", "cosine": "Cosine decay to 0"}
 CUSTOM = "custom"  # the preset picker's value once the user has changed anything
+LAYERS_CSS = Path(__file__).with_name("layers.css")  # the layer rows' columns shrink with the row (no side-scroll)
 # TrainConfig field -> widget key
 SETTING_KEYS = {
     "optimizer": "train_optimizer",
@@ -221,43 +223,48 @@ def layers_ui() -> None:
     if not ids:
         st.caption("No hidden layers: the pixels go straight to the 10 outputs (softmax regression).")
     widths = [3, 3, 3, 1]
-    if ids:  # one header row; each widget still has its own (hidden) label for screen readers and tests
-        for col, title in zip(st.columns(widths), ("Units", "Activation", "Dropout", "")):
-            col.caption(title)
-    for pos, i in enumerate(ids):
-        units, act, drop, rm = st.columns(widths, vertical_alignment="center")
-        n = pos + 1
-        units.number_input(
-            f"Units (layer {n})",
-            **_on_change(f"train_units_{i}"),
-            step=16,
-            label_visibility="collapsed",
-            help=f"Neurons in this layer, 1 to {MAX_UNITS}.",
-        )
-        act.selectbox(
-            f"Activation (layer {n})",
-            ACTIVATIONS,
-            **_on_change(f"train_act_{i}"),
-            label_visibility="collapsed",
-        )
-        drop.number_input(
-            f"Dropout (layer {n})",
-            **_on_change(f"train_drop_{i}"),
-            step=0.05,
-            format="%.2f",
-            label_visibility="collapsed",
-            help=f"Share of this layer's outputs dropped while training, 0 to {MAX_DROPOUT}.",
-        )
-        rm.button(
-            "",
-            key=f"train_rm_{i}",
-            icon=":material/close:",
-            type="tertiary",
-            on_click=_remove_row,
-            args=(i,),
-            help=f"Remove layer {n}",
-        )
-        _error(f"layers.{pos}")
+    # wrap=False: on a phone (<= 640 px) the header and each row stay one line, each field under its title;
+    # stacked, the titles came first and then all the fields, and which field was which was lost (issue #27)
+    st.html(LAYERS_CSS)
+    with st.container(key="train_layers"):
+        if ids:  # one header row; each widget still has its own (hidden) label for screen readers and tests
+            for col, title in zip(st.columns(widths, wrap=False), ("Units", "Activation", "Dropout", "")):
+                col.caption(title)
+        for pos, i in enumerate(ids):
+            units, act, drop, rm = st.columns(widths, vertical_alignment="center", wrap=False)
+            n = pos + 1
+            units.number_input(
+                f"Units (layer {n})",
+                **_on_change(f"train_units_{i}"),
+                step=16,
+                label_visibility="collapsed",
+                help=f"Neurons in this layer, 1 to {MAX_UNITS}.",
+            )
+            act.selectbox(
+                f"Activation (layer {n})",
+                ACTIVATIONS,
+                **_on_change(f"train_act_{i}"),
+                label_visibility="collapsed",
+            )
+            drop.number_input(
+                f"Dropout (layer {n})",
+                **_on_change(f"train_drop_{i}"),
+                step=0.05,
+                format="%.2f",
+                label_visibility="collapsed",
+                help=f"Share of this layer's outputs dropped while training, 0 to {MAX_DROPOUT}.",
+            )
+            rm.button(
+                "",
+                key=f"train_rm_{i}",
+                icon=":material/close:",
+                type="tertiary",
+                width="stretch",  # the whole column takes the tap, not only the 16 px cross
+                on_click=_remove_row,
+                args=(i,),
+                help=f"Remove layer {n}",
+            )
+            _error(f"layers.{pos}")
     st.button("Add a layer", key="train_add_row", icon=":material/add:", on_click=lambda: (_edited(), _add_row()))
     st.caption(_shape_line())
 
