@@ -176,7 +176,7 @@ def ended_ui(s: RunState, runner: Runner) -> None:
 def idle_ui() -> None:
     st.subheader("Watch it learn")
     st.markdown(
-        "Pick a starting point on the left, change what you like, name the model and press **Train**. "
+        "Pick a starting point in the form, change what you like, name the model and press **Train**. "
         "The progress and the loss and accuracy curves show up here, epoch by epoch. "
         "Training runs in the background: you can go and draw meanwhile."
     )
