@@ -1,32 +1,239 @@
-"""The SQLite database of a data directory, shared by the model registry and My drawings.
+"""The store of a data directory: one database (SQLAlchemy Core), its tables, and the workspace questions.
 
-create(home, SCHEMA)                 # once per store: WAL mode, tables if missing
-with connect(home) as db:            # one short-lived connection per operation
-    db.execute("SELECT ...")         # committed when the block ends, rolled back on an error
+    eng = engine(home)                   # cached per data directory; the schema is migrated on first use
+    with eng.begin() as conn:            # one transaction: committed when the block ends, rolled back on error
+        conn.execute(select(models).where(models.c.workspace_id == ws.id))
+    create_workspace(home, key_hash(key)) / workspace_for_key(home, key_hash(key)) / touch / delete_workspace
+
+Every row belongs to a workspace (model/workspace.py): "personal" is the one local lab, "shared" holds the
+bundled default that every workspace lists, and a shared server gives each visitor a random-id workspace.
+The schema lives in model/migrations/ (Alembic); only portable SQLAlchemy Core is written here, so the same
+store can later run on PostgreSQL.
 """
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
+import fcntl
+import secrets
+import shutil
+import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Engine,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    delete,
+    event,
+    insert,
+    inspect,
+    select,
+    update,
+)
+from sqlalchemy.pool import NullPool
+
+from model.snapshots import sidecar_path
+from model.workspace import PERSONAL, SHARED, Workspace
+
 DB_NAME = "digitlab.sqlite3"
+LOCK_NAME = ".migrate.lock"  # flock'd while one process migrates: the server and a training child share the file
 LOCK_TIMEOUT_S = 30  # how long a writer waits for another connection's lock before giving up
+HEAD = "0002"  # the newest migration in model/migrations/versions/
+KEPT = (PERSONAL.id, SHARED.id)  # workspaces that are never deleted
+
+metadata = MetaData(
+    naming_convention={
+        "pk": "pk_%(table_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    }
+)
+
+workspaces = Table(
+    "workspaces",
+    metadata,
+    Column("id", String(32), primary_key=True),  # "personal", "shared", or 32 random hex digits
+    Column("key_hash", String(64), unique=True, nullable=True),  # SHA-256 of the lab's key; NULL: no key opens it
+    Column("created", Text, nullable=False),  # ISO 8601, UTC
+    Column("last_seen", Text, nullable=False),  # ISO 8601, UTC: the last visit (unused_workspaces reads it)
+    Column("active_model", Text, nullable=True),  # the name of its active model; NULL: the bundled default
+)
+
+models = Table(
+    "models",
+    metadata,
+    Column("workspace_id", String(32), ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("arch", Text, nullable=False),  # ArchSpec.to_dict() as JSON
+    Column("train", Text, nullable=False),  # TrainConfig.to_dict() as JSON
+    Column("metrics", Text, nullable=False),  # test metrics as JSON
+    Column("history", Text, nullable=False),  # per-epoch curves as JSON
+    Column("params", Integer, nullable=False),
+    Column("accuracy", Float),
+    Column("train_seconds", Float),
+    Column("file", Text, nullable=False),  # path of the .keras file (relative to the data dir unless bundled)
+    Column("sha256", Text, nullable=False),
+    Column("created", Text, nullable=False),
+    Column("bundled", Integer, nullable=False, server_default="0"),
+    PrimaryKeyConstraint("workspace_id", "name"),  # a name is unique within a workspace, not across the server
+)
+
+drawings = Table(
+    "drawings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("workspace_id", String(32), ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
+    Column("digest", Text, nullable=False),  # SHA-256 of image + label: saving the same drawing twice is a no-op
+    Column("image", LargeBinary, nullable=False),  # (28, 28) uint8, row-major: what the network saw
+    Column("canvas_png", LargeBinary),  # the raw canvas as PNG (may be NULL for uploads)
+    Column("label", Integer, CheckConstraint("label BETWEEN 0 AND 9", name="ck_drawings_label"), nullable=False),
+    Column("predicted", Integer),  # the model's digit when it was saved (NULL if none)
+    Column("model", Text),  # the model that predicted it
+    Column("created", Text, nullable=False),
+    UniqueConstraint("workspace_id", "digest"),
+    sqlite_autoincrement=True,  # ids are never reused, as before
+)
 
 
-@contextmanager
-def connect(home: Path) -> Iterator[sqlite3.Connection]:
-    """A fresh connection per operation: Streamlit serves sessions from many threads."""
-    with closing(sqlite3.connect(Path(home) / DB_NAME, timeout=LOCK_TIMEOUT_S)) as db:
-        with db:  # commit on success, roll back on error
-            yield db
+def now_iso() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
-def create(home: Path, schema: str) -> None:
-    """Make the data directory and the tables of `schema` if they are missing; WAL lets readers and a writer overlap."""
-    Path(home).mkdir(parents=True, exist_ok=True)
-    with connect(home) as db:
-        db.execute("PRAGMA journal_mode=WAL")
-        db.executescript(schema)
+# --- the engine ------------------------------------------------------------------------------
+
+_ENGINES: dict[Path, Engine] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
+def engine(home: Path) -> Engine:
+    """The engine of `home`'s database, made (and its schema migrated) once per process."""
+    home = Path(home).resolve()
+    with _ENGINES_LOCK:
+        if home not in _ENGINES:
+            home.mkdir(parents=True, exist_ok=True)
+            # NullPool: a fresh SQLite connection per operation, as before (Streamlit serves sessions from many
+            # threads, and a test run opens hundreds of data directories without holding their files open)
+            eng = create_engine(f"sqlite:///{home / DB_NAME}", poolclass=NullPool)
+            event.listen(eng, "connect", _sqlite_pragmas)
+            migrate(eng, home)
+            _ENGINES[home] = eng
+        return _ENGINES[home]
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """WAL lets readers and a writer overlap; a writer waits for another's lock; foreign keys cascade deletes."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={LOCK_TIMEOUT_S * 1000}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def at_head(eng: Engine) -> bool:
+    """True if the database's alembic_version says HEAD: the fast path, which never imports Alembic."""
+    with eng.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return False
+        return conn.execute(Table("alembic_version", MetaData(), Column("version_num")).select()).scalar() == HEAD
+
+
+def migrate(eng: Engine, home: Path) -> None:
+    """Bring the schema to HEAD, one process at a time (flock on $home/.migrate.lock).
+
+    A database made before migrations existed has tables but no alembic_version: migration 0001 creates
+    only what is missing, so it runs on it as on an empty one, then 0002 moves its rows into "personal"."""
+    if at_head(eng):
+        return
+    with open(Path(home) / LOCK_NAME, "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if at_head(eng):  # another process migrated while we waited
+            return
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(Path(__file__).resolve().parent / "migrations"))
+        with eng.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+
+
+# --- workspaces ------------------------------------------------------------------------------
+
+
+def workspace_exists(home: Path, ws: Workspace) -> bool:
+    with engine(home).connect() as conn:
+        return conn.execute(select(workspaces.c.id).where(workspaces.c.id == ws.id)).first() is not None
+
+
+def create_workspace(home: Path, key_hash: str) -> Workspace:
+    """A new, empty workspace opened by the key whose hash is `key_hash`."""
+    if not (isinstance(key_hash, str) and len(key_hash) == 64 and all(c in "0123456789abcdef" for c in key_hash)):
+        raise ValueError("a workspace needs the SHA-256 hex digest of its key.")
+    ws = Workspace(secrets.token_hex(16))
+    now = now_iso()
+    with engine(home).begin() as conn:
+        conn.execute(insert(workspaces).values(id=ws.id, key_hash=key_hash, created=now, last_seen=now))
+    return ws
+
+
+def workspace_for_key(home: Path, key_hash: str) -> Workspace | None:
+    """The workspace that key opens, or None (a key hash never matches "personal" or "shared": theirs is NULL)."""
+    with engine(home).connect() as conn:
+        row = conn.execute(select(workspaces.c.id).where(workspaces.c.key_hash == key_hash)).first()
+    return None if row is None else Workspace(row[0])
+
+
+def touch(home: Path, ws: Workspace) -> None:
+    """Note a visit: unused_workspaces() goes by the last one."""
+    with engine(home).begin() as conn:
+        conn.execute(update(workspaces).where(workspaces.c.id == ws.id).values(last_seen=now_iso()))
+
+
+def delete_workspace(home: Path, ws: Workspace) -> None:
+    """Delete a workspace with every row and every file it owns (model files and their snapshot sidecars)."""
+    if ws.id in KEPT:
+        raise ValueError(f"the {ws.id!r} workspace cannot be deleted.")
+    home = Path(home)
+    with engine(home).begin() as conn:
+        files = conn.execute(select(models.c.file).where(models.c.workspace_id == ws.id)).scalars().all()
+        conn.execute(delete(drawings).where(drawings.c.workspace_id == ws.id))  # the cascade would too; say it
+        conn.execute(delete(models).where(models.c.workspace_id == ws.id))
+        conn.execute(delete(workspaces).where(workspaces.c.id == ws.id))
+    for file in files:  # rows first: a file without a row is harmless, a row without a file is not
+        path = home / file
+        path.unlink(missing_ok=True)
+        sidecar_path(path).unlink(missing_ok=True)
+    shutil.rmtree(home / "models" / ws.id, ignore_errors=True)
+
+
+def unused_workspaces(home: Path, days: float) -> list[Workspace]:
+    """Workspaces not visited for `days` days, oldest visit first (never "personal" or "shared")."""
+    cutoff = (datetime.now(UTC) - timedelta(days=days)).replace(microsecond=0).isoformat()
+    query = (
+        select(workspaces.c.id)
+        .where(workspaces.c.last_seen < cutoff, workspaces.c.id.not_in(KEPT))
+        .order_by(workspaces.c.last_seen)
+    )
+    with engine(home).connect() as conn:
+        return [Workspace(id) for id in conn.execute(query).scalars()]
+
+
+def delete_unused(home: Path, days: float) -> int:
+    """Delete every workspace unused for `days` days; returns how many."""
+    unused = unused_workspaces(home, days)
+    for ws in unused:
+        delete_workspace(home, ws)
+    return len(unused)

@@ -1,6 +1,6 @@
 """ "My drawings": the user's labelled drawings from the Draw page's Teach it loop.
 
-Stored in the same SQLite database as the registry ($DIGITLAB_HOME/digitlab.sqlite3):
+Stored in the same database as the registry (model/db.py `drawings`), per workspace:
 the 28x28 input the network saw, the raw canvas PNG, the true label, what the model
 predicted, which model, and when. The Train page can add them to the training data and
 the Errors page can evaluate on them.
@@ -13,23 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from model import db as database
-from model.registry import data_home, now_iso
+from model.db import drawings, now_iso
+from model.registry import data_home
 from model.spec import IMAGE_SIDE, N_CLASSES
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS drawings (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    digest TEXT NOT NULL UNIQUE,   -- SHA-256 of image + label: saving the same drawing twice is a no-op
-    image BLOB NOT NULL,           -- (28, 28) uint8, row-major: what the network saw
-    canvas_png BLOB,               -- the raw canvas as PNG (may be NULL for uploads)
-    label INTEGER NOT NULL CHECK (label BETWEEN 0 AND 9),
-    predicted INTEGER,             -- the model's digit when it was saved (NULL if none)
-    model TEXT,                    -- the model that predicted it
-    created TEXT NOT NULL
-);
-"""
+from model.workspace import PERSONAL, Workspace
 
 
 class DrawingError(ValueError):
@@ -48,12 +39,15 @@ class Drawing:
 
 
 class DrawingStore:
-    def __init__(self, home: Path | None = None):
+    def __init__(self, home: Path | None = None, workspace: Workspace = PERSONAL):
         self.home = Path(home) if home else data_home()
-        database.create(self.home, SCHEMA)
+        self.workspace = workspace
+        self.engine = database.engine(self.home)
+        if not database.workspace_exists(self.home, workspace):
+            raise DrawingError(f"there is no workspace {workspace.id!r} in {self.home}.")
 
-    def _db(self):
-        return database.connect(self.home)
+    def _mine(self):
+        return drawings.c.workspace_id == self.workspace.id
 
     def add(
         self,
@@ -72,54 +66,69 @@ class DrawingStore:
         image = np.asarray(image, dtype=np.float32)
         if image.shape != (IMAGE_SIDE, IMAGE_SIDE):
             raise DrawingError(f"a drawing must be a 28x28 image, got shape {image.shape}.")
-        pixels = np.clip(np.round(image * 255), 0, 255).astype(np.uint8).tobytes()
+        pixels = _pixels(image)
         digest = hashlib.sha256(pixels + bytes([int(label)])).hexdigest()
-        with self._db() as db:
-            db.execute("DELETE FROM drawings WHERE image = ? AND label != ?", (pixels, int(label)))
-            db.execute(
-                "INSERT OR IGNORE INTO drawings (digest, image, canvas_png, label, predicted, model, created)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    digest,
-                    pixels,
-                    canvas_png,
-                    int(label),
-                    None if predicted is None else int(predicted),
-                    model,
-                    now_iso(),
-                ),
-            )
-            return db.execute("SELECT id FROM drawings WHERE digest = ?", (digest,)).fetchone()[0]
+        same = select(drawings.c.id).where(self._mine(), drawings.c.digest == digest)
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    delete(drawings).where(self._mine(), drawings.c.image == pixels, drawings.c.label != int(label))
+                )
+                found = conn.execute(same).scalar()
+                if found is not None:
+                    return found
+                inserted = conn.execute(
+                    insert(drawings).values(
+                        workspace_id=self.workspace.id,
+                        digest=digest,
+                        image=pixels,
+                        canvas_png=canvas_png,
+                        label=int(label),
+                        predicted=None if predicted is None else int(predicted),
+                        model=model,
+                        created=now_iso(),
+                    )
+                )
+                return inserted.inserted_primary_key[0]
+        except IntegrityError:  # the same drawing, saved at the same moment by another session
+            with self.engine.connect() as conn:
+                return conn.execute(same).scalar_one()
 
     def label_of(self, image: np.ndarray) -> int | None:
         """The label this exact 28x28 drawing is stored with, or None if it is not stored."""
-        pixels = np.clip(np.round(np.asarray(image, dtype=np.float32) * 255), 0, 255).astype(np.uint8).tobytes()
-        with self._db() as db:
-            row = db.execute("SELECT label FROM drawings WHERE image = ? ORDER BY id DESC", (pixels,)).fetchone()
-        return None if row is None else row[0]
+        query = select(drawings.c.label).where(self._mine(), drawings.c.image == _pixels(image))
+        with self.engine.connect() as conn:
+            return conn.execute(query.order_by(drawings.c.id.desc())).scalar()
 
     def list(self) -> list[Drawing]:
-        """Every stored drawing, newest first."""
-        with self._db() as db:
-            rows = db.execute(
-                "SELECT id, image, canvas_png, label, predicted, model, created FROM drawings ORDER BY id DESC"
-            ).fetchall()
+        """Every stored drawing of this workspace, newest first."""
+        c = drawings.c
+        query = select(c.id, c.image, c.canvas_png, c.label, c.predicted, c.model, c.created).where(self._mine())
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(c.id.desc())).all()
         return [Drawing(r[0], _decode(r[1]), r[2], r[3], r[4], r[5], r[6]) for r in rows]
 
     def count(self) -> int:
-        with self._db() as db:
-            return db.execute("SELECT COUNT(*) FROM drawings").fetchone()[0]
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(drawings).where(self._mine())).scalar_one()
 
     def delete(self, drawing_id: int) -> None:
-        with self._db() as db:
-            db.execute("DELETE FROM drawings WHERE id = ?", (int(drawing_id),))
+        """Delete one of this workspace's drawings (another workspace's id deletes nothing)."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(drawings).where(self._mine(), drawings.c.id == int(drawing_id)))
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """All drawings as MNIST-like arrays: x (n, 28, 28) uint8, y (n,) uint8, oldest first."""
-        with self._db() as db:
-            rows = db.execute("SELECT image, label FROM drawings ORDER BY id").fetchall()
+        query = select(drawings.c.image, drawings.c.label).where(self._mine()).order_by(drawings.c.id)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
         x = np.array([np.frombuffer(r[0], np.uint8).reshape(IMAGE_SIDE, IMAGE_SIDE) for r in rows], dtype=np.uint8)
         return x.reshape(-1, IMAGE_SIDE, IMAGE_SIDE), np.array([r[1] for r in rows], dtype=np.uint8)
+
+
+def _pixels(image: np.ndarray) -> bytes:
+    """(28, 28) float in [0, 1] -> 784 uint8 bytes, as stored."""
+    return np.clip(np.round(np.asarray(image, dtype=np.float32) * 255), 0, 255).astype(np.uint8).tobytes()
 
 
 def _decode(blob: bytes) -> np.ndarray:

@@ -1,12 +1,15 @@
 """The model registry: every trained model, which one is active, all under one data directory.
 
     $DIGITLAB_HOME (default: var/ in the repo, git-ignored)
-      digitlab.sqlite3     models table + settings (active model); WAL mode
-      models/NAME.<id>.keras
+      digitlab.sqlite3     the store (model/db.py): models, workspaces (each one's active model)
+      models/NAME.<id>.keras               the personal workspace's models
+      models/<workspace id>/NAME.<id>.keras   another workspace's (a shared server's labs)
 
-The bundled default (model/bundled/default.keras, part of the repo) is always listed as
-"default", is active on a fresh install, and cannot be deleted. A model file is renamed
-into place before its row is inserted, so there is never a row without a file.
+A Registry acts for one workspace (model/workspace.py): it lists, reads, activates and deletes
+that workspace's models only. The bundled default (model/bundled/default.keras, part of the repo)
+is one row of the "shared" workspace, listed as "default" in every workspace, active on a fresh
+one, and cannot be deleted. A model file is renamed into place before its row is inserted, so
+there is never a row without a file.
 """
 
 from __future__ import annotations
@@ -17,36 +20,22 @@ import re
 import sqlite3
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
 from model import db as database
+from model.db import models, now_iso, workspaces
 from model.snapshots import Snapshots, sidecar_path
 from model.spec import ArchSpec
 from model.store import ModelFileError, ModelMeta, file_sha256, read_layers, read_meta, save_model
+from model.workspace import PERSONAL, SHARED, Workspace
 
 REPO = Path(__file__).resolve().parent.parent
 BUNDLED_PATH = REPO / "model" / "bundled" / "default.keras"
 BUNDLED_NAME = "default"
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS models (
-    name TEXT PRIMARY KEY,
-    arch TEXT NOT NULL,          -- ArchSpec.to_dict() as JSON
-    train TEXT NOT NULL,         -- TrainConfig.to_dict() as JSON
-    metrics TEXT NOT NULL,       -- test metrics as JSON
-    history TEXT NOT NULL,       -- per-epoch curves as JSON
-    params INTEGER NOT NULL,
-    accuracy REAL,
-    train_seconds REAL,
-    file TEXT NOT NULL,          -- path of the .keras file (relative to the data dir unless bundled)
-    sha256 TEXT NOT NULL,
-    created TEXT NOT NULL,
-    bundled INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-"""
 
 
 class RegistryError(ValueError):
@@ -95,65 +84,69 @@ def check_name(name: str) -> str:
     return name
 
 
-def now_iso() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat()
-
-
 class Registry:
-    def __init__(self, home: Path | None = None):
+    def __init__(self, home: Path | None = None, workspace: Workspace = PERSONAL):
         self.home = Path(home) if home else data_home()
-        self.models_dir = self.home / "models"
+        self.workspace = workspace
+        self.engine = database.engine(self.home)
+        if not database.workspace_exists(self.home, workspace):
+            raise RegistryError(f"there is no workspace {workspace.id!r} in {self.home}.")
+        # the personal workspace's files stay where they always were; another workspace's go in a folder of its own
+        self.models_dir = self.home / "models" if workspace == PERSONAL else self.home / "models" / workspace.id
         self.models_dir.mkdir(parents=True, exist_ok=True)
-        database.create(self.home, SCHEMA)
         self._sync_bundled()
 
-    def _db(self):
-        return database.connect(self.home)
+    def _mine(self):
+        """The models this workspace sees: its own and the shared bundled default."""
+        return or_(models.c.workspace_id == self.workspace.id, models.c.workspace_id == SHARED.id)
 
     def _sync_bundled(self) -> None:
-        """Keep the bundled default's row in step with the file shipped in the repo."""
+        """Keep the bundled default's row in step with the file shipped in the repo (and where the repo is)."""
         if not BUNDLED_PATH.is_file():
             return
         digest = file_sha256(BUNDLED_PATH)
-        with self._db() as db:
-            row = db.execute("SELECT sha256 FROM models WHERE name = ?", (BUNDLED_NAME,)).fetchone()
-        if row and row[0] == digest:
+        shared = (models.c.workspace_id == SHARED.id) & (models.c.name == BUNDLED_NAME)
+        with self.engine.connect() as conn:
+            row = conn.execute(select(models.c.sha256, models.c.file).where(shared)).first()
+        if row and tuple(row) == (digest, str(BUNDLED_PATH)):
             return
         meta = read_meta(BUNDLED_PATH)
         meta.name = BUNDLED_NAME
-        with self._db() as db:
-            db.execute("DELETE FROM models WHERE name = ?", (BUNDLED_NAME,))
-            self._insert(db, meta, str(BUNDLED_PATH), digest, bundled=True)
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(delete(models).where(shared))
+                self._insert(conn, meta, str(BUNDLED_PATH), digest, bundled=True)
+        except IntegrityError:
+            pass  # another process synced it at the same moment
 
-    def _insert(self, db, meta: ModelMeta, file: str, digest: str, bundled: bool = False) -> None:
-        db.execute(
-            "INSERT INTO models (name, arch, train, metrics, history, params, accuracy, train_seconds, file, sha256,"
-            " created, bundled) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                meta.name,
-                json.dumps(meta.arch.to_dict()),
-                json.dumps(meta.train),
-                json.dumps(meta.metrics),
-                json.dumps(meta.history),
-                meta.params,
-                meta.metrics.get("accuracy"),
-                meta.train_seconds,
-                file,
-                digest,
-                meta.created or now_iso(),
-                int(bundled),
-            ),
+    def _insert(self, conn, meta: ModelMeta, file: str, digest: str, bundled: bool = False) -> None:
+        conn.execute(
+            insert(models).values(
+                workspace_id=SHARED.id if bundled else self.workspace.id,
+                name=meta.name,
+                arch=json.dumps(meta.arch.to_dict()),
+                train=json.dumps(meta.train),
+                metrics=json.dumps(meta.metrics),
+                history=json.dumps(meta.history),
+                params=meta.params,
+                accuracy=meta.metrics.get("accuracy"),
+                train_seconds=meta.train_seconds,
+                file=file,
+                sha256=digest,
+                created=meta.created or now_iso(),
+                bundled=int(bundled),
+            )
         )
 
     # --- reading -------------------------------------------------------------------------
 
     def records(self) -> list[ModelRecord]:
-        """Every model, newest first, the bundled default last."""
+        """Every model of this workspace, newest first, the bundled default last."""
         active = self.active_name()
-        with self._db() as db:
-            rows = db.execute("SELECT * FROM models ORDER BY bundled, created DESC, name").fetchall()
-            cols = [c[0] for c in db.execute("SELECT * FROM models LIMIT 0").description]
-        return [self._record(dict(zip(cols, row)), active) for row in rows]
+        query = select(models).where(self._mine()).order_by(models.c.bundled, models.c.created.desc(), models.c.name)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [self._record(dict(row), active) for row in rows]
 
     def get(self, name: str) -> ModelRecord:
         check_name(name)
@@ -163,14 +156,14 @@ class Registry:
         raise RegistryError(f"no model named {name!r}; `python -m model list` shows the models there are.")
 
     def exists(self, name: str) -> bool:
-        with self._db() as db:
-            return db.execute("SELECT 1 FROM models WHERE name = ?", (name,)).fetchone() is not None
+        with self.engine.connect() as conn:
+            return conn.execute(select(models.c.name).where(self._mine(), models.c.name == name)).first() is not None
 
     def active_name(self) -> str:
-        with self._db() as db:
-            row = db.execute("SELECT value FROM settings WHERE key = 'active'").fetchone()
-            if row and db.execute("SELECT 1 FROM models WHERE name = ?", (row[0],)).fetchone():
-                return row[0]
+        with self.engine.connect() as conn:
+            name = conn.execute(select(workspaces.c.active_model).where(workspaces.c.id == self.workspace.id)).scalar()
+            if name and conn.execute(select(models.c.name).where(self._mine(), models.c.name == name)).first():
+                return name
         return BUNDLED_NAME
 
     def _record(self, row: dict, active: str) -> ModelRecord:
@@ -201,15 +194,15 @@ class Registry:
         if self.exists(meta.name):
             raise RegistryError(f"a model named {meta.name!r} already exists; choose another name.")
         meta.created = meta.created or now_iso()
-        relative = Path("models") / f"{meta.name}.{uuid.uuid4().hex[:8]}.keras"
+        relative = (self.models_dir / f"{meta.name}.{uuid.uuid4().hex[:8]}.keras").relative_to(self.home)
         sidecar = sidecar_path(self.home / relative)
         try:
             if snapshots is not None:  # its checksum goes into the model's metadata, so it is written first
                 meta.replay = {"sha256": snapshots.save(sidecar), "epochs": snapshots.epochs}
             digest = save_model(keras_model, meta, self.home / relative)
-            with self._db() as db:
-                self._insert(db, meta, str(relative), digest)
-        except sqlite3.IntegrityError:
+            with self.engine.begin() as conn:
+                self._insert(conn, meta, str(relative), digest)
+        except (IntegrityError, sqlite3.IntegrityError):  # SQLAlchemy wraps the driver's; a raw one is caught too
             self._remove_files(self.home / relative)
             raise RegistryError(f"a model named {meta.name!r} already exists; choose another name.") from None
         except BaseException:
@@ -227,9 +220,10 @@ class Registry:
         record = self.get(name)
         if record.bundled:
             raise RegistryError(f"{name!r} is the bundled default model and cannot be deleted.")
-        with self._db() as db:
-            db.execute("DELETE FROM models WHERE name = ?", (name,))
-            db.execute("DELETE FROM settings WHERE key = 'active' AND value = ?", (name,))
+        mine = workspaces.c.id == self.workspace.id
+        with self.engine.begin() as conn:
+            conn.execute(delete(models).where(models.c.workspace_id == self.workspace.id, models.c.name == name))
+            conn.execute(update(workspaces).where(mine, workspaces.c.active_model == name).values(active_model=None))
         self._remove_files(record.path)
 
     def set_active(self, name: str) -> None:
@@ -240,8 +234,8 @@ class Registry:
             read_layers(record.path)
         except ModelFileError as error:
             raise RegistryError(f"cannot make {name!r} the active model: {error}") from None
-        with self._db() as db:
-            db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('active', ?)", (name,))
+        with self.engine.begin() as conn:
+            conn.execute(update(workspaces).where(workspaces.c.id == self.workspace.id).values(active_model=name))
 
     def verify(self, record: ModelRecord) -> None:
         """Raise ModelFileError unless the record's file exists and matches its checksum."""

@@ -1,7 +1,8 @@
 """Train and evaluate from the command line.
 
     python -m training fit --hidden 256,128 --activation relu --dropout 0.2 --optimizer adam \
-        --lr 1e-3 --batch-size 128 --epochs 10 --augment --seed 0 --name my-model [--no-snapshots] [--json]
+        --lr 1e-3 --batch-size 128 --epochs 10 --augment --seed 0 --name my-model [--no-snapshots] [--json] \
+        [--workspace ID]   # whose lab the model and "my drawings" belong to (default: personal)
     python -m training evaluate [--model NAME] [--json]
     python -m training standby    # warm up, print {"event": "ready"}, then run the `fit` arguments read from stdin
 
@@ -28,6 +29,7 @@ import time
 from model.console import Parser, emit, fail, quiet_tensorflow, warn
 from model.registry import Registry, RegistryError, check_name
 from model.spec import ACTIVATIONS, ArchSpec, SpecError, parse_hidden
+from model.workspace import PERSONAL, Workspace
 from training.config import MAX_SEED, OPTIMIZERS, SCHEDULES, TrainConfig
 from training.data import DataError
 
@@ -99,6 +101,12 @@ def build_parser() -> Parser:
     )
     f.add_argument("--name", help="registry name (default: derived from the architecture and time)")
     f.add_argument("--activate", action="store_true", help="make the new model the active one")
+    f.add_argument(
+        "--workspace",
+        default=PERSONAL.id,
+        metavar="ID",
+        help="the workspace (lab) the model is saved in and whose drawings --include-drawings adds",
+    )
     f.add_argument("--on-stop", choices=("keep", "discard"), default="keep", help="what an interrupted run saves")
     f.add_argument(
         "--out", help="also copy the saved model file (and its snapshots) here (how the bundled default is made)"
@@ -202,7 +210,8 @@ def run_fit(args) -> int:
     arch = _arch(args)
     cfg = train_config(args)
     name = check_name(default_name(arch) if args.name is None else args.name)  # --name "" is refused, not replaced
-    registry = Registry()
+    workspace = Workspace(args.workspace)
+    registry = Registry(workspace=workspace)  # an unknown workspace: RegistryError, one sentence, exit 2
     if registry.exists(name):
         raise RegistryError(f"a model named {name!r} already exists; choose another name.")
 
@@ -219,7 +228,7 @@ def run_fit(args) -> int:
         name,
         arch,
         cfg,
-        training_set(cfg, (x_train, y_train)),
+        training_set(cfg, (x_train, y_train), workspace),
         (x_test, y_test),
         registry,
         on_batch=printer.batch,

@@ -11,6 +11,7 @@ from model.inference import Classifier
 from model.registry import ModelRecord, Registry, now_iso
 from model.spec import ArchSpec
 from model.store import ModelMeta
+from model.workspace import PERSONAL, Workspace
 from training.config import TrainConfig
 from training.evaluate import Evaluation, evaluate
 from training.loop import Callbacks, FitResult, fit
@@ -36,13 +37,15 @@ class Outcome:
         }
 
 
-def training_set(cfg: TrainConfig, mnist_train: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """MNIST's training images, plus the user's labelled drawings when the config asks for them."""
+def training_set(
+    cfg: TrainConfig, mnist_train: tuple[np.ndarray, np.ndarray], workspace: Workspace = PERSONAL
+) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST's training images, plus the labelled drawings of `workspace` when the config asks for them."""
     x, y = mnist_train
     if cfg.include_drawings:
         from model.drawings import DrawingStore
 
-        x_mine, y_mine = DrawingStore().arrays()
+        x_mine, y_mine = DrawingStore(workspace=workspace).arrays()
         if len(x_mine):
             x, y = np.concatenate([x, x_mine]), np.concatenate([y, y_mine])
     return x, y

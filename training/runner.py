@@ -34,6 +34,7 @@ from pathlib import Path
 
 from model.registry import REPO, Registry, RegistryError, data_home
 from model.spec import ArchSpec
+from model.workspace import PERSONAL, Workspace
 from training.config import TrainConfig
 
 LOCK_NAME = "training.lock"
@@ -53,6 +54,7 @@ class RunState:
     status: str = "idle"  # idle | starting | training | evaluating | stopping | done | stopped | discarded | failed
     name: str = ""  # registry name of the model being trained
     owner: str = ""  # who pressed Train (the page passes its browser session's id): other tabs say it is not theirs
+    workspace: Workspace = PERSONAL  # the lab the model is saved in (and whose drawings it may train on)
     arch: ArchSpec | None = None
     cfg: TrainConfig | None = None
     epoch: int = 0  # 1-based epoch of the latest report
@@ -159,8 +161,10 @@ def _tail(stderr: str, lines: int = 8) -> str:
     return "\n".join([line for line in stderr.splitlines() if line.strip()][-lines:])
 
 
-def fit_args(name: str, arch: ArchSpec, cfg: TrainConfig, on_stop: str = "keep") -> list[str]:
-    """The `python -m training fit` arguments that train exactly (arch, cfg) under `name`."""
+def fit_args(
+    name: str, arch: ArchSpec, cfg: TrainConfig, on_stop: str = "keep", workspace: Workspace = PERSONAL
+) -> list[str]:
+    """The `python -m training fit` arguments that train exactly (arch, cfg) under `name`, in `workspace`."""
     args = [
         "--arch",
         json.dumps(arch.to_dict()),
@@ -192,6 +196,8 @@ def fit_args(name: str, arch: ArchSpec, cfg: TrainConfig, on_stop: str = "keep")
         name,
         "--on-stop",
         on_stop,
+        "--workspace",
+        workspace.id,
         "--json",
     ]
     if cfg.augment:
@@ -291,17 +297,27 @@ class Runner:
             if self.use_standby and not self._state.active and (self._standby is None or not self._standby.alive()):
                 self._standby = self._spawn()
 
-    def start(self, name: str, arch: ArchSpec, cfg: TrainConfig, owner: str = "") -> None:
-        """Start training `name` in the background for `owner`; RunRefused if this or another server is training."""
+    def start(
+        self, name: str, arch: ArchSpec, cfg: TrainConfig, owner: str = "", workspace: Workspace = PERSONAL
+    ) -> None:
+        """Start training `name` in the background for `owner`, into `workspace`; RunRefused if this or another
+        server is training (one run at a time, whoever's lab it is for)."""
         with self._lock:
             if self._state.active:
                 raise RunRefused(f"{self._state.name!r} is training right now; wait for it to finish or stop it first.")
             self._take_file_lock(name)
             self._state = RunState(
-                status="starting", name=name, owner=owner, arch=arch, cfg=cfg, epochs=cfg.epochs, started=time.time()
+                status="starting",
+                name=name,
+                owner=owner,
+                workspace=workspace,
+                arch=arch,
+                cfg=cfg,
+                epochs=cfg.epochs,
+                started=time.time(),
             )
             try:
-                self._run = self._send(fit_args(name, arch, cfg))
+                self._run = self._send(fit_args(name, arch, cfg, workspace=workspace))
             except BaseException:
                 self._state = RunState()
                 self._release_file_lock()
@@ -399,7 +415,7 @@ class Runner:
         if state.result is not None:
             return None  # the child's own report is the same and more complete
         try:
-            record = Registry(self.home).get(state.name)
+            record = Registry(self.home, state.workspace).get(state.name)
             created = datetime.fromisoformat(record.created).timestamp()
         except (RegistryError, ValueError, TypeError):
             return None

@@ -1,0 +1,272 @@
+"""The store's workspaces: upgrading a data directory made by main, isolation, keys, the migration lock."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from model import db
+from model.drawings import DrawingStore
+from model.network import build_model
+from model.registry import BUNDLED_NAME, Registry, RegistryError
+from model.snapshots import sidecar_path
+from model.spec import ArchSpec
+from model.store import ModelMeta, file_sha256
+from model.workspace import PERSONAL, SHARED, Workspace, is_key, key_hash, new_key
+
+REPO = Path(__file__).resolve().parent.parent
+OLD_HOME = REPO / "tests" / "fixtures" / "main-ac86e1f-home"  # made by commit ac86e1f, before the store (see README)
+
+
+def tiny(name: str) -> tuple:
+    arch = ArchSpec.simple([8])
+    return build_model(arch, seed=1), ModelMeta(name=name, arch=arch, metrics={"accuracy": 0.5})
+
+
+def drawing(seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (28, 28)).astype(np.float32) / 255
+
+
+def n_workspaces(home: Path) -> int:
+    with sqlite3.connect(home / db.DB_NAME) as conn:
+        return conn.execute("SELECT COUNT(*) FROM workspaces").fetchone()[0]
+
+
+# --- a data directory made by main before this change --------------------------------------------------
+
+
+def old_home(tmp_path: Path) -> Path:
+    home = tmp_path / "old"
+    shutil.copytree(OLD_HOME, home)
+    return home
+
+
+def test_a_data_directory_made_by_main_upgrades_in_place_with_nothing_lost(tmp_path):
+    home = old_home(tmp_path)
+    with sqlite3.connect(home / db.DB_NAME) as conn:  # what main left there, read with main's own schema
+        old_models = dict(conn.execute("SELECT name, sha256 FROM models").fetchall())
+        old_drawings = conn.execute("SELECT id, image, canvas_png, label, predicted, model FROM drawings").fetchall()
+    assert "alembic_version" not in str(conn) and set(old_models) == {BUNDLED_NAME, "tiny"} and len(old_drawings) == 2
+
+    registry = Registry(home)
+    assert registry.active_name() == "tiny"
+    tiny_record = registry.get("tiny")
+    assert tiny_record.sha256 == old_models["tiny"] and tiny_record.path.parent == home / "models"
+    assert file_sha256(tiny_record.path) == tiny_record.sha256 and tiny_record.arch.hidden[0].units == 8
+    assert [r.name for r in registry.records()] == ["tiny", BUNDLED_NAME] and registry.get(BUNDLED_NAME).bundled
+
+    store = DrawingStore(home)
+    got = {d.id: d for d in store.list()}
+    assert sorted(got) == [1, 2]
+    for id_, image, png, label, predicted, model in old_drawings:
+        d = got[id_]
+        assert (np.round(d.image * 255).astype(np.uint8).tobytes(), d.canvas_png) == (image, png)
+        assert (d.label, d.predicted, d.model) == (label, predicted, model)
+    assert store.add(got[1].image, got[1].label) == 1  # the same drawing is still recognised
+    assert store.add(drawing(0), 3) == 3  # ids go on from the old ones
+
+    with sqlite3.connect(home / db.DB_NAME) as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == (db.HEAD,)
+        owners = conn.execute("SELECT name, workspace_id FROM models ORDER BY name").fetchall()
+    assert "settings" not in tables and {"workspaces", "models", "drawings"} <= tables
+    assert owners == [(BUNDLED_NAME, SHARED.id), ("tiny", PERSONAL.id)]
+
+
+def test_opening_an_upgraded_directory_again_changes_nothing(tmp_path):
+    home = old_home(tmp_path)
+    Registry(home), DrawingStore(home)
+    dump = "\n".join(sqlite3.connect(home / db.DB_NAME).iterdump())
+    db._ENGINES.clear()  # as a new process would: the migration check runs again
+    Registry(home), DrawingStore(home)
+    assert "\n".join(sqlite3.connect(home / db.DB_NAME).iterdump()) == dump
+
+
+def test_an_older_directory_with_only_the_drawings_table_is_completed(tmp_path):
+    """main's DrawingStore created its table alone: 0001 creates the missing ones instead of assuming them."""
+    home = tmp_path / "drawings-only"
+    home.mkdir()
+    with sqlite3.connect(home / db.DB_NAME) as conn:
+        conn.execute(
+            "CREATE TABLE drawings (id INTEGER PRIMARY KEY AUTOINCREMENT, digest TEXT NOT NULL UNIQUE,"
+            " image BLOB NOT NULL, canvas_png BLOB, label INTEGER NOT NULL CHECK (label BETWEEN 0 AND 9),"
+            " predicted INTEGER, model TEXT, created TEXT NOT NULL)"
+        )
+        conn.execute("INSERT INTO drawings (digest, image, label, created) VALUES ('d', ?, 4, 'then')", (bytes(784),))
+    assert DrawingStore(home).arrays()[1].tolist() == [4]
+    assert Registry(home).active_name() == BUNDLED_NAME
+
+
+# --- isolation -------------------------------------------------------------------------------------------
+
+
+def test_two_workspaces_never_see_each_others_models_or_drawings(digitlab_home):
+    a = db.create_workspace(digitlab_home, key_hash(new_key()))
+    b = db.create_workspace(digitlab_home, key_hash(new_key()))
+    reg_a, reg_b = Registry(digitlab_home, a), Registry(digitlab_home, b)
+    record = reg_a.add(*tiny("mine"))
+    reg_a.set_active("mine")
+    assert record.path.parent == digitlab_home / "models" / a.id
+    assert reg_a.active_name() == "mine" and reg_b.active_name() == BUNDLED_NAME
+    assert [r.name for r in reg_b.records()] == [BUNDLED_NAME] and not reg_b.exists("mine")
+    assert not Registry(digitlab_home).exists("mine")  # nor the personal lab
+    with pytest.raises(RegistryError, match="no model named 'mine'"):
+        reg_b.get("mine")
+    with pytest.raises(RegistryError, match="no model named 'mine'"):
+        reg_b.delete("mine")
+    with pytest.raises(RegistryError, match="no model named 'mine'"):
+        reg_b.set_active("mine")
+    assert reg_a.exists("mine") and record.path.is_file() and reg_a.active_name() == "mine"
+
+    same = reg_b.add(*tiny("mine"))  # a name is unique within a workspace, not across the server
+    assert same.path != record.path and reg_a.get("mine").path == record.path
+    with pytest.raises(RegistryError, match="already exists"):
+        reg_b.add(*tiny(BUNDLED_NAME))  # the bundled default's name stays reserved
+
+    draw_a, draw_b = DrawingStore(digitlab_home, a), DrawingStore(digitlab_home, b)
+    id_a = draw_a.add(drawing(1), 7, canvas_png=b"png-a")
+    assert draw_b.count() == 0 and draw_b.list() == [] and len(draw_b.arrays()[0]) == 0
+    assert draw_b.label_of(drawing(1)) is None
+    draw_b.delete(id_a)  # another lab's id deletes nothing
+    assert draw_a.count() == 1
+    id_b = draw_b.add(drawing(1), 7)  # the same drawing in another lab is its own row
+    assert id_b != id_a and draw_a.count() == draw_b.count() == 1 and DrawingStore(digitlab_home).count() == 0
+
+
+def test_delete_workspace_removes_every_row_and_file_of_it_and_nothing_else(digitlab_home):
+    a = db.create_workspace(digitlab_home, key_hash(new_key()))
+    b = db.create_workspace(digitlab_home, key_hash(new_key()))
+    rec_a = Registry(digitlab_home, a).add(*tiny("gone"))
+    sidecar_path(rec_a.path).write_bytes(b"snapshots")  # the replay beside it
+    rec_b = Registry(digitlab_home, b).add(*tiny("kept"))
+    mine = Registry(digitlab_home).add(*tiny("personal-one"))
+    DrawingStore(digitlab_home, a).add(drawing(2), 1)
+    DrawingStore(digitlab_home, b).add(drawing(2), 1)
+    Registry(digitlab_home, a).set_active("gone")
+
+    db.delete_workspace(digitlab_home, a)
+    assert not rec_a.path.exists() and not sidecar_path(rec_a.path).exists()
+    assert not (digitlab_home / "models" / a.id).exists()
+    with sqlite3.connect(digitlab_home / db.DB_NAME) as conn:
+        for table, column in (("workspaces", "id"), ("models", "workspace_id"), ("drawings", "workspace_id")):
+            assert conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {column} = ?", (a.id,)).fetchone() == (0,)
+    assert rec_b.path.is_file() and Registry(digitlab_home, b).exists("kept") and mine.path.is_file()
+    assert DrawingStore(digitlab_home, b).count() == 1
+    with pytest.raises(RegistryError, match="no workspace"):
+        Registry(digitlab_home, a)
+
+
+def test_unused_workspaces_go_by_last_seen_and_the_personal_one_is_never_deleted(digitlab_home):
+    old = db.create_workspace(digitlab_home, key_hash(new_key()))
+    fresh = db.create_workspace(digitlab_home, key_hash(new_key()))
+    Registry(digitlab_home, old).add(*tiny("old-model"))
+    with sqlite3.connect(digitlab_home / db.DB_NAME) as conn:  # nobody has visited these for 40 days
+        conn.execute(
+            "UPDATE workspaces SET last_seen = '2000-01-01T00:00:00+00:00' WHERE id IN (?, ?, 'personal', 'shared')",
+            (old.id, fresh.id),
+        )
+    db.touch(digitlab_home, fresh)
+    assert db.unused_workspaces(digitlab_home, 30) == [old]
+    assert db.delete_unused(digitlab_home, 30) == 1
+    assert db.unused_workspaces(digitlab_home, 30) == [] and n_workspaces(digitlab_home) == 3
+    assert Registry(digitlab_home).records()[-1].name == BUNDLED_NAME  # personal and the shared default remain
+    for kept in (PERSONAL, SHARED):
+        with pytest.raises(ValueError, match="cannot be deleted"):
+            db.delete_workspace(digitlab_home, kept)
+
+
+# --- keys ------------------------------------------------------------------------------------------------
+
+
+def test_a_key_is_random_enough_and_only_its_hash_is_stored(digitlab_home):
+    key = new_key()
+    assert len(key) * 6 >= 256 and is_key(key) and new_key() != key
+    ws = db.create_workspace(digitlab_home, key_hash(key))
+    DrawingStore(digitlab_home, ws).add(drawing(3), 2)
+    assert db.workspace_for_key(digitlab_home, key_hash(key)) == ws
+    with sqlite3.connect(digitlab_home / db.DB_NAME) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    stored = b"".join(p.read_bytes() for p in digitlab_home.glob(db.DB_NAME + "*"))
+    assert key_hash(key).encode() in stored and key.encode() not in stored
+
+
+@pytest.mark.parametrize("bad", ["tampered", "truncated", "empty", "padded", "not-a-string"])
+def test_a_tampered_truncated_or_empty_key_finds_nothing_and_creates_nothing(digitlab_home, bad):
+    key = new_key()
+    db.create_workspace(digitlab_home, key_hash(key))
+    flipped = key[:10] + ("A" if key[10] != "A" else "B") + key[11:]
+    candidate = {
+        "tampered": flipped,
+        "truncated": key[:-1],
+        "empty": "",
+        "padded": key + "=",
+        "not-a-string": None,
+    }[bad]
+    before = n_workspaces(digitlab_home)
+    if bad == "tampered":
+        assert is_key(candidate) and db.workspace_for_key(digitlab_home, key_hash(candidate)) is None
+    else:
+        assert not is_key(candidate)
+    assert n_workspaces(digitlab_home) == before
+
+
+def test_a_workspace_is_created_only_from_a_key_hash(digitlab_home):
+    db.engine(digitlab_home)
+    with pytest.raises(ValueError):
+        db.create_workspace(digitlab_home, new_key())  # the key itself is refused: it would be stored
+    assert n_workspaces(digitlab_home) == 2  # personal and shared
+
+
+# --- processes -------------------------------------------------------------------------------------------
+
+OPEN = (
+    "import sys; from model.registry import Registry; from model.drawings import DrawingStore; "
+    "Registry(sys.argv[1]); DrawingStore(sys.argv[1]).add(__import__('numpy').zeros((28, 28)), int(sys.argv[2]))"
+)
+
+
+@pytest.mark.parametrize("source", ["fresh", "main"])
+def test_processes_opening_one_directory_at_once_all_succeed(tmp_path, source):
+    home = tmp_path / "fresh" if source == "fresh" else old_home(tmp_path)
+    children = [
+        subprocess.Popen([sys.executable, "-c", OPEN, str(home), str(i)], cwd=REPO, stderr=subprocess.PIPE, text=True)
+        for i in range(4)
+    ]
+    errors = [child.communicate(timeout=120)[1] for child in children]
+    assert [child.returncode for child in children] == [0] * 4, errors
+    with sqlite3.connect(home / db.DB_NAME) as conn:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [(db.HEAD,)]
+        assert conn.execute("SELECT COUNT(*) FROM models WHERE bundled = 1").fetchone() == (1,)
+    # the one blank drawing (its label the last one saved), after main's two
+    assert DrawingStore(home).count() == (1 if source == "fresh" else 3)
+
+
+def test_fit_into_an_unknown_workspace_is_one_sentence_and_exit_2(digitlab_home):
+    done = subprocess.run(
+        [sys.executable, "-m", "training", "fit", "--hidden", "8", "--epochs", "1", "--workspace", "nosuch"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.strip().count("\n") == 0 and "nosuch" in done.stderr, done.stderr
+
+
+def test_the_runner_sends_the_workspace_to_the_child():
+    from training.__main__ import build_parser
+    from training.config import TrainConfig
+    from training.runner import fit_args
+
+    ws = Workspace("0123abcd")
+    args = build_parser().parse_args(["fit", *fit_args("net", ArchSpec.simple([8]), TrainConfig(), workspace=ws)])
+    assert args.workspace == ws.id
+    assert build_parser().parse_args(["fit", *fit_args("net", ArchSpec.simple([8]), TrainConfig())]).workspace == (
+        PERSONAL.id
+    )
