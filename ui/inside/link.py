@@ -25,6 +25,11 @@ class Link:
     unit: int | None  # 0-based unit, or None
 
 
+def quoted(text: str, limit: int = 64) -> str:
+    """A link's value as the page echoes it: quoted, and cut short (a link can carry 10 kB; a sentence is a line)."""
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
 def read_link(params: dict[str, str], names: list[str]) -> tuple[Link, list[str]]:
     """The query parameters -> a Link holding only what is usable, and one sentence per part that is not.
 
@@ -33,7 +38,7 @@ def read_link(params: dict[str, str], names: list[str]) -> tuple[Link, list[str]
     model = params.get("model")
     if model is not None and model not in names:
         notices.append(
-            f"There is no model named {model!r} (it may have been deleted), so this page shows the active model."
+            f"There is no model named {quoted(model)} (it may have been deleted), so this page shows the active model."
         )
         model = None
     numbers: dict[str, int | None] = {}
@@ -43,9 +48,11 @@ def read_link(params: dict[str, str], names: list[str]) -> tuple[Link, list[str]
         if raw is None:
             continue
         try:
+            if len(raw) > 9:  # more digits than any layer or unit has: not a number worth reading
+                raise ValueError(raw)
             numbers[name] = int(raw)
         except ValueError:
-            notices.append(f"The link's {name} {raw!r} is not a whole number, so it was left out.")
+            notices.append(f"The link's {name} {quoted(raw)} is not a whole number, so it was left out.")
     return Link(model, numbers["layer"], numbers["unit"]), notices
 
 
