@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: setup run test test-setup bench screenshots clean
+.PHONY: setup run serve test test-setup bench screenshots clean
 
 setup: $(VENV)/.runtime data/mnist/.verified
 
@@ -20,6 +20,13 @@ data/mnist/.verified:
 run: $(VENV)/.runtime
 	-@$(MAKE) --no-print-directory data/mnist/.verified || echo "warning: MNIST could not be fetched; Draw works, Train and Errors need it."
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true
+
+# A shared server: on all interfaces, every visitor gets a lab of their own (README: "One server for many").
+serve: $(VENV)/.runtime
+	-@$(MAKE) --no-print-directory data/mnist/.verified || echo "warning: MNIST could not be fetched; Draw works, Train and Errors need it."
+	@addresses="$$(hostname -I 2>/dev/null)"; for a in $${addresses:-localhost}; do \
+		case $$a in *:*) ;; *) echo "Digit Lab for everyone on this network: http://$$a:$(PORT)";; esac; done
+	DIGITLAB_SHARED=1 $(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.address 0.0.0.0 --server.headless true
 
 test-setup: setup $(VENV)/.dev
 	@test -x /usr/bin/chromium || (echo "installing Debian's chromium for the browser tests" && \

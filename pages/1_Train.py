@@ -18,9 +18,11 @@ from ui.train.form import form_ui, init_form
 from ui.train.learning import learning_ui
 from ui.train.live import curves_ui, live_ui
 from ui.train.runs import runs_ui
+from ui.workspace import lab
 
 st.set_page_config(page_title="Train · Digit Lab", page_icon=":material/model_training:", layout="wide")
 tune_server()
+lab()  # on a shared server, the visitor's own workspace (from the URL's key); else the local one
 sidebar_nav()
 models = registry()
 presets = all_presets(models)

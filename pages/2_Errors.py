@@ -24,9 +24,11 @@ from ui.errors.views import (
 )
 from ui.nav import sidebar_nav
 from ui.perf import tune_server
+from ui.workspace import lab
 
 st.set_page_config(page_title="Errors · Digit Lab", page_icon=":material/troubleshoot:", layout="wide")
 tune_server()
+lab()  # on a shared server, the visitor's own workspace (from the URL's key); else the local one
 sidebar_nav()
 state = st.session_state
 state.setdefault("errors_model", loaders.model_names()[1])  # the active model

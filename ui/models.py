@@ -10,22 +10,11 @@ Classifiers are shared across sessions: never mutate one.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
 from model import Classifier
-from model.registry import ModelRecord, Registry, data_home
-
-
-@st.cache_resource(show_spinner=False)
-def _registry(home: str) -> Registry:
-    return Registry(Path(home))
-
-
-def registry() -> Registry:
-    """The registry of $DIGITLAB_HOME (opened once per data directory; every call reads fresh rows)."""
-    return _registry(str(data_home()))
+from model.registry import ModelRecord
+from ui.stores import registry
 
 
 def model_records() -> list[ModelRecord]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui.workspace import KEY_PARAM, current_key, lab_ui
+
 PAGES = (  # (script, label, icon), in the order the sidebar lists them
     ("app.py", "Draw", ":material/draw:"),
     ("pages/1_Train.py", "Train", ":material/model_training:"),
@@ -19,8 +21,13 @@ PAGES = (  # (script, label, icon), in the order the sidebar lists them
 
 
 def sidebar_nav() -> None:
+    """The page links (carrying a shared server's lab key: Streamlit's navigation drops the query string),
+    then this lab's link to keep."""
+    key = current_key()
+    params = {KEY_PARAM: key} if key else None
     with st.sidebar:
         st.markdown("### Digit Lab")
         for script, label, icon in PAGES:
-            st.page_link(script, label=label, icon=icon)
+            st.page_link(script, label=label, icon=icon, query_params=params)
         st.divider()
+        lab_ui()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import partial
-from pathlib import Path
 
 import streamlit as st
 from PIL import Image
@@ -18,10 +17,10 @@ from model.drawings import DrawingError, DrawingStore
 from model.explain import CONFIDENT, UNSURE, Verdict
 from model.export import DRAWINGS_ZIP, drawings_zip
 from model.preprocess import Steps
-from model.registry import data_home
 from model.spec import N_CLASSES
 from ui.draw.images import ink_picture
 from ui.draw.input import DrawingInput
+from ui.stores import drawing_store
 
 LABEL_KEY = "draw_teach_label"  # the digit picked for the current drawing
 FOR_KEY = "draw_teach_for"  # digest of the drawing the pick belongs to: a new drawing resets it
@@ -31,15 +30,6 @@ REPLACED_KEY = "draw_replaced"  # the other label the last saved drawing had bef
 PER_ROW = 8  # thumbnails per row in My drawings
 SHOWN = 48  # newest drawings listed
 THUMB = 84  # px, the 28x28 input at 3x
-
-
-@st.cache_resource(show_spinner=False)
-def _store(home: str) -> DrawingStore:
-    return DrawingStore(Path(home))
-
-
-def drawing_store() -> DrawingStore:
-    return _store(str(data_home()))
 
 
 def teach_heading() -> None:

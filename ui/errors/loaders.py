@@ -16,6 +16,7 @@ from model.store import ModelFileError
 from training import confusion
 from training.evaluate import Evaluation
 from ui.models import load_classifier, record_label, registry
+from ui.stores import drawing_store
 
 
 def model_names() -> tuple[list[str], str]:
@@ -56,7 +57,7 @@ def active_model() -> Classifier:
 
 def dataset(key: str) -> confusion.Dataset:
     """The MNIST test set (in-process cached by model.mnist) or My drawings (read fresh: it grows)."""
-    return confusion.mnist_test() if key == confusion.MNIST_TEST else confusion.my_drawings()
+    return confusion.mnist_test() if key == confusion.MNIST_TEST else confusion.my_drawings(drawing_store())
 
 
 @st.cache_data(max_entries=16, show_spinner="Evaluating the model on every image…")

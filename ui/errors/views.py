@@ -13,7 +13,6 @@ import pandas as pd
 import streamlit as st
 
 from model import Classifier
-from model.drawings import DrawingStore
 from training import confusion
 from training.data import DataError
 from training.evaluate import Evaluation
@@ -21,6 +20,7 @@ from ui.charts import CHART_CONFIG
 from ui.errors import loaders
 from ui.errors.charts import clicked_cell, confusion_figure, difference_figure
 from ui.errors.gallery import gallery_ui
+from ui.stores import drawing_store
 
 HOW_TO_ADD_DRAWINGS = (
     "You have no saved drawings yet. On the Draw page, draw a digit and save it with its correct label; "
@@ -65,7 +65,7 @@ def model_picker_ui() -> None:
 
 def dataset_picker_ui() -> confusion.Dataset | None:
     """MNIST test set or My drawings; None (after saying why) when there is nothing to evaluate."""
-    count = DrawingStore().count()
+    count = drawing_store().count()
     labels = {
         confusion.MNIST_TEST: "MNIST test set (10,000 images)",
         confusion.DRAWINGS: f"My drawings ({count})" if count else "My drawings (none yet)",

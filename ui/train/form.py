@@ -24,14 +24,15 @@ from typing import Any
 
 import streamlit as st
 
-from model.drawings import DrawingStore
 from model.registry import Registry
 from model.spec import ACTIVATIONS, MAX_DROPOUT, MAX_UNITS, ArchSpec, LayerSpec, SpecError
 from training.config import OPTIMIZERS, SCHEDULES
 from training.form import FormErrors, FormValues, LayerRow, suggest_name, to_plan
 from training.presets import Preset
 from training.runner import Runner, RunRefused
-from ui.train.live import session_id
+from ui.stores import drawing_store
+from ui.train.live import busy_sentence, elsewhere, session_id
+from ui.workspace import current_workspace
 
 OPTIMIZER_LABELS = {"adam": "Adam", "sgd": "SGD with momentum", "rmsprop": "RMSprop"}
 SCHEDULE_LABELS = {"constant": "Constant", "cosine": "Cosine decay to 0"}
@@ -437,16 +438,17 @@ def _train(registry: Registry, runner: Runner, n_drawings: int, gen: int) -> Non
         return
     state.train_errors = {}
     try:
-        runner.start(plan.name, plan.arch, plan.cfg, owner=session_id())
+        runner.start(plan.name, plan.arch, plan.cfg, owner=session_id(), workspace=current_workspace())
     except RunRefused as refusal:
-        state.train_notice = str(refusal)
+        running = runner.snapshot()
+        state.train_notice = busy_sentence(running) if elsewhere(running) else str(refusal)
         return
     # ready for the next run: a fresh name, in fields drawn afresh (the browser still holds the old name)
     _renew(_values() | {NAME: suggest_name(plan.arch, registry, also_taken=(plan.name,))}, "train")
 
 
 def form_ui(presets: list[Preset], registry: Registry, runner: Runner) -> None:
-    n_drawings = DrawingStore().count()
+    n_drawings = drawing_store().count()
     preset_ui(presets, registry)
     layers_ui()
     settings_ui(n_drawings)

@@ -18,6 +18,7 @@ from model.snapshots import N_SUBSET, event_panel_images, event_weights
 from training.runner import ACTIVE, Runner, RunState
 from ui.inside.replay import replay_ui
 from ui.inside.replay_pictures import digit_panel, png, weight_grid
+from ui.train.live import elsewhere
 
 LEARNING_EVERY = 2  # seconds between redraws while a run goes (a new picture comes at most once an epoch)
 
@@ -49,7 +50,7 @@ def learning_ui(runner: Runner, registry: Registry) -> None:
 
 def _learning(runner: Runner, registry: Registry) -> None:
     s = runner.snapshot()
-    if s.learning is None or s.learning_start is None or s.status not in (*ACTIVE, "done", "stopped"):
+    if elsewhere(s) or s.learning is None or s.learning_start is None or s.status not in (*ACTIVE, "done", "stopped"):
         return
     e = s.learning
     grid, panel, right = live_pictures((s.name, s.started, e["epoch"], e["batch"]), e, s.learning_start)

@@ -20,6 +20,7 @@ from model.registry import Registry, RegistryError
 from training.runner import ACTIVE, Runner, RunState
 from ui.charts import CHART_CONFIG
 from ui.train.charts import curves_figure
+from ui.workspace import current_workspace
 
 CURVES_EVERY = 3  # seconds between redraws of the live curves
 IDLE_EVERY = 5  # seconds between looks at an idle runner: a run started in another tab shows up here
@@ -53,6 +54,26 @@ def session_id() -> str:
 def theirs(s: RunState) -> bool:
     """The run was started from another tab or browser, not this one."""
     return bool(s.owner) and s.owner != session_id()
+
+
+def elsewhere(s: RunState) -> bool:
+    """The run is another lab's, on a shared server: this page says only that someone trains, and how long."""
+    return s.status != "idle" and s.workspace != current_workspace()
+
+
+def busy_sentence(s: RunState) -> str:
+    """Why Train must wait for another lab's run, without a word about that run but its time left."""
+    left = f", about {clock(s.eta)} left" if s.eta is not None else ""
+    return f"Someone else on this server is training a model right now{left}: press Train again when it is done."
+
+
+def busy_ui(s: RunState) -> None:
+    st.subheader("Watch it learn")
+    st.info(
+        "Someone else on this server is training a model right now; this server trains one at a time. "
+        f"{f'About {clock(s.eta)} left. ' if s.eta is not None else ''}Meanwhile, fill in the form.",
+        icon=":material/hourglass_top:",
+    )
 
 
 def running_ui(s: RunState, runner: Runner) -> None:
@@ -192,7 +213,9 @@ def live_ui(runner: Runner, registry: Registry) -> None:
 def _live(runner: Runner, registry: Registry) -> None:
     s = runner.snapshot()
     with st.container(border=True):
-        if s.active:
+        if elsewhere(s):
+            busy_ui(s) if s.active else idle_ui()
+        elif s.active:
             running_ui(s, runner)
         elif s.status in ("done", "stopped"):
             finished_ui(s, runner, registry)
@@ -210,7 +233,7 @@ def _live(runner: Runner, registry: Registry) -> None:
 
 def _curves(runner: Runner) -> None:
     s = runner.snapshot()
-    if not (s.trace or s.history) or s.status not in (*ACTIVE, "done", "stopped"):
+    if elsewhere(s) or not (s.trace or s.history) or s.status not in (*ACTIVE, "done", "stopped"):
         return
     with st.container(border=True):
         st.plotly_chart(curves_figure(s.history, s.trace), config=CHART_CONFIG, key="train_curves")

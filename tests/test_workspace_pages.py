@@ -1,0 +1,185 @@
+"""AppTest of the pages on a shared server (DIGITLAB_SHARED=1): a lab of one's own from the URL's key, what
+another lab's visitor can never see or reach, and every bad key refused in one sentence with nothing created.
+
+tests/e2e/test_workspaces.py does the same with several real browsers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sqlalchemy import func, select
+from streamlit.testing.v1 import AppTest
+
+from model import db
+from model.drawings import DrawingStore
+from model.network import build_model
+from model.registry import Registry
+from model.spec import ArchSpec
+from model.store import ModelMeta
+from model.workspace import Workspace, key_hash, new_key
+from tests.conftest import REPO
+from ui.workspace import NO_LAB
+
+TIMEOUT = 120
+
+
+@pytest.fixture(autouse=True)
+def shared(monkeypatch):
+    monkeypatch.setenv("DIGITLAB_SHARED", "1")
+    monkeypatch.setenv("DIGITLAB_TRAIN_STANDBY", "0")  # no TensorFlow child for a look at the Train page
+
+
+def open_page(key: str | None = None, page: str | None = None, **params) -> AppTest:
+    """A visit as a followed link makes it: `page` (default the Draw page) with `key` and `params` in its URL."""
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT)
+    link = ({"key": key} if key is not None else {}) | params
+    if page is not None:  # app.py first (the sidebar's page links resolve against it), then the page
+        for name, value in link.items():
+            at.query_params[name] = value
+        at.run()
+        at.switch_page(page)
+    for name, value in link.items():
+        at.query_params[name] = value
+    return at.run()
+
+
+def labs(home) -> int:
+    """Labs opened by a key on this server (the personal and shared workspaces left out)."""
+    with db.engine(home).connect() as connection:
+        keyed = db.workspaces.c.key_hash.is_not(None)
+        return connection.execute(select(func.count()).select_from(db.workspaces).where(keyed)).scalar_one()
+
+
+def new_lab(home) -> tuple[str, Workspace]:
+    key = new_key()
+    return key, db.create_workspace(home, key_hash(key))
+
+
+def texts(elements) -> list[str]:
+    return [e.value for e in elements]
+
+
+def add_model(home, workspace: Workspace, name: str) -> None:
+    arch = ArchSpec.simple([8])
+    meta = ModelMeta(name=name, arch=arch, metrics={"accuracy": 0.5, "loss": 1.0}, history=[], train={})
+    Registry(home, workspace).add(build_model(arch, seed=1), meta)
+
+
+def test_a_first_visit_opens_a_lab_of_its_own_and_puts_its_key_in_the_url(digitlab_home):
+    at = open_page()
+    assert not at.exception
+    key = at.query_params["key"]
+    assert len(key) >= 43 and labs(digitlab_home) == 1  # 32 random bytes, url-safe base64
+    assert db.workspace_for_key(digitlab_home, key_hash(key)) is not None
+    assert any("Keep its link" in i for i in texts(at.info))
+    again = open_page(key)
+    assert again.query_params["key"] == key and labs(digitlab_home) == 1  # the same link: the same lab
+
+
+def tampered(key: str) -> str:
+    return key[:-1] + ("A" if key[-1] != "A" else "B")
+
+
+@pytest.mark.parametrize(
+    "make_key",
+    [
+        pytest.param(tampered, id="one character changed"),
+        pytest.param(lambda key: key[:20], id="cut short"),
+        pytest.param(lambda key: "", id="empty"),
+        pytest.param(lambda key: "k" * 10_000, id="10 kB"),
+        pytest.param(lambda key: "<b>x</b><script>alert(1)</script>", id="markup"),
+        pytest.param(lambda key: key + "'; DROP TABLE models; --", id="SQL"),
+    ],
+)
+def test_a_key_that_opens_no_lab_gets_one_sentence_and_creates_nothing(digitlab_home, make_key):
+    key, _ = new_lab(digitlab_home)
+    at = open_page(make_key(key))
+    assert not at.exception
+    assert texts(at.error) == [NO_LAB]
+    assert labs(digitlab_home) == 1  # nothing created
+    assert not at.get("deck_gl_json_chart") and "Draw a digit" not in texts(at.title)  # the page stopped there
+
+
+def test_a_deleted_labs_key_opens_nothing(digitlab_home):
+    key, workspace = new_lab(digitlab_home)
+    add_model(digitlab_home, workspace, "gone")
+    db.delete_workspace(digitlab_home, workspace)
+    at = open_page(key)
+    assert texts(at.error) == [NO_LAB] and labs(digitlab_home) == 0
+
+
+def test_another_labs_models_and_drawings_never_show(digitlab_home):
+    _, lab_a = new_lab(digitlab_home)
+    add_model(digitlab_home, lab_a, "secret-a")
+    DrawingStore(digitlab_home, lab_a).add(np.full((28, 28), 0.5, np.float32), 7)
+    key_b, _ = new_lab(digitlab_home)
+
+    draw = open_page(key_b)
+    assert "secret-a" not in draw.sidebar.selectbox[0].options
+    assert "secret-a" not in str(draw.sidebar.selectbox[0].options) and not draw.exception
+    train = open_page(key_b, "pages/1_Train.py")
+    assert train.dataframe[0].value["Name"].tolist() == ["default"]
+    assert any("(0 saved)" in t.label for t in train.toggle)  # "Include my labelled drawings (0 saved)"
+    inside = open_page(key_b, "pages/3_Inside.py", model="secret-a", unit="3")
+    assert any("There is no model named 'secret-a'" in w for w in texts(inside.warning))
+    assert inside.session_state["inside_model"] == "default"
+
+
+@pytest.mark.parametrize("name", ["n" * 10_000, "<img src=x onerror=alert(1)>"], ids=["10 kB", "markup"])
+def test_a_hostile_model_name_in_a_deep_link_gets_one_short_sentence(digitlab_home, name):
+    key, _ = new_lab(digitlab_home)
+    at = open_page(key, "pages/3_Inside.py", model=name)
+    assert not at.exception
+    (warning,) = texts(at.warning)
+    assert len(warning) < 400 and "<img" not in at.session_state["inside_model"]
+    assert at.session_state["inside_model"] == "default" and labs(digitlab_home) == 1
+
+
+def test_delete_my_lab_removes_every_row_and_file_and_its_link_opens_nothing(digitlab_home):
+    key, workspace = new_lab(digitlab_home)
+    add_model(digitlab_home, workspace, "mine")
+    model_file = Registry(digitlab_home, workspace).get("mine").path
+    at = open_page(key)
+    at.sidebar.button(key="lab_delete").click().run()
+    assert any("were deleted" in s for s in texts(at.success))
+    assert labs(digitlab_home) == 0 and not model_file.exists()
+    assert texts(open_page(key).error) == [NO_LAB]
+
+
+def test_the_personal_lab_has_no_key_and_no_lab_sidebar(monkeypatch, digitlab_home):
+    monkeypatch.delenv("DIGITLAB_SHARED")
+    at = open_page()
+    assert "key" not in at.query_params and not at.get("popover") and labs(digitlab_home) == 0
+
+
+def every_text(at: AppTest) -> str:
+    """Everything the page says, in one string (to look for what must not be there)."""
+    kinds = ("title", "subheader", "header", "markdown", "caption", "info", "warning", "error", "success")
+    labels = [w.label for w in [*at.button, *at.number_input, *at.text_input, *at.selectbox, *at.toggle]]
+    return "\n".join([e.value for kind in kinds for e in getattr(at, kind)] + labels + [str(at.query_params)])
+
+
+def test_another_labs_run_is_only_someone_training_never_its_name_nor_its_stop(digitlab_home):
+    from training.config import TrainConfig
+    from training.runner import get_runner
+
+    _, lab_a = new_lab(digitlab_home)
+    key_b, _ = new_lab(digitlab_home)
+    runner = get_runner()
+    config = TrainConfig(epochs=200, batch_size=16, train_limit=1000)
+    runner.start("annas-secret-run", ArchSpec.simple([16]), config, owner="annas-tab", workspace=lab_a)
+    try:
+        at = open_page(key_b, "pages/1_Train.py")
+        assert not at.exception
+        assert any("Someone else on this server is training" in i for i in texts(at.info))
+        assert "annas-secret-run" not in every_text(at)
+        assert not [b for b in at.button if b.key in ("train_stop_keep", "train_stop_discard")]
+        at.text_input(key=f"train_name_g{at.session_state['train_form_gen']}").set_value("bens-run")
+        at.button(key=f"train_go_g{at.session_state['train_form_gen']}").click().run()
+        (notice,) = texts(at.warning)
+        assert notice.startswith("Someone else on this server is training a model right now")
+        assert "annas-secret-run" not in every_text(at) and runner.snapshot().name == "annas-secret-run"
+    finally:
+        runner.stop(keep=False)
+        runner.wait(lambda s: not s.active, 240)

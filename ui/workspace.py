@@ -1,0 +1,163 @@
+"""Which lab a session works in: the one local lab, or on a shared server the workspace whose key is in the URL.
+
+    workspace = lab()        # top of every page, right after st.set_page_config: stops the page on a bad key
+    current_workspace()      # the same value, for the helpers below the page (registry, drawings, runner)
+    lab_ui()                 # the sidebar: keep your lab's link (copy, QR code), delete your lab
+
+Personal mode (`make run`, `streamlit run app.py`): every session is in the personal workspace, as before.
+Shared mode (DIGITLAB_SHARED=1, or `shared = true` in .streamlit/secrets.toml): the URL's `key` is the lab's
+secret (model/workspace.py; the database keeps only its hash). A visit with no key opens a new lab and puts
+its key in the URL; a key that opens no lab gets one sentence and creates nothing. Streamlit's sidebar
+navigation drops the query string, so the sidebar's links carry the key and every page puts it back.
+DIGITLAB_LAB_DAYS=N (or `lab_days = N` in the secrets) deletes labs nobody opened for N days, looked for
+at most once an hour.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import streamlit as st
+
+from model import db
+from model.registry import data_home
+from model.workspace import PERSONAL, Workspace, is_key, key_hash, new_key
+
+KEY_PARAM = "key"  # the query parameter holding a lab's key
+STATE = "_workspace"  # session_state: (key, Workspace) of this session's lab, once opened
+NEW_LAB = "_workspace_new"  # session_state: set while a lab opened by this session has not been shown its link
+DELETED = "_workspace_deleted"  # session_state: set by "Delete my lab" for the run that follows
+NO_LAB = (
+    "This link does not open any lab: its key may have been mistyped or cut short, or the lab was deleted. "
+    "Nothing was created."
+)
+
+
+def _setting(name: str, default: str = "") -> str:
+    """An operator setting: $DIGITLAB_<NAME> in the environment, else `name = ...` in .streamlit/secrets.toml."""
+    value = os.environ.get(f"DIGITLAB_{name.upper()}")
+    if value is not None:
+        return value.strip()
+    try:
+        return str(st.secrets.get(name, default)).strip()
+    except FileNotFoundError:  # no secrets.toml at all
+        return default
+
+
+def shared_mode() -> bool:
+    """True on a shared server: DIGITLAB_SHARED=1 in the environment, or `shared = true` in the secrets."""
+    return _setting("shared").lower() in ("1", "true", "yes", "on")
+
+
+def lab_days() -> float | None:
+    """Days after which an unused lab is deleted (DIGITLAB_LAB_DAYS), or None to keep every lab."""
+    try:
+        days = float(_setting("lab_days") or "nan")
+    except ValueError:
+        return None
+    return days if days > 0 else None
+
+
+@st.cache_resource(ttl=3600, show_spinner=False)
+def _sweep(home: str, days: float) -> int:
+    """Delete the labs unused for `days`: once an hour at most (the cache's time to live), on any visit."""
+    return db.delete_unused(Path(home), days)
+
+
+def current_workspace() -> Workspace:
+    """This session's lab (personal mode, or before lab() ran: the personal one)."""
+    opened = st.session_state.get(STATE)
+    return opened[1] if opened else PERSONAL
+
+
+def current_key() -> str | None:
+    """This session's lab key on a shared server, for links that must carry it; None in personal mode."""
+    opened = st.session_state.get(STATE)
+    return opened[0] if opened else None
+
+
+def lab() -> Workspace:
+    """Open this session's lab from the URL's key (see the module's docstring); on a key that opens nothing,
+    say so in one sentence, offer a new lab, and stop the page."""
+    if not shared_mode():
+        return PERSONAL
+    state, home = st.session_state, data_home()
+    days = lab_days()
+    if days is not None:
+        _sweep(str(home), days)
+    if state.pop(DELETED, False):
+        st.success("Your lab and everything in it were deleted.", icon=":material/delete_forever:")
+        st.button("Start a new lab", type="primary")
+        st.stop()
+    key = st.query_params.get(KEY_PARAM)
+    if key is None and state.get(STATE):  # the sidebar's navigation dropped it: put it back
+        key = state[STATE][0]
+        st.query_params[KEY_PARAM] = key
+    if key is None:  # a first visit: a lab of one's own
+        key = new_key()
+        workspace = db.create_workspace(home, key_hash(key))
+        st.query_params[KEY_PARAM] = key
+        state[NEW_LAB] = True
+    else:
+        workspace = db.workspace_for_key(home, key_hash(key)) if is_key(key) else None
+        if workspace is None:
+            state.pop(STATE, None)
+            st.error(NO_LAB, icon=":material/key_off:")
+            st.button("Start a new lab of my own", on_click=_forget_key, type="primary")
+            st.stop()
+        db.touch(home, workspace)
+    state[STATE] = (key, workspace)
+    if state.pop(NEW_LAB, False):  # in the page, not the sidebar: a phone shows the sidebar folded away
+        st.info(
+            "This lab is yours: the models you train and the drawings you save stay in it. Keep its link "
+            "(bookmark this page, or *Keep your lab's link* in the sidebar): it is the only way back, on this "
+            "device or another.",
+            icon=":material/key:",
+        )
+    return workspace
+
+
+def _forget_key() -> None:
+    st.query_params.pop(KEY_PARAM, None)
+    st.session_state.pop(STATE, None)
+
+
+def lab_url(key: str) -> str:
+    """The full address of the lab, as this browser reached the server (for the QR code and the copy box)."""
+    base = (st.context.url or "").split("?")[0]
+    return f"{base}?{KEY_PARAM}={key}"
+
+
+def qr_png(text: str) -> bytes:
+    """A QR code of `text` as PNG bytes, big enough to scan from a phone held at a screen."""
+    import segno  # pure Python; imported only when a lab's link is shown
+
+    out = io.BytesIO()
+    segno.make(text, error="m").save(out, kind="png", scale=6, border=2)
+    return out.getvalue()
+
+
+def lab_ui() -> None:
+    """The sidebar's part about this lab, on a shared server: its link to keep, and leaving."""
+    key = current_key()
+    if key is None:
+        return
+    url = lab_url(key)
+    st.markdown("**Your lab**")
+    with st.popover("Keep your lab's link", icon=":material/link:", width="stretch"):
+        st.caption("Anyone with this link can open your lab. Copy it, or scan it with your phone.")
+        st.code(url, language=None, wrap_lines=True)
+        st.image(qr_png(url), width=220)
+    with st.popover("Delete my lab", icon=":material/delete_forever:", width="stretch"):
+        st.caption("Every model you trained and every drawing you saved here is deleted. This cannot be undone.")
+        st.button("Delete my lab for good", key="lab_delete", type="primary", on_click=_delete_lab)
+
+
+def _delete_lab() -> None:
+    workspace = current_workspace()
+    if workspace != PERSONAL:
+        db.delete_workspace(data_home(), workspace)
+    _forget_key()
+    st.session_state[DELETED] = True
