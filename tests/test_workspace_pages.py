@@ -147,6 +147,21 @@ def test_delete_my_lab_removes_every_row_and_file_and_its_link_opens_nothing(dig
     assert texts(open_page(key).error) == [NO_LAB]
 
 
+def test_labs_unused_for_the_operators_days_are_deleted_on_a_visit(monkeypatch, digitlab_home):
+    from sqlalchemy import update
+
+    _, old = new_lab(digitlab_home)
+    add_model(digitlab_home, old, "forgotten")
+    forgotten = Registry(digitlab_home, old).get("forgotten").path
+    key, recent = new_lab(digitlab_home)
+    with db.engine(digitlab_home).begin() as connection:  # the old lab was last opened long ago
+        connection.execute(update(db.workspaces).where(db.workspaces.c.id == old.id).values(last_seen="2000-01-01"))
+    monkeypatch.setenv("DIGITLAB_LAB_DAYS", "2")
+    at = open_page(key)
+    assert not at.exception and labs(digitlab_home) == 1 and not forgotten.exists()
+    assert db.workspace_for_key(digitlab_home, key_hash(key)) == recent
+
+
 def test_the_personal_lab_has_no_key_and_no_lab_sidebar(monkeypatch, digitlab_home):
     monkeypatch.delenv("DIGITLAB_SHARED")
     at = open_page()

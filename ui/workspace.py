@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import os
+import time
 from pathlib import Path
 
 import streamlit as st
@@ -29,6 +30,8 @@ KEY_PARAM = "key"  # the query parameter holding a lab's key
 STATE = "_workspace"  # session_state: (key, Workspace) of this session's lab, once opened
 NEW_LAB = "_workspace_new"  # session_state: set while a lab opened by this session has not been shown its link
 DELETED = "_workspace_deleted"  # session_state: set by "Delete my lab" for the run that follows
+TOUCHED = "_workspace_touched"  # session_state: time.monotonic() of this session's last note of a visit
+TOUCH_EVERY_S = 60.0
 NO_LAB = (
     "This link does not open any lab: its key may have been mistyped or cut short, or the lab was deleted. "
     "Nothing was created."
@@ -107,7 +110,9 @@ def lab() -> Workspace:
             st.error(NO_LAB, icon=":material/key_off:")
             st.button("Start a new lab of my own", on_click=_forget_key, type="primary")
             st.stop()
-        db.touch(home, workspace)
+        if time.monotonic() - state.get(TOUCHED, -TOUCH_EVERY_S) >= TOUCH_EVERY_S:
+            db.touch(home, workspace)  # a write: once a minute per session, not at every rerun
+            state[TOUCHED] = time.monotonic()
     state[STATE] = (key, workspace)
     if state.pop(NEW_LAB, False):  # in the page, not the sidebar: a phone shows the sidebar folded away
         st.info(
