@@ -21,7 +21,9 @@ from model.store import ModelMeta, file_sha256
 from model.workspace import PERSONAL, SHARED, Workspace, is_key, key_hash, new_key
 
 REPO = Path(__file__).resolve().parent.parent
-OLD_HOME = REPO / "tests" / "fixtures" / "main-ac86e1f-home"  # made by commit ac86e1f, before the store (see README)
+# made by commit ac86e1f, before the store: `training fit --hidden 8 --epochs 1 --train-limit 600 --name tiny
+# --no-snapshots`, `model activate tiny`, two drawings saved with its DrawingStore; the WAL checkpointed
+OLD_HOME = REPO / "tests" / "fixtures" / "main-ac86e1f-home"
 
 
 def tiny(name: str) -> tuple:
@@ -36,6 +38,54 @@ def drawing(seed: int) -> np.ndarray:
 def n_workspaces(home: Path) -> int:
     with sqlite3.connect(home / db.DB_NAME) as conn:
         return conn.execute("SELECT COUNT(*) FROM workspaces").fetchone()[0]
+
+
+AFFINITY = {"INTEGER": "INTEGER", "VARCHAR": "TEXT", "TEXT": "TEXT", "BLOB": "BLOB", "FLOAT": "REAL", "REAL": "REAL"}
+
+
+def schema(home: Path) -> dict:
+    """Each table's columns (name, type, nullable; in any order), primary key, foreign keys and unique column sets."""
+    from sqlalchemy import inspect
+
+    with db.engine(home).connect() as conn:
+        seen = inspect(conn)
+        keys = {table: seen.get_pk_constraint(table)["constrained_columns"] for table in seen.get_table_names()}
+        return {
+            table: (
+                sorted(
+                    # SQLite's spelling aside: REAL is FLOAT's affinity, and a primary key column is never NULL
+                    (
+                        c["name"],
+                        AFFINITY.get(str(c["type"]).split("(")[0]),
+                        c["nullable"] and c["name"] not in keys[table],
+                    )
+                    for c in seen.get_columns(table)
+                ),
+                seen.get_pk_constraint(table)["constrained_columns"],
+                sorted((tuple(f["constrained_columns"]), f["referred_table"]) for f in seen.get_foreign_keys(table)),
+                sorted(tuple(u["column_names"]) for u in seen.get_unique_constraints(table)),
+            )
+            for table in sorted(seen.get_table_names())
+        }
+
+
+def test_a_new_database_gets_the_schema_the_migrations_give(tmp_path):
+    """A new data directory is created at HEAD without running Alembic (start-up time): the same tables."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine
+
+    new = tmp_path / "new"
+    Registry(new)
+    migrated = tmp_path / "migrated"  # every migration from an empty database, as Alembic runs them
+    migrated.mkdir()
+    config = Config()
+    config.set_main_option("script_location", str(REPO / "model" / "migrations"))
+    with create_engine(f"sqlite:///{migrated / db.DB_NAME}").begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+    assert schema(new) == schema(migrated) == schema(old_home(tmp_path))
+    assert n_workspaces(new) == 2 and Registry(new).active_name() == BUNDLED_NAME
 
 
 # --- a data directory made by main before this change --------------------------------------------------
