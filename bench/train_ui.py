@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, pick_preset, set_number, start_server, stop_server
+from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, edit_landed, pick_preset, set_number, start_server, stop_server
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -31,11 +31,10 @@ STANDBY_SECONDS = 15  # a user reading the form: time for the standby child to i
 
 def one_run(page, epochs: int) -> tuple[float, str]:
     """Pick the preset, set the epochs, press Train; seconds until the test accuracy shows, and that figure."""
-    from playwright.sync_api import expect
 
     pick_preset(page, PRESET, PRESET_NOTE)
     set_number(page, "Epochs", epochs)
-    expect(page.get_by_role("combobox", name="Start from")).to_have_value("My own settings")  # the edit has landed
+    edit_landed(page)
     page.wait_for_timeout(STANDBY_SECONDS * 1000)
     pressed = time.perf_counter()
     page.get_by_role("button", name="Train", exact=True).click()

@@ -36,7 +36,7 @@ def texts(elements) -> list[str]:
 
 
 def picker(at: AppTest):
-    """The preset picker ("Start from"): its key changes after each edit (ui.train.form.preset_key)."""
+    """The preset picker ("Start from"): only the person changes it (ui.train.form's docstring)."""
     return next(box for box in at.selectbox if box.label == "Start from")
 
 
@@ -96,21 +96,22 @@ def test_a_preset_fills_the_form_and_any_edit_makes_it_my_own():
     assert units(at) == [128, 64] and at.number_input(key=field(at, "train_epochs")).value == 10
     assert at.text_input(key=field(at, "train_name")).value == "relu-128-64"
     at.number_input(key=field(at, "train_epochs")).set_value(1).run()
-    assert picker(at).value == "custom"
-    assert at.number_input(key=field(at, "train_epochs")).value == 1
-    picker(at).set_value("dense-128-64").run()  # picking a preset again starts over from it
+    assert "Your own mix, started from 784-128-64-10 ReLU, Adam." in texts(at.caption)
+    assert at.number_input(key=field(at, "train_epochs")).value == 1 and picker(at).value == "dense-128-64"
+    at.button(key="train_start_over").click().run()  # start over from the preset
     assert at.number_input(key=field(at, "train_epochs")).value == 10 and picker(at).value == "dense-128-64"
+    assert "Your own mix" not in " ".join(texts(at.caption))
 
 
 def test_the_page_never_sets_the_picker_the_browser_shows():
-    """Issue #16, item 2: an edit draws a fresh picker saying "My own settings" instead of setting the one the
-    browser shows; a click sent before the browser heard of the edit carries the old picker's stale preset,
-    which must not read as picking that preset again (and refill the form over what was just typed)."""
+    """Issues #16 and #25: an edit leaves the picker as the browser shows it (a fresh picker saying "My own
+    settings" could get the old preset from the browser and refill the form over what was just typed)."""
     at = open_page()
     first = picker(at)
     at.number_input(key=field(at, "train_epochs")).set_value(1).run()
-    assert picker(at).key != first.key and picker(at).value == "custom"
-    assert first.key not in at.session_state or at.session_state[first.key] == first.value  # never written
+    assert picker(at).key == first.key and picker(at).value == first.value  # never written by the page
+    at.number_input(key=field(at, "train_seed")).set_value(3).run()  # the picker's unchanged value: no refill
+    assert at.number_input(key=field(at, "train_epochs")).value == 1
 
 
 def test_rows_can_be_added_and_removed_down_to_softmax_regression():
@@ -323,7 +324,8 @@ def test_a_preset_draws_every_field_afresh_and_never_writes_the_ones_the_browser
     for key, value in shown.items():  # and the old ones keep what the browser had
         assert key not in at.session_state or at.session_state[key] == value, key
     at.number_input(key=field(at, "train_epochs")).set_value(1).run()  # the epochs had before: an edit like any
-    assert at.number_input(key=field(at, "train_epochs")).value == 1 and picker(at).value == "custom"
+    assert at.number_input(key=field(at, "train_epochs")).value == 1 and picker(at).value == "dense-128-64"
+    assert "Your own mix, started from 784-128-64-10 ReLU, Adam." in texts(at.caption)
 
 
 def _a_preset_picked_while_the_browser_still_shows_the_old_form():

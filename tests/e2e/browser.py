@@ -136,9 +136,21 @@ def pick_preset(page, option: str, note: str) -> None:
     widget arrives gets the preset's value back in the browser, and the next rerun sends that."""
     from playwright.sync_api import expect
 
-    page.get_by_role("combobox", name="Start from").click()
-    page.get_by_role("option", name=option).click()
+    picker = page.get_by_role("combobox", name="Start from")
+    if picker.input_value() == option:  # picking the preset shown changes nothing: start over from it instead
+        page.get_by_role("button", name="Start over from this preset").click()
+    else:
+        picker.click()
+        page.get_by_role("option", name=option).click()
     expect(page.get_by_text(note)).to_be_visible()
+    page.wait_for_selector("[data-test-script-state='notRunning']")
+
+
+def edit_landed(page) -> None:
+    """Wait until a Train-form edit's rerun is over: the caption under the preset picker calls the form one's own."""
+    from playwright.sync_api import expect
+
+    expect(page.get_by_text("Your own mix, started from")).to_be_visible()
     page.wait_for_selector("[data-test-script-state='notRunning']")
 
 

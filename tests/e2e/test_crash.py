@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 
 from model.drawings import DrawingStore
 from model.registry import Registry
-from tests.e2e.browser import pick_preset, registry_rows, set_number, start_server, stop_server
+from tests.e2e.browser import edit_landed, pick_preset, registry_rows, set_number, start_server, stop_server
 
 pytestmark = pytest.mark.e2e
 NAME = "killed-mid-run"
@@ -30,7 +30,7 @@ def start_a_long_run(page, url: str) -> None:
     page.goto(f"{url}/Train")
     pick_preset(page, "784-128-64-10 ReLU, Adam", "The first notebook's network")
     set_number(page, "Epochs", 200)  # far more than it will get to run
-    expect(page.get_by_role("combobox", name="Start from")).to_have_value("My own settings")  # the edit has landed
+    edit_landed(page)
     page.get_by_text("More settings").click()
     set_number(page, "Train on the first N images only (0 = all 60,000)", 2000)
     name = page.get_by_role("textbox", name="Model name")

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from model.registry import Registry
-from tests.e2e.browser import pick_preset, registry_rows, set_number, shoot
+from tests.e2e.browser import edit_landed, pick_preset, registry_rows, set_number, shoot
 
 RUN_MS = 240_000  # TensorFlow start-up plus one small epoch on a shared machine
 expect.set_options(timeout=30_000)  # a rerun can take seconds when the shared machine is busy
@@ -48,7 +48,7 @@ def test_train_three_epochs_from_the_ui_and_activate_it(server, page):
 
     pick_preset(page, "784-128-64-10 ReLU, Adam", "The first notebook's network")
     set_number(page, "Epochs", 3)  # a real run (all 60,000 images, ~3 s an epoch here): the README shows it
-    expect(page.get_by_role("combobox", name="Start from")).to_have_value("My own settings")  # the edit has landed
+    edit_landed(page)
     name = page.get_by_role("textbox", name="Model name")
     name.fill("e2e-three-epochs")
     name.press("Enter")

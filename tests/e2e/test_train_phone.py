@@ -88,7 +88,7 @@ def test_on_a_phone_a_finger_changes_a_layer(phone):
     remove_button(phone, 2).tap()
     expect(fields(phone, 2)[0]).to_have_count(0)
     expect(phone.get_by_text("784 → 256 → 10 · 203,530 parameters to learn")).to_be_visible()
-    expect(phone.get_by_role("combobox", name="Start from")).to_have_value("My own settings")
+    expect(phone.get_by_text("Your own mix, started from")).to_be_visible()
     for field, value in zip(fields(phone, 1), ("256", "sigmoid", "0.25")):  # no edit was undone by a later one
         expect(field).to_have_value(value)
     shoot(phone, "train-phone", top=phone.get_by_role("heading", name="Train", exact=True))

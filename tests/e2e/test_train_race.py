@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from model.registry import Registry
-from tests.e2e.browser import pick_preset, registry_rows, set_number, start_server, stop_server
+from tests.e2e.browser import edit_landed, pick_preset, registry_rows, set_number, start_server, stop_server
 from ui.train.form import STALE_PRESS
 
 PRESET, PRESET_NOTE = "784-128-64-10 ReLU, Adam", "The first notebook's network"
@@ -33,12 +33,6 @@ def idle(page) -> None:
     page.wait_for_selector("[data-test-script-state='notRunning']")
 
 
-def edited(page) -> None:
-    """Wait until an edit's rerun has drawn the form: the picker says so, and the script is over."""
-    expect(page.get_by_role("combobox", name="Start from")).to_have_value("My own settings")
-    idle(page)
-
-
 @pytest.mark.e2e
 def test_train_pressed_on_the_form_a_preset_is_replacing_starts_nothing_and_keeps_the_name(slow_server, page):
     """Issue #25, item 2, in its order: type 1 epoch, pick another preset, type 1 epoch and a name at once,
@@ -47,7 +41,7 @@ def test_train_pressed_on_the_form_a_preset_is_replacing_starts_nothing_and_keep
     expect(page.get_by_role("button", name="Train", exact=True)).to_be_visible(timeout=60_000)
     idle(page)
     set_number(page, "Epochs", 1)
-    edited(page)
+    edit_landed(page)
 
     page.get_by_role("combobox", name="Start from").click()
     page.get_by_role("option", name=PRESET).click()
@@ -83,10 +77,10 @@ def test_the_epochs_had_before_a_preset_typed_right_after_it_stand(server, page)
     expect(page.get_by_role("button", name="Train", exact=True)).to_be_visible(timeout=60_000)
     idle(page)
     set_number(page, "Epochs", 1)
-    edited(page)
+    edit_landed(page)
     pick_preset(page, PRESET, PRESET_NOTE)
     set_number(page, "Epochs", 1)
-    edited(page)
+    edit_landed(page)
     page.wait_for_timeout(3000)  # past any clock, and a rerun of the live panel's timer
     page.get_by_role("button", name="Add a layer").click()  # one more rerun, carrying every field the browser has
     idle(page)

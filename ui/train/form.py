@@ -9,7 +9,10 @@ from the Draw page. A bad field gets its sentence right under it; nothing starts
 
 The page never writes a widget the browser shows: the browser would go on sending its own copy,
 and a rerun it sent before hearing of the change would undo it (issues #16 and #25). So
-- the preset picker saying "My own settings" after an edit is a fresh picker (`train_preset_<n>`);
+- the preset picker only ever changes when the person picks: after an edit it still shows the preset the form
+  started from, and the caption under it says the form is their own mix, with a button to start over. (A
+  fresh picker saying "My own settings" was tried: the browser's selectbox could carry the old preset over
+  to the new widget and so refill the form over what had been typed, one time in a few under load.)
 - a preset, or a Train press, draws every field afresh under keys of a new generation
   (`train_epochs_g<n>`): the old fields' values, stale copies or not, change nothing by themselves;
 - an edit the person made on the old fields before the new ones arrived is carried over to them
@@ -36,7 +39,8 @@ from ui.workspace import current_workspace
 
 OPTIMIZER_LABELS = {"adam": "Adam", "sgd": "SGD with momentum", "rmsprop": "RMSprop"}
 SCHEDULE_LABELS = {"constant": "Constant", "cosine": "Cosine decay to 0"}
-CUSTOM = "custom"  # the preset picker's value once the user has changed anything
+PRESET = "train_preset"  # the preset picker's key: the page sets it once, before the picker is first drawn
+EDITED = "_train_edited"  # set by any change to the recipe since the last preset filled the form
 LAYERS_CSS = Path(__file__).with_name("layers.css")  # the layer rows' columns shrink with the row (no side-scroll)
 # TrainConfig field -> widget key
 SETTING_KEYS = {
@@ -68,11 +72,6 @@ STALE_PRESS = (
 )
 
 
-def preset_key() -> str:
-    """The key of the preset picker drawn now: a new one after each edit (see the module's docstring)."""
-    return f"train_preset_{st.session_state.train_preset_gen}"
-
-
 def field_key(base: str, gen: int | None = None) -> str:
     """'train_epochs' -> 'train_epochs_g3', the key of that field in generation `gen` (default: the current one)."""
     return f"{base}_g{st.session_state[GEN] if gen is None else gen}"
@@ -84,7 +83,7 @@ def _field_bases() -> list[str]:
 
 
 def _widget_keys() -> list[str]:
-    return [preset_key(), *map(field_key, _field_bases())]
+    return [PRESET, *map(field_key, _field_bases())]
 
 
 def init_form(presets: list[Preset], registry: Registry) -> None:
@@ -98,8 +97,7 @@ def init_form(presets: list[Preset], registry: Registry) -> None:
         return
     state[FILLED] = True  # first, before any widget: a rerun that interrupts this run must not fill the form again
     state.train_next_row = 0
-    state.train_preset_gen = 0  # picker generation, a plain number: see preset_key()
-    state[preset_key()] = presets[0].key
+    state[PRESET] = presets[0].key
     _fill(presets[0], registry)
 
 
@@ -115,6 +113,7 @@ def _fill(preset: Preset, registry: Registry) -> None:
     fields[NAME] = suggest_name(preset.arch, registry)
     _renew(fields, "preset")
     state.train_errors = {}
+    state[EDITED] = False
 
 
 def _renew(fields: dict[str, Any], by: str) -> None:
@@ -149,14 +148,10 @@ def _carry(base: str, gen: int) -> None:
 
 
 def _edited(base: str | None = None, gen: int | None = None) -> None:
-    """Any change to the recipe: a fresh picker says "My own settings" (picking a preset on it re-applies it).
-    The old picker is left as the browser has it: a stale value it still sends changes nothing."""
-    state = st.session_state
+    """Any change to the recipe: the form is the person's own mix now (the picker is left as it is)."""
     if base is not None and gen is not None:
         _carry(base, gen)
-    if state.get(preset_key()) != CUSTOM:
-        state.train_preset_gen += 1
-        state[preset_key()] = CUSTOM
+    st.session_state[EDITED] = True
 
 
 def _remove_row(i: int) -> None:
@@ -194,28 +189,32 @@ def _error(field: str) -> None:
 
 def preset_ui(presets: list[Preset], registry: Registry) -> None:
     by_key = {p.key: p for p in presets}
-
-    key = preset_key()
-
-    def chosen():
-        picked = st.session_state[key]
-        if picked in by_key:
-            _fill(by_key[picked], registry)
-            if key != preset_key():  # picked on a picker an edit had replaced: a fresh one shows the preset
-                st.session_state.train_preset_gen += 1
-                st.session_state[preset_key()] = picked
-
+    if st.session_state.get(PRESET) not in by_key:  # a preset gone since (its model deleted): the first one
+        st.session_state[PRESET] = presets[0].key
     st.selectbox(
         "Start from",
-        [*by_key, CUSTOM],
-        key=key,
-        on_change=chosen,
-        format_func=lambda k: by_key[k].label if k in by_key else "My own settings",
+        list(by_key),
+        key=PRESET,
+        on_change=lambda: _fill(by_key[st.session_state[PRESET]], registry),
+        format_func=lambda k: by_key[k].label,
         help="Fills in the whole form; change anything afterwards.",
     )
-    preset = by_key.get(st.session_state[key])
-    # always one caption here: a vanishing element would shift (and remount) every widget below it
-    st.caption(preset.note if preset else "Your own mix: pick a preset again to start over from it.")
+    preset = by_key[st.session_state[PRESET]]
+    # one container whatever it holds: an element appearing or vanishing would shift every widget below it,
+    # and the browser reuses a widget by its place on the page
+    with st.container(key="train_preset_note"):
+        if not st.session_state.get(EDITED):
+            st.caption(preset.note)
+            return
+        st.caption(f"Your own mix, started from {preset.label}.")
+        st.button(
+            "Start over from this preset",
+            key="train_start_over",
+            icon=":material/restart_alt:",
+            type="tertiary",
+            on_click=_fill,
+            args=(preset, registry),
+        )
 
 
 def layers_ui() -> None:
