@@ -1,7 +1,7 @@
 """AppTest of the pages on a shared server (DIGITLAB_SHARED=1): a lab of one's own from the URL's key, what
 another lab's visitor can never see or reach, and every bad key refused in one sentence with nothing created.
 
-tests/e2e/test_workspaces.py does the same with several real browsers.
+tests/e2e/test_shared_server.py does the same with several real browsers.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Browser tests of a shared server (DIGITLAB_SHARED=1), several people at once, each in a browser context of
 their own: every visitor gets a lab, what one saves another never sees, and the same link opens the same lab.
 
-.venv/bin/python -m pytest tests/e2e/test_workspaces.py -q
+.venv/bin/python -m pytest tests/e2e/test_shared_server.py -q
 """
 
 from __future__ import annotations
