@@ -176,8 +176,8 @@ def migrate(eng: Engine, home: Path) -> None:
 
 def _create_at_head(conn) -> None:
     """Create every table of HEAD with its two kept workspaces, and say so in alembic_version, as the
-    migrations would have left it: Alembic's own run (its import and 0002's table rebuilds) took 0.15 s
-    of every start on a new data directory. tests/test_workspaces.py checks both give the same schema."""
+    migrations would have left it, without Alembic's import and 0002's table rebuilds (a new data directory's
+    first start waits for them). tests/test_workspaces.py checks both give the same schema."""
     metadata.create_all(conn)
     now = now_iso()
     conn.execute(insert(workspaces), [{"id": ws, "created": now, "last_seen": now} for ws in KEPT])

@@ -10,9 +10,9 @@ from the Draw page. A bad field gets its sentence right under it; nothing starts
 The page never writes a widget the browser shows: the browser would go on sending its own copy,
 and a rerun it sent before hearing of the change would undo it (issues #16 and #25). So
 - the preset picker only ever changes when the person picks: after an edit it still shows the preset the form
-  started from, and the caption under it says the form is their own mix, with a button to start over. (A
-  fresh picker saying "My own settings" was tried: the browser's selectbox could carry the old preset over
-  to the new widget and so refill the form over what had been typed, one time in a few under load.)
+  started from, and the caption under it says the form is their own mix, with a button to start over (the
+  browser reuses a selectbox by its place on the page, so a re-keyed picker could get the old preset back:
+  docs/experiments.md, 2026-12-06);
 - a preset, or a Train press, draws every field afresh under keys of a new generation
   (`train_epochs_g<n>`): the old fields' values, stale copies or not, change nothing by themselves;
 - an edit the person made on the old fields before the new ones arrived is carried over to them
