@@ -6,6 +6,7 @@ their own: every visitor gets a lab, what one saves another never sees, and the 
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -117,6 +118,9 @@ def test_what_one_visitor_trains_another_sees_only_as_someone_training(shared_se
     ben.reload()
     expect(ben.get_by_role("heading", name="All models (1)")).to_be_visible(timeout=60_000)  # the bundled one only
     expect(ben.get_by_text("annas-model")).to_have_count(0)
+    ben.goto(f"{shared_server.url}/Inside?model=annas-model&key={lab_key(ben)}")  # her model's name in a deep link
+    expect(ben.get_by_text("There is no model named 'annas-model'")).to_be_visible(timeout=60_000)
+    expect(ben.get_by_role("combobox", name="Model")).to_have_value(re.compile("^default"))
 
     annas_phone = visitor()
     annas_phone.goto(f"{shared_server.url}/Train?key={key}")
