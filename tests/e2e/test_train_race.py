@@ -81,8 +81,8 @@ def test_the_epochs_had_before_a_preset_typed_right_after_it_stand(server, page)
     pick_preset(page, PRESET, PRESET_NOTE)
     set_number(page, "Epochs", 1)
     edit_landed(page)
-    page.wait_for_timeout(3000)  # past any clock, and a rerun of the live panel's timer
     page.get_by_role("button", name="Add a layer").click()  # one more rerun, carrying every field the browser has
+    expect(page.get_by_role("spinbutton", name="Units (layer 3)")).to_be_visible()
     idle(page)
     expect(page.get_by_role("spinbutton", name="Epochs", exact=True)).to_have_value("1")
     assert "Traceback" not in server.log_text()
