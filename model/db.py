@@ -42,6 +42,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import NullPool
 
 from model.snapshots import sidecar_path
@@ -50,7 +51,7 @@ from model.workspace import PERSONAL, SHARED, Workspace
 DB_NAME = "digitlab.sqlite3"
 LOCK_NAME = ".migrate.lock"  # flock'd while one process migrates: the server and a training child share the file
 LOCK_TIMEOUT_S = 30  # how long a writer waits for another connection's lock before giving up
-HEAD = "0002"  # the newest migration in model/migrations/versions/
+HEAD = "0003"  # the newest migration in model/migrations/versions/
 KEPT = (PERSONAL.id, SHARED.id)  # workspaces that are never deleted
 
 metadata = MetaData(
@@ -69,6 +70,7 @@ workspaces = Table(
     Column("created", Text, nullable=False),  # ISO 8601, UTC
     Column("last_seen", Text, nullable=False),  # ISO 8601, UTC: the last visit (unused_workspaces reads it)
     Column("active_model", Text, nullable=True),  # the name of its active model; NULL: the bundled default
+    Column("account_hash", String(64), unique=True, nullable=True),  # a signed-in owner's account (SHA-256); NULL: none
 )
 
 models = Table(
@@ -169,9 +171,16 @@ def migrate(eng: Engine, home: Path) -> None:
 
         config = Config()
         config.set_main_option("script_location", str(Path(__file__).resolve().parent / "migrations"))
-        with eng.begin() as conn:
-            config.attributes["connection"] = conn
-            command.upgrade(config, "head")
+        with eng.connect() as conn:
+            # rebuilding a table the others refer to drops the old copy, and with foreign keys on that DROP
+            # cascades: every model and drawing would go. SQLite changes the setting only between transactions.
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()
+            with conn.begin():
+                config.attributes["connection"] = conn
+                command.upgrade(config, "head")
+                if conn.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
+                    raise RuntimeError("the migration left rows that belong to no workspace; nothing was changed.")
 
 
 def _create_at_head(conn) -> None:
@@ -189,6 +198,11 @@ def _create_at_head(conn) -> None:
 # --- workspaces ------------------------------------------------------------------------------
 
 
+def _check_hash(value: str, of: str) -> None:
+    if not (isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)):
+        raise ValueError(f"{of} is stored as the SHA-256 hex digest of it, not as itself.")
+
+
 def workspace_exists(home: Path, ws: Workspace) -> bool:
     with engine(home).connect() as conn:
         return conn.execute(select(workspaces.c.id).where(workspaces.c.id == ws.id)).first() is not None
@@ -196,8 +210,7 @@ def workspace_exists(home: Path, ws: Workspace) -> bool:
 
 def create_workspace(home: Path, key_hash: str) -> Workspace:
     """A new, empty workspace opened by the key whose hash is `key_hash`."""
-    if not (isinstance(key_hash, str) and len(key_hash) == 64 and all(c in "0123456789abcdef" for c in key_hash)):
-        raise ValueError("a workspace needs the SHA-256 hex digest of its key.")
+    _check_hash(key_hash, "a workspace's key")
     ws = Workspace(secrets.token_hex(16))
     now = now_iso()
     with engine(home).begin() as conn:
@@ -210,6 +223,49 @@ def workspace_for_key(home: Path, key_hash: str) -> Workspace | None:
     with engine(home).connect() as conn:
         row = conn.execute(select(workspaces.c.id).where(workspaces.c.key_hash == key_hash)).first()
     return None if row is None else Workspace(row[0])
+
+
+def workspace_for_account(home: Path, account_hash: str) -> Workspace | None:
+    """The workspace of a signed-in account, or None if it has none yet."""
+    with engine(home).connect() as conn:
+        row = conn.execute(select(workspaces.c.id).where(workspaces.c.account_hash == account_hash)).first()
+    return None if row is None else Workspace(row[0])
+
+
+def create_account_workspace(home: Path, account_hash: str) -> Workspace:
+    """The account's workspace, made empty on its first sign-in (no key opens it: only signing in does).
+    Two tabs signing in at once get the same one: the unique account_hash lets one insert win."""
+    _check_hash(account_hash, "an account")
+    ws = Workspace(secrets.token_hex(16))
+    now = now_iso()
+    try:
+        with engine(home).begin() as conn:
+            conn.execute(insert(workspaces).values(id=ws.id, account_hash=account_hash, created=now, last_seen=now))
+    except IntegrityError:
+        found = workspace_for_account(home, account_hash)
+        if found is None:
+            raise
+        return found
+    return ws
+
+
+def claim_workspace(home: Path, ws: Workspace, account_hash: str) -> bool:
+    """Make a lab opened by its key the account's own: from then on signing in opens it, and its old link
+    does not (the link may have been shared; the account is the owner now). False, changing nothing, if the
+    account already has a workspace or this one belongs to an account."""
+    _check_hash(account_hash, "an account")
+    if ws.id in KEPT:
+        return False
+    try:
+        with engine(home).begin() as conn:
+            claimed = conn.execute(
+                update(workspaces)
+                .where(workspaces.c.id == ws.id, workspaces.c.account_hash.is_(None))
+                .values(account_hash=account_hash, key_hash=None, last_seen=now_iso())
+            ).rowcount
+    except IntegrityError:  # the account has a workspace already
+        return False
+    return claimed == 1
 
 
 def touch(home: Path, ws: Workspace) -> None:

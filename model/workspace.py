@@ -6,6 +6,7 @@
 
 A key is a capability (like Jupyter's tokens): 256 random bits in the URL. The database keeps only its
 SHA-256, and a key is found by looking up that hash, so the key itself is never stored or compared.
+On a server with sign-in, an account's workspace is found by account_hash(issuer, subject) instead.
 """
 
 from __future__ import annotations
@@ -36,6 +37,12 @@ def new_key() -> str:
 def key_hash(key: str) -> str:
     """What the database stores and looks up instead of the key: its SHA-256, hex."""
     return hashlib.sha256(key.encode()).hexdigest()
+
+
+def account_hash(issuer: str, subject: str) -> str:
+    """What the database keeps of a signed-in account: the SHA-256 of its OpenID issuer and subject, which
+    together name one person for good (an email can change hands); no name or address is stored."""
+    return hashlib.sha256(f"{issuer}\n{subject}".encode()).hexdigest()
 
 
 def is_key(key: object) -> bool:

@@ -18,12 +18,16 @@ from model.registry import BUNDLED_NAME, Registry, RegistryError
 from model.snapshots import sidecar_path
 from model.spec import ArchSpec
 from model.store import ModelMeta, file_sha256
-from model.workspace import PERSONAL, SHARED, Workspace, is_key, key_hash, new_key
+from model.workspace import PERSONAL, SHARED, Workspace, account_hash, is_key, key_hash, new_key
 
 REPO = Path(__file__).resolve().parent.parent
 # made by commit ac86e1f, before the store: `training fit --hidden 8 --epochs 1 --train-limit 600 --name tiny
 # --no-snapshots`, `model activate tiny`, two drawings saved with its DrawingStore; the WAL checkpointed
 OLD_HOME = REPO / "tests" / "fixtures" / "main-ac86e1f-home"
+# made by commit 175c869 (schema 0002) from a copy of OLD_HOME: a visitor's lab opened by the key "k" * 43,
+# holding a model also named "tiny" (active there) and one drawing; tables the rebuild of 0003 must keep
+LAB_HOME = REPO / "tests" / "fixtures" / "main-175c869-home"
+LAB = Workspace("801467387e65b529f37fa9e03e3e668b")
 
 
 def tiny(name: str) -> tuple:
@@ -127,6 +131,25 @@ def test_a_data_directory_made_by_main_upgrades_in_place_with_nothing_lost(tmp_p
         owners = conn.execute("SELECT name, workspace_id FROM models ORDER BY name").fetchall()
     assert "settings" not in tables and {"workspaces", "models", "drawings"} <= tables
     assert owners == [(BUNDLED_NAME, SHARED.id), ("tiny", PERSONAL.id)]
+
+
+def test_a_data_directory_with_labs_upgrades_with_every_lab_kept(tmp_path):
+    """0003 rebuilds the table every model and drawing refers to: with foreign keys on, that would cascade."""
+    home = tmp_path / "labs"
+    shutil.copytree(LAB_HOME, home)
+    with sqlite3.connect(home / db.DB_NAME) as conn:
+        before = conn.execute("SELECT workspace_id, name, sha256 FROM models ORDER BY 1, 2").fetchall()
+        drawn = conn.execute("SELECT id, workspace_id, image FROM drawings ORDER BY id").fetchall()
+    assert len(before) == 3 and len(drawn) == 3
+
+    assert db.workspace_for_key(home, key_hash("k" * 43)) == LAB  # the lab's key still opens it
+    with sqlite3.connect(home / db.DB_NAME) as conn:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == (db.HEAD,)
+        assert conn.execute("SELECT workspace_id, name, sha256 FROM models ORDER BY 1, 2").fetchall() == before
+        assert conn.execute("SELECT id, workspace_id, image FROM drawings ORDER BY id").fetchall() == drawn
+    assert Registry(home, LAB).active_name() == "tiny" and Registry(home).active_name() == "tiny"
+    assert Registry(home, LAB).get("tiny").path.parent == home / "models" / LAB.id
+    assert DrawingStore(home, LAB).count() == 1 and DrawingStore(home).count() == 2
 
 
 def test_opening_an_upgraded_directory_again_changes_nothing(tmp_path):
@@ -271,6 +294,34 @@ def test_a_workspace_is_created_only_from_a_key_hash(digitlab_home):
     with pytest.raises(ValueError):
         db.create_workspace(digitlab_home, new_key())  # the key itself is refused: it would be stored
     assert n_workspaces(digitlab_home) == 2  # personal and shared
+
+
+def test_an_account_gets_one_workspace_which_no_key_opens(digitlab_home):
+    alice = account_hash("https://id.example", "alice")
+    assert db.workspace_for_account(digitlab_home, alice) is None
+    ws = db.create_account_workspace(digitlab_home, alice)
+    assert db.create_account_workspace(digitlab_home, alice) == ws  # a second tab signing in at once
+    assert db.workspace_for_account(digitlab_home, alice) == ws
+    assert db.workspace_for_account(digitlab_home, account_hash("https://other.example", "alice")) is None
+    with sqlite3.connect(digitlab_home / db.DB_NAME) as conn:
+        assert conn.execute("SELECT key_hash FROM workspaces WHERE id = ?", (ws.id,)).fetchone() == (None,)
+    with pytest.raises(ValueError):
+        db.create_account_workspace(digitlab_home, "alice")  # only the hash is ever stored
+
+
+def test_a_lab_claimed_by_an_account_is_opened_by_signing_in_and_no_longer_by_its_link(digitlab_home):
+    key, alice, bob = new_key(), account_hash("iss", "alice"), account_hash("iss", "bob")
+    lab = db.create_workspace(digitlab_home, key_hash(key))
+    DrawingStore(digitlab_home, lab).add(drawing(1), 4)
+    assert db.claim_workspace(digitlab_home, lab, alice)
+    assert db.workspace_for_account(digitlab_home, alice) == lab and DrawingStore(digitlab_home, lab).count() == 1
+    assert db.workspace_for_key(digitlab_home, key_hash(key)) is None  # the link was the key; the account is now
+    assert not db.claim_workspace(digitlab_home, lab, bob)  # it is alice's
+    other = db.create_workspace(digitlab_home, key_hash(new_key()))
+    assert not db.claim_workspace(digitlab_home, other, alice)  # alice has a workspace already: nothing changes
+    assert db.workspace_for_account(digitlab_home, alice) == lab
+    assert not db.claim_workspace(digitlab_home, PERSONAL, bob) and not db.claim_workspace(digitlab_home, SHARED, bob)
+    assert db.workspace_for_account(digitlab_home, bob) is None
 
 
 # --- processes -------------------------------------------------------------------------------------------
