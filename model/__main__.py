@@ -9,6 +9,7 @@
     python -m model explain FILE [--versus D] [--model NAME] [--json]
     python -m model export NAME [--out FILE] [--json]    # the model's .keras file: weights + metadata
     python -m model drawings [--out FILE] [--json]       # My drawings as a zip: MNIST IDX files, PNGs, CSV
+    python -m model class create NAME [--students N] [--models N] [--json]   # a class on a shared server
 
 `predict` prints one line per file: {"file", "digit" (null when blank), "probabilities"}.
 Bad input: one sentence on stderr, exit code 2; the other files are still predicted.
@@ -18,6 +19,8 @@ between the drawing's top digit and `--versus` (default: the runner-up) into 28x
 and a bias, which add up to it (exactly for ReLU networks; otherwise "residual" says what is left over).
 `export` and `drawings` are the Train and Draw pages' downloads (model/export.py): written to a temporary
 name, then renamed; `--out` defaults to NAME.keras and my-drawings.zip here, and a folder gets that name inside.
+`class create` makes a teacher's lab and its class (model/classes.py) and prints the teacher's link and the
+students' join link as paths with their query, which work on any address the shared server answers on.
 """
 
 from __future__ import annotations
@@ -63,6 +66,13 @@ def build_parser() -> Parser:
     dr = sub.add_parser("drawings", help="My drawings as a zip: MNIST-format IDX files, the PNGs, drawings.csv")
     dr.add_argument("--out", help="file or folder to write (default: my-drawings.zip here)")
     dr.add_argument("--json", action="store_true")
+    cl = sub.add_parser("class", help="classes on a shared server (make serve)")
+    cl_sub = cl.add_subparsers(dest="class_command", required=True, parser_class=Parser)
+    cc = cl_sub.add_parser("create", help="a teacher's lab with a new class: prints the teacher's and the join link")
+    cc.add_argument("name", help="the class's name, as students see it when they join")
+    cc.add_argument("--students", type=int, default=None, help="at most this many students may join (default 40)")
+    cc.add_argument("--models", type=int, default=None, help="models each student may keep (default 5)")
+    cc.add_argument("--json", action="store_true")
     return parser
 
 
@@ -85,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
             return export_model(args, registry)
         if args.command == "drawings":
             return export_drawings(args)
+        if args.command == "class":
+            return create_class(args)
         if args.command == "activate":
             registry.set_active(args.name)
             print(f"{args.name} is now the active model.")
@@ -310,6 +322,33 @@ def export_drawings(args) -> int:
         emit({"file": str(out), "drawings": len(drawings), "bytes": len(data)})
     else:
         print(f"wrote {out}: {len(drawings)} drawings as MNIST-format IDX files, their PNGs and drawings.csv.")
+    return 0
+
+
+def create_class(args) -> int:
+    from model import classes, db
+    from model.registry import data_home
+    from model.workspace import key_hash, new_key
+
+    home = data_home()
+    limits = {
+        "max_students": classes.MAX_STUDENTS if args.students is None else args.students,
+        "max_models": classes.MAX_MODELS if args.models is None else args.models,
+    }
+    try:
+        classes.check_class_name(args.name), classes.check_limits(**limits)  # before the teacher's lab exists
+        key = new_key()
+        teacher = db.create_workspace(home, key_hash(key))
+        room, join_key = classes.create_class(home, args.name, teacher, **limits)
+    except classes.ClassError as error:
+        fail(str(error))
+    links = {"name": room.name, "teacher_link": f"/Class?key={key}", "join_link": f"/Class?join={join_key}"}
+    if args.json:
+        emit(links)
+    else:
+        print(f"class {room.name!r} created; it needs a shared server (make serve).")
+        print(f"  the teacher's link (keep it to yourself): {links['teacher_link']}")
+        print(f"  the students' join link:                  {links['join_link']}")
     return 0
 
 

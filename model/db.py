@@ -51,7 +51,7 @@ from model.workspace import PERSONAL, SHARED, Workspace
 DB_NAME = "digitlab.sqlite3"
 LOCK_NAME = ".migrate.lock"  # flock'd while one process migrates: the server and a training child share the file
 LOCK_TIMEOUT_S = 30  # how long a writer waits for another connection's lock before giving up
-HEAD = "0003"  # the newest migration in model/migrations/versions/
+HEAD = "0004"  # the newest migration in model/migrations/versions/
 KEPT = (PERSONAL.id, SHARED.id)  # workspaces that are never deleted
 
 metadata = MetaData(
@@ -106,6 +106,31 @@ drawings = Table(
     Column("created", Text, nullable=False),
     UniqueConstraint("workspace_id", "digest"),
     sqlite_autoincrement=True,  # ids are never reused, as before
+)
+
+
+classes = Table(
+    "classes",
+    metadata,
+    Column("id", String(32), primary_key=True),  # 32 random hex digits
+    Column("name", Text, nullable=False),
+    Column("teacher_id", String(32), ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
+    Column("join_hash", String(64), unique=True, nullable=False),  # SHA-256 of the join link's key
+    Column("joining_open", Integer, nullable=False, server_default="1"),
+    Column("max_students", Integer, nullable=False),
+    Column("max_models", Integer, nullable=False),  # per student
+    Column("shared_model", Text, nullable=True),  # one of the teacher's models, read-only in every student's lab
+    Column("created", Text, nullable=False),
+)
+
+class_members = Table(
+    "class_members",
+    metadata,
+    Column("workspace_id", String(32), ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True),
+    Column("class_id", String(32), ForeignKey("classes.id", ondelete="CASCADE"), nullable=False),
+    Column("nickname", Text, nullable=False),
+    Column("joined", Text, nullable=False),
+    UniqueConstraint("class_id", "nickname"),
 )
 
 

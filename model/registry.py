@@ -22,10 +22,11 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from model import db as database
+from model.classes import class_model
 from model.db import models, now_iso, workspaces
 from model.snapshots import Snapshots, sidecar_path
 from model.spec import ArchSpec
@@ -36,6 +37,11 @@ REPO = Path(__file__).resolve().parent.parent
 BUNDLED_PATH = REPO / "model" / "bundled" / "default.keras"
 BUNDLED_NAME = "default"
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+
+
+def _newest_first(created: str) -> tuple[int, ...]:
+    """A sort key putting later ISO 8601 times first."""
+    return tuple(-ord(c) for c in created)
 
 
 class RegistryError(ValueError):
@@ -54,6 +60,7 @@ class ModelRecord:
     sha256: str
     bundled: bool
     active: bool
+    from_class: bool  # the model a student's teacher shares with the class: read-only, like the bundled one
     train: dict
     metrics: dict
     history: list
@@ -97,8 +104,13 @@ class Registry:
         self._sync_bundled()
 
     def _mine(self):
-        """The models this workspace sees: its own and the shared bundled default."""
-        return or_(models.c.workspace_id == self.workspace.id, models.c.workspace_id == SHARED.id)
+        """The models this workspace sees: its own, the shared bundled default, and in a class the model its
+        teacher shares (read-only, like the default)."""
+        seen = [models.c.workspace_id == self.workspace.id, models.c.workspace_id == SHARED.id]
+        shared = class_model(self.home, self.workspace)
+        if shared is not None:
+            seen.append(and_(models.c.workspace_id == shared[0].id, models.c.name == shared[1]))
+        return or_(*seen)
 
     def _sync_bundled(self) -> None:
         """Keep the bundled default's row in step with the file shipped in the repo (and where the repo is)."""
@@ -146,7 +158,12 @@ class Registry:
         query = select(models).where(self._mine()).order_by(models.c.bundled, models.c.created.desc(), models.c.name)
         with self.engine.connect() as conn:
             rows = conn.execute(query).mappings().all()
-        return [self._record(dict(row), active) for row in rows]
+        records, names = [], set()
+        for row in sorted(rows, key=lambda row: row["workspace_id"] != self.workspace.id):  # stable: own first
+            if row["name"] not in names:  # a model of one's own hides the class's model of the same name
+                names.add(row["name"])
+                records.append(self._record(dict(row), active))
+        return sorted(records, key=lambda r: (r.bundled, r.from_class, _newest_first(r.created), r.name))
 
     def get(self, name: str) -> ModelRecord:
         check_name(name)
@@ -180,6 +197,7 @@ class Registry:
             path=path,
             sha256=row["sha256"],
             bundled=bool(row["bundled"]),
+            from_class=not row["bundled"] and row["workspace_id"] != self.workspace.id,
             active=row["name"] == active,
             train=json.loads(row["train"]),
             metrics=json.loads(row["metrics"]),
@@ -220,6 +238,8 @@ class Registry:
         record = self.get(name)
         if record.bundled:
             raise RegistryError(f"{name!r} is the bundled default model and cannot be deleted.")
+        if record.from_class:
+            raise RegistryError(f"{name!r} is the model your teacher shares with the class; only they can remove it.")
         mine = workspaces.c.id == self.workspace.id
         with self.engine.begin() as conn:
             conn.execute(delete(models).where(models.c.workspace_id == self.workspace.id, models.c.name == name))
