@@ -276,21 +276,48 @@ def create_account_workspace(home: Path, account_hash: str) -> Workspace:
 
 def claim_workspace(home: Path, ws: Workspace, account_hash: str) -> bool:
     """Make a lab opened by its key the account's own: from then on signing in opens it, and its old link
-    does not (the link may have been shared; the account is the owner now). False, changing nothing, if the
-    account already has a workspace or this one belongs to an account."""
+    does not (the link may have been shared; the account is the owner now). An account keeps one lab: one it
+    already has goes if it is empty (no model, drawing or class), else this returns False, changing nothing."""
     _check_hash(account_hash, "an account")
     if ws.id in KEPT:
         return False
     try:
         with engine(home).begin() as conn:
+            current = conn.execute(select(workspaces.c.id).where(workspaces.c.account_hash == account_hash)).scalar()
+            if current == ws.id:
+                return True
+            if current is not None:
+                if not _empty(conn, current):
+                    return False
+                conn.execute(delete(workspaces).where(workspaces.c.id == current))
             claimed = conn.execute(
                 update(workspaces)
                 .where(workspaces.c.id == ws.id, workspaces.c.account_hash.is_(None))
                 .values(account_hash=account_hash, key_hash=None, last_seen=now_iso())
             ).rowcount
-    except IntegrityError:  # the account has a workspace already
+            if claimed != 1:
+                raise _Refused  # another account's lab: the transaction rolls back, the empty lab stays
+    except (_Refused, IntegrityError):  # IntegrityError: a tab made the account's lab meanwhile
         return False
-    return claimed == 1
+    return True
+
+
+def workspace_is_empty(home: Path, ws: Workspace) -> bool:
+    """True if the workspace holds no model and no drawing, and runs no class."""
+    with engine(home).connect() as conn:
+        return _empty(conn, ws.id)
+
+
+def _empty(conn, workspace_id: str) -> bool:
+    owned = [
+        select(table.c[column]).where(table.c[column] == workspace_id).limit(1)
+        for table, column in ((models, "workspace_id"), (drawings, "workspace_id"), (classes, "teacher_id"))
+    ]
+    return all(conn.execute(query).first() is None for query in owned)
+
+
+class _Refused(Exception):
+    """Inside claim_workspace: undo the transaction."""
 
 
 def touch(home: Path, ws: Workspace) -> None:

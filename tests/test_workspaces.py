@@ -318,10 +318,21 @@ def test_a_lab_claimed_by_an_account_is_opened_by_signing_in_and_no_longer_by_it
     assert db.workspace_for_key(digitlab_home, key_hash(key)) is None  # the link was the key; the account is now
     assert not db.claim_workspace(digitlab_home, lab, bob)  # it is alice's
     other = db.create_workspace(digitlab_home, key_hash(new_key()))
-    assert not db.claim_workspace(digitlab_home, other, alice)  # alice has a workspace already: nothing changes
-    assert db.workspace_for_account(digitlab_home, alice) == lab
+    assert not db.claim_workspace(digitlab_home, other, alice)  # alice's lab has work in it: nothing changes
+    assert db.workspace_for_account(digitlab_home, alice) == lab and db.workspace_exists(digitlab_home, other)
     assert not db.claim_workspace(digitlab_home, PERSONAL, bob) and not db.claim_workspace(digitlab_home, SHARED, bob)
     assert db.workspace_for_account(digitlab_home, bob) is None
+
+
+def test_an_accounts_empty_lab_makes_way_for_the_lab_it_signed_in_from(digitlab_home):
+    carol = account_hash("iss", "carol")
+    empty = db.create_account_workspace(digitlab_home, carol)  # her first sign-in, from another device
+    key = new_key()
+    lab = db.create_workspace(digitlab_home, key_hash(key))
+    DrawingStore(digitlab_home, lab).add(drawing(5), 5)
+    assert db.claim_workspace(digitlab_home, lab, carol)
+    assert db.workspace_for_account(digitlab_home, carol) == lab and not db.workspace_exists(digitlab_home, empty)
+    assert db.claim_workspace(digitlab_home, lab, carol)  # again: already hers
 
 
 # --- processes -------------------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ secret (model/workspace.py; the database keeps only its hash). A visit with no k
 its key in the URL; a key that opens no lab gets one sentence and creates nothing. Streamlit's sidebar
 navigation drops the query string, so the sidebar's links carry the key and every page puts it back.
 DIGITLAB_LAB_DAYS=N (or `lab_days = N` in the secrets) deletes labs nobody opened for N days, looked for
-at most once an hour.
+at most once an hour. With `[auth]` in the secrets, a signed-in visit with no key in its URL opens the
+account's own lab (ui/account.py); a link's key still opens its lab, signed in or not.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import streamlit as st
 from model import db
 from model.registry import data_home
 from model.workspace import PERSONAL, Workspace, is_key, key_hash, new_key
+from ui.account import NOTICE, account, account_lab, sign_in_ui, take_notice
 
 KEY_PARAM = "key"  # the query parameter holding a lab's key
 STATE = "_workspace"  # session_state: (key, Workspace) of this session's lab, once opened
@@ -95,10 +97,14 @@ def lab() -> Workspace:
         st.button("Start a new lab", type="primary")
         st.stop()
     key = st.query_params.get(KEY_PARAM)
-    if key is None and state.get(STATE):  # the sidebar's navigation dropped it: put it back
+    if key is None and state.get(STATE) and state[STATE][0]:  # the sidebar's navigation dropped it: put it back
         key = state[STATE][0]
         st.query_params[KEY_PARAM] = key
-    if key is None:  # a first visit: a lab of one's own
+    signed_in = account() if key is None else None
+    if signed_in is not None:  # signed in, and no link's key: the account's own lab (ui/account.py)
+        workspace = account_lab(home, signed_in)
+        _touch(home, workspace)
+    elif key is None:  # a first visit: a lab of one's own
         key = new_key()
         workspace = db.create_workspace(home, key_hash(key))
         st.query_params[KEY_PARAM] = key
@@ -110,10 +116,11 @@ def lab() -> Workspace:
             st.error(NO_LAB, icon=":material/key_off:")
             st.button("Start a new lab of my own", on_click=_forget_key, type="primary")
             st.stop()
-        if time.monotonic() - state.get(TOUCHED, -TOUCH_EVERY_S) >= TOUCH_EVERY_S:
-            db.touch(home, workspace)  # a write: once a minute per session, not at every rerun
-            state[TOUCHED] = time.monotonic()
+        _touch(home, workspace)
     state[STATE] = (key, workspace)
+    notice = take_notice()
+    if notice:
+        st.info(notice, icon=":material/account_circle:")
     if state.pop(NEW_LAB, False):  # in the page, not the sidebar: a phone shows the sidebar folded away
         st.info(
             "This lab is yours: the models you train and the drawings you save stay in it. Keep its link "
@@ -122,6 +129,20 @@ def lab() -> Workspace:
             icon=":material/key:",
         )
     return workspace
+
+
+def enter_lab(key: str, workspace: Workspace) -> None:
+    """Make `workspace`, opened by `key`, this session's lab from the next run on (after joining a class)."""
+    st.session_state[STATE] = (key, workspace)
+    st.session_state[TOUCHED] = time.monotonic()
+    st.query_params[KEY_PARAM] = key
+
+
+def _touch(home: Path, workspace: Workspace) -> None:
+    """Note a visit: a write, so once a minute per session, not at every rerun."""
+    if time.monotonic() - st.session_state.get(TOUCHED, -TOUCH_EVERY_S) >= TOUCH_EVERY_S:
+        db.touch(home, workspace)
+        st.session_state[TOUCHED] = time.monotonic()
 
 
 def _forget_key() -> None:
@@ -145,19 +166,42 @@ def qr_png(text: str) -> bytes:
 
 
 def lab_ui() -> None:
-    """The sidebar's part about this lab, on a shared server: its link to keep, and leaving."""
-    key = current_key()
-    if key is None:
+    """The sidebar's part about this lab, on a shared server: its link to keep (or the account it follows),
+    signing in, and leaving."""
+    if st.session_state.get(STATE) is None:
         return
-    url = lab_url(key)
+    key, workspace = st.session_state[STATE]
     st.markdown("**Your lab**")
-    with st.popover("Keep your lab's link", icon=":material/link:", width="stretch"):
-        st.caption("Anyone with this link can open your lab. Copy it, or scan it with your phone.")
-        st.code(url, language=None, wrap_lines=True)
-        st.image(qr_png(url), width=220)
+    if key is None:
+        st.caption("It opens wherever you sign in: no link to keep.")
+    else:
+        url = lab_url(key)
+        with st.popover("Keep your lab's link", icon=":material/link:", width="stretch"):
+            st.caption("Anyone with this link can open your lab. Copy it, or scan it with your phone.")
+            st.code(url, language=None, wrap_lines=True)
+            st.image(qr_png(url), width=220)
+    sign_in_ui(key, workspace, on_keep=_keep_in_account)
     with st.popover("Delete my lab", icon=":material/delete_forever:", width="stretch"):
         st.caption("Every model you trained and every drawing you saved here is deleted. This cannot be undone.")
         st.button("Delete my lab for good", key="lab_delete", type="primary", on_click=_delete_lab)
+
+
+def _keep_in_account() -> None:
+    """Move the lab open by its link into the signed-in account; the link then opens nothing."""
+    signed_in, workspace = account(), current_workspace()
+    if signed_in is None:
+        return
+    if db.claim_workspace(data_home(), workspace, signed_in):
+        st.query_params.pop(KEY_PARAM, None)
+        st.session_state[STATE] = (None, workspace)
+        st.session_state[NOTICE] = (
+            "This lab is now your account's: sign in on any device to open it. Its old link opens nothing any more."
+        )
+    else:
+        st.session_state[NOTICE] = (
+            "Your account already has a lab with work in it, and an account keeps one lab; "
+            "this one stays open by its link."
+        )
 
 
 def _delete_lab() -> None:

@@ -53,12 +53,17 @@ def free_port() -> int:
 
 
 def start_server(
-    home: Path, log: Path, script: str = "app.py", launcher: str = "streamlit", env: dict[str, str] | None = None
+    home: Path,
+    log: Path,
+    script: str = "app.py",
+    launcher: str = "streamlit",
+    env: dict[str, str] | None = None,
+    port: int | None = None,
 ) -> Server:
     """`streamlit run` on a free port; returns once /_stcore/health answers. `launcher` is the module run
     as `python -m`: streamlit itself, or tests.e2e.slow_streamlit for a server slowed on purpose; `env`
-    adds settings (DIGITLAB_SHARED=1 for a shared server)."""
-    port = free_port()
+    adds settings (DIGITLAB_SHARED=1 for a shared server); `port` when a setting must name it beforehand."""
+    port = port or free_port()
     env = {**os.environ, "DIGITLAB_HOME": str(home), "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
     out = open(log, "ab")
     process = subprocess.Popen(
