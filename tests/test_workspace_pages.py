@@ -198,3 +198,53 @@ def test_another_labs_run_is_only_someone_training_never_its_name_nor_its_stop(d
     finally:
         runner.stop(keep=False)
         runner.wait(lambda s: not s.active, 240)
+
+
+# --- a student's lab in a class (the Class page itself: tests/test_class_page.py) ---------------------------
+
+
+def student_in_class(home, max_models: int = 5) -> tuple[str, Workspace, Workspace]:
+    """(student's key, student's lab, teacher's lab) of a class '7B' the student joined as 'Sam'."""
+    from model import classes
+
+    _, teacher = new_lab(home)
+    room, _ = classes.create_class(home, "7B", teacher, max_models=max_models)
+    student, key = classes.join(home, room, "Sam")
+    return key, student, teacher
+
+
+def test_a_student_is_told_the_teacher_sees_their_drawings_and_gets_no_class_page_link(digitlab_home):
+    key, _, _ = student_in_class(digitlab_home)
+    at = open_page(key)
+    assert not at.exception
+    assert "7B, as Sam" in texts(at.sidebar.text)
+    assert any("Your teacher sees the drawings you save" in c for c in texts(at.sidebar.caption))
+    assert "Class" not in [link.label for link in at.get("page_link")]
+    teacher_view = open_page(new_lab(digitlab_home)[0])
+    assert "Class" in [link.label for link in teacher_view.get("page_link")]
+
+
+def test_a_student_at_the_classes_model_limit_gets_one_sentence_and_no_run(digitlab_home):
+    from training.runner import get_runner
+
+    key, student, _ = student_in_class(digitlab_home, max_models=1)
+    add_model(digitlab_home, student, "first")
+    at = open_page(key, "pages/1_Train.py")
+    gen = at.session_state["train_form_gen"]
+    at.text_input(key=f"train_name_g{gen}").set_value("second")
+    at.button(key=f"train_go_g{gen}").click().run()
+    assert not at.exception
+    assert texts(at.warning) == [
+        "Your class allows 1 models per student and you have 1; delete one on the Train page to train another."
+    ]
+    assert not get_runner().snapshot().active
+
+
+def test_the_model_a_teacher_shares_shows_in_a_students_picker_and_only_there(digitlab_home):
+    from model import classes
+
+    key, student, teacher = student_in_class(digitlab_home)
+    add_model(digitlab_home, teacher, "teachers-pick")
+    classes.share_model(digitlab_home, classes.class_of(digitlab_home, student)[0], "teachers-pick")
+    assert "teachers-pick · 50.00% · from your teacher" in open_page(key).sidebar.selectbox[0].options
+    assert not any("teachers-pick" in o for o in open_page(new_lab(digitlab_home)[0]).sidebar.selectbox[0].options)

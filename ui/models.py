@@ -34,9 +34,10 @@ def classifier_for(record: ModelRecord) -> Classifier:
 
 
 def record_label(record: ModelRecord) -> str:
-    """'default · 97.21% (active)' for the pickers."""
+    """'default · 97.21% (active)' for the pickers; the model a student's teacher shares says so."""
     accuracy = f" · {record.accuracy:.2%}" if record.accuracy is not None else ""
-    return f"{record.name}{accuracy}{' (active)' if record.active else ''}"
+    shared = " · from your teacher" if record.from_class else ""
+    return f"{record.name}{accuracy}{shared}{' (active)' if record.active else ''}"
 
 
 def model_picker(

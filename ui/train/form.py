@@ -27,6 +27,7 @@ from typing import Any
 
 import streamlit as st
 
+from model.classes import model_room
 from model.registry import Registry
 from model.spec import ACTIVATIONS, MAX_DROPOUT, MAX_UNITS, ArchSpec, LayerSpec, SpecError
 from training.config import OPTIMIZERS, SCHEDULES
@@ -436,6 +437,10 @@ def _train(registry: Registry, runner: Runner, n_drawings: int, gen: int) -> Non
         state.train_errors = error.errors
         return
     state.train_errors = {}
+    over_limit = model_room(registry.home, current_workspace())  # a student's class limits the models kept
+    if over_limit:
+        state.train_notice = over_limit
+        return
     try:
         runner.start(plan.name, plan.arch, plan.cfg, owner=session_id(), workspace=current_workspace())
     except RunRefused as refusal:

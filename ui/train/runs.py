@@ -2,7 +2,8 @@
 
     runs_ui(registry)   # sortable table -> overlay the curves of 2+ models -> make active / download / delete
 
-The bundled default is listed like any model but can never be deleted (the registry refuses).
+The bundled default, and in a class the model the teacher shares, are listed like any model but can never
+be deleted (the registry refuses).
 Download hands over the model's own .keras file, its metadata inside (model/export.py).
 """
 
@@ -128,9 +129,13 @@ def manage_ui(records: list[ModelRecord], registry: Registry) -> None:
     with delete.popover(
         "Delete",
         icon=":material/delete:",
-        disabled=record.bundled,
+        disabled=record.bundled or record.from_class,
         width="stretch",
-        help="The bundled default cannot be deleted." if record.bundled else None,
+        help="The bundled default cannot be deleted."
+        if record.bundled
+        else "Your teacher shares this model with the class; only they can remove it."
+        if record.from_class
+        else None,
     ):
         st.markdown(f"Delete **{name}** and its file? This cannot be undone.")
         st.button(
