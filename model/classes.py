@@ -297,6 +297,8 @@ def join(home: Path, room: Classroom, nickname: object) -> tuple[Workspace, str]
 
 def class_of(home: Path, ws: Workspace) -> tuple[Classroom, str] | None:
     """(class, nickname) if `ws` is a student's lab in a class, else None."""
+    if ws.id in db.KEPT:  # the local lab and the bundled model's are never in a class: no query
+        return None
     query = (
         select(classes, class_members.c.nickname)
         .join(class_members, class_members.c.class_id == classes.c.id)
