@@ -5,8 +5,9 @@
     student, key = join(home, room, "Sam")                        # a new lab in the class (ClassError: one sentence)
     class_of(home, student) -> (room, "Sam"); members(home, room); class_drawings(home, room)
 
-The join link's key is a capability like a lab's (model/workspace.py): the database keeps only its hash.
-A student's lab is an ordinary lab opened by its own key; the class adds a nickname, the teacher's view
+The join link's key is a capability like a lab's (model/workspace.py), but an invitation put up on a classroom
+screen rather than a secret: the database keeps it as itself, so the teacher's page can show it at any time,
+and a new one retires it. A lab's key, which opens the lab, is still kept only as a hash. A student's lab is an ordinary lab opened by its own key; the class adds a nickname, the teacher's view
 of its drawings, and the limits below. Only portable SQLAlchemy Core, as in model/db.py.
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import secrets
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +47,7 @@ class Classroom:
     max_models: int  # per student
     shared_model: str | None  # one of the teacher's models, read-only in every student's lab
     created: str
+    join_key: str = field(repr=False)  # the join link's key: the teacher's page shows it; never in a student's view
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,7 @@ def _room(row) -> Classroom:
         max_models=row.max_models,
         shared_model=row.shared_model,
         created=row.created,
+        join_key=row.join_key,
     )
 
 
@@ -121,7 +124,7 @@ def create_class(
     with db.engine(home).begin() as conn:
         conn.execute(
             insert(classes).values(
-                id=class_id, name=name, teacher_id=teacher.id, join_hash=key_hash(join_key), created=now_iso(), **limits
+                id=class_id, name=name, teacher_id=teacher.id, join_key=join_key, created=now_iso(), **limits
             )
         )
     return get_class(home, class_id), join_key
@@ -130,12 +133,12 @@ def create_class(
 def check_limits(**limits: object) -> dict[str, int]:
     """The limits a teacher asked for, or ClassError naming the first out of range."""
     checked = {}
-    for field, value in limits.items():
-        low, high = LIMITS[field]
-        what = "students" if field == "max_students" else "models per student"
+    for name, value in limits.items():
+        low, high = LIMITS[name]
+        what = "students" if name == "max_students" else "models per student"
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or not low <= int(value) <= high:
             raise ClassError(f"The limit of {what} must be a whole number from {low} to {high}.")
-        checked[field] = int(value)
+        checked[name] = int(value)
     return checked
 
 
@@ -158,7 +161,7 @@ def new_join_key(home: Path, room: Classroom) -> str:
     """A new join link for the class: the old one stops working (it was shared too widely, say)."""
     join_key = new_key()
     with db.engine(home).begin() as conn:
-        conn.execute(update(classes).where(classes.c.id == room.id).values(join_hash=key_hash(join_key)))
+        conn.execute(update(classes).where(classes.c.id == room.id).values(join_key=join_key))
     return join_key
 
 
@@ -259,7 +262,7 @@ def class_for_join(home: Path, join_key: object) -> Classroom | None:
     if not is_key(join_key):
         return None
     with db.engine(home).connect() as conn:
-        row = conn.execute(select(classes).where(classes.c.join_hash == key_hash(join_key))).first()
+        row = conn.execute(select(classes).where(classes.c.join_key == join_key)).first()
     return None if row is None else _room(row)
 
 

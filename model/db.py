@@ -115,7 +115,7 @@ classes = Table(
     Column("id", String(32), primary_key=True),  # 32 random hex digits
     Column("name", Text, nullable=False),
     Column("teacher_id", String(32), ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
-    Column("join_hash", String(64), unique=True, nullable=False),  # SHA-256 of the join link's key
+    Column("join_key", String(43), unique=True, nullable=False),  # the join link's key, shown to the class: not a hash
     Column("joining_open", Integer, nullable=False, server_default="1"),
     Column("max_students", Integer, nullable=False),
     Column("max_models", Integer, nullable=False),  # per student

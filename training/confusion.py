@@ -22,7 +22,7 @@ from model.spec import IMAGE_SIDE, N_CLASSES
 from training.evaluate import Evaluation, evaluate
 
 BATCH = 2500  # images per predict_proba call: keeps the hidden activations to a few MB
-MNIST_TEST, DRAWINGS = "mnist-test", "drawings"  # dataset keys
+MNIST_TEST, DRAWINGS, CLASS = "mnist-test", "drawings", "class"  # dataset keys (CLASS: a class's pooled drawings)
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ class Dataset:
     y: np.ndarray  # (n,) int64 true digits
     ids: np.ndarray  # (n,) int64: the MNIST test index, or the drawing's id in My drawings
     fingerprint: str  # identifies the contents: part of the evaluation cache key
+    names: tuple[str, ...] | None = None  # who drew each image (a class's nicknames), or None
 
     def __len__(self) -> int:
         return len(self.y)
@@ -56,6 +57,12 @@ def my_drawings(store=None) -> Dataset:
     ids = np.array([d.id for d in drawings], dtype=np.int64)
     digest = hashlib.sha256(x.tobytes() + y.tobytes() + ids.tobytes()).hexdigest()[:16]
     return Dataset(DRAWINGS, "My drawings", x, y, ids, f"{DRAWINGS}-{digest}")
+
+
+def class_drawings(x: np.ndarray, y: np.ndarray, ids: np.ndarray, names: list[str]) -> Dataset:
+    """A class's pooled drawings (model.classes.ClassDrawings' arrays), each with its student's nickname."""
+    digest = hashlib.sha256(x.tobytes() + y.astype(np.int64).tobytes() + ids.tobytes()).hexdigest()[:16]
+    return Dataset(CLASS, "The class's drawings", x, y.astype(np.int64), ids, f"{CLASS}-{digest}", tuple(names))
 
 
 def evaluate_on(classifier, data: Dataset) -> Evaluation:
@@ -108,6 +115,16 @@ def normalize_rows(confusion: np.ndarray) -> np.ndarray:
     """(10, 10) fractions of each true digit (each non-empty row sums to 1): a row reads as 'where the 4s went'."""
     totals = confusion.sum(axis=1, keepdims=True)
     return np.divide(confusion, totals, out=np.zeros(confusion.shape, dtype=float), where=totals > 0)
+
+
+def per_writer(ev: Evaluation, names: tuple[str, ...] | list[str]) -> list[dict]:
+    """One row per writer (names[i] drew image i): drawings, misread, share misread; the most misread share first."""
+    rows: dict[str, list[int]] = {}
+    for name, wrong in zip(names, (ev.labels != ev.predicted).tolist(), strict=True):
+        counts = rows.setdefault(name, [0, 0])
+        counts[0], counts[1] = counts[0] + 1, counts[1] + int(wrong)
+    table = [{"writer": n, "drawings": d, "misread": m, "share": m / d} for n, (d, m) in rows.items()]
+    return sorted(table, key=lambda r: (-r["share"], -r["misread"], r["writer"]))
 
 
 # --- two models --------------------------------------------------------------------------

@@ -32,7 +32,7 @@ KEY_PARAM = "key"  # the query parameter holding a lab's key
 STATE = "_workspace"  # session_state: (key, Workspace) of this session's lab, once opened
 NEW_LAB = "_workspace_new"  # session_state: set while a lab opened by this session has not been shown its link
 DELETED = "_workspace_deleted"  # session_state: set by "Delete my lab" for the run that follows
-MEMBER = "_workspace_member"  # session_state: (Classroom, nickname) when this lab is a student's, else None
+MEMBER = "_workspace_member"  # session_state: (class name, nickname) when this lab is a student's, else None
 TOUCHED = "_workspace_touched"  # session_state: time.monotonic() of this session's last note of a visit
 TOUCH_EVERY_S = 60.0
 NO_LAB = (
@@ -78,8 +78,8 @@ def current_workspace() -> Workspace:
     return opened[1] if opened else PERSONAL
 
 
-def current_student() -> tuple[classes.Classroom, str] | None:
-    """(class, nickname) when this session's lab is a student's in a class (read at each page's lab())."""
+def current_student() -> tuple[str, str] | None:
+    """(class name, nickname) when this session's lab is a student's in a class (read at each page's lab())."""
     return st.session_state.get(MEMBER)
 
 
@@ -124,7 +124,8 @@ def lab() -> Workspace:
             st.stop()
         _touch(home, workspace)
     state[STATE] = (key, workspace)
-    state[MEMBER] = classes.class_of(home, workspace)  # a student's class and nickname, or None
+    member = classes.class_of(home, workspace)
+    state[MEMBER] = None if member is None else (member[0].name, member[1])  # names only: never the join key
     notice = take_notice()
     if notice:
         st.info(notice, icon=":material/account_circle:")
@@ -182,7 +183,7 @@ def lab_ui() -> None:
     student = current_student()
     if student is not None:  # names typed by strangers: shown as text, never as markdown
         st.caption("In the class")
-        st.text(f"{student[0].name}, as {student[1]}")
+        st.text(f"{student[0]}, as {student[1]}")
         st.caption("Your teacher sees the drawings you save.")
     if key is None:
         st.caption("It opens wherever you sign in: no link to keep.")

@@ -7,6 +7,8 @@ not another digit (ui/inside/why_not.py) and links to the neurons that pushed ha
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import streamlit as st
 from PIL import Image
@@ -35,13 +37,14 @@ def _percent(p: float) -> str:
 
 
 def tile_text(data: confusion.Dataset, ev: Evaluation, pos: int) -> str:
-    """Two short lines of HTML: 'true → said  #id' and the top-3 probabilities."""
+    """Two short lines of HTML: 'true → said  #id' (or who drew it, escaped) and the top-3 probabilities."""
     true, said = int(ev.labels[pos]), int(ev.predicted[pos])
     verdict = f"<b>{true} → {said}</b>" if true != said else f"<b>{true}</b> ✓"
     top = " · ".join(f"{d} {_percent(p)}" for d, p in confusion.top_k(ev.probabilities[pos]))
+    whose = f"#{int(data.ids[pos])}" if data.names is None else html.escape(data.names[pos])  # a nickname is text
     return (
         f"<div style='font-size:0.85rem;line-height:1.35'>{verdict} "
-        f"<span style='color:#6b7280'>#{int(data.ids[pos])}</span><br>"
+        f"<span style='color:#6b7280;overflow-wrap:anywhere'>{whose}</span><br>"
         f"<span style='font-size:0.75rem;color:#374151'>{top}</span></div>"
     )
 
@@ -52,7 +55,8 @@ def gallery_ui(
     """Tiles for the first `limit` positions; returns the position whose "Inspect" was clicked this run."""
     clicked, shown = None, positions[:limit]
     more = f" Showing the first {limit} of {len(positions):,}." if len(positions) > limit else ""
-    st.caption(f"Each tile: **true → predicted** digit, the image's number, then the three most likely digits.{more}")
+    whose = "the image's number" if data.names is None else "who drew it"
+    st.caption(f"Each tile: **true → predicted** digit, {whose}, then the three most likely digits.{more}")
     for start in range(0, len(shown), per_row):
         for column, pos in zip(st.columns(per_row), shown[start : start + per_row]):
             with column.container(border=True):
