@@ -350,6 +350,7 @@ def test_the_teacher_removes_a_drawing_and_a_student(digitlab_home, full_class):
 def test_the_teacher_closes_and_opens_joining_and_makes_a_new_link(digitlab_home, full_class):
     teacher_key, _, room, _ = full_class
     at = class_page(key=teacher_key)
+    assert join_link(at).endswith(f"?join={room.join_key}")  # a class made elsewhere: its link is shown
     assert at.button(key="class_joining").label == "Close joining"
     at.button(key="class_joining").click().run()
     assert not classes.get_class(digitlab_home, room.id).joining_open
