@@ -25,6 +25,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 STARTUP_SECONDS = 90
+DESKTOP = {"viewport": {"width": 1400, "height": 1000}}
+PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True, "device_scale_factor": 2}
 SCREENSHOTS = os.environ.get("DIGITLAB_SCREENSHOTS")  # `make screenshots` sets it to docs/screenshots
 
 

@@ -16,8 +16,8 @@ from playwright.sync_api import expect
 
 from model import classes, db
 from model.workspace import key_hash
-from tests.e2e.browser import SCREENSHOTS, start_server, stop_server
-from tests.e2e.test_draw import ONE, PHONE, SEVEN, canvas, draw, prediction, touch_draw
+from tests.e2e.browser import SCREENSHOTS
+from tests.e2e.test_draw import ONE, SEVEN, canvas, draw, prediction, touch_draw
 from tests.e2e.test_errors import click_cell
 
 pytestmark = pytest.mark.e2e
@@ -28,33 +28,6 @@ STUDENTS = [  # nickname, strokes, digit, on a phone
     ("Ana 🦊", ONE, 1, False),
     ("**Zoë** <b>b</b>", SEVEN, 7, True),  # markup in a nickname: shown as text
 ]
-
-
-@pytest.fixture(scope="module")
-def shared_server(tmp_path_factory):
-    home = tmp_path_factory.mktemp("e2e-class-home")
-    srv = start_server(home, home / "streamlit.log", env={"DIGITLAB_SHARED": "1"})
-    yield srv
-    stop_server(srv)
-
-
-@pytest.fixture
-def person(browser):
-    """A browser context per call, desktop or phone: another person, with cookies of their own."""
-    contexts = []
-
-    def open_context(phone: bool = False):
-        context = (
-            browser.new_context(**PHONE) if phone else browser.new_context(viewport={"width": 1400, "height": 1000})
-        )
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        return page
-
-    yield open_context
-    for context in contexts:
-        context.close()
 
 
 def shot(page, name: str, full: bool = False) -> None:

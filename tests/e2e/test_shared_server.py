@@ -1,5 +1,5 @@
 """Browser tests of a shared server (DIGITLAB_SHARED=1), several people at once, each in a browser context of
-their own: every visitor gets a lab, what one saves another never sees, and the same link opens the same lab.
+their own: every person gets a lab, what one saves another never sees, and the same link opens the same lab.
 
 .venv/bin/python -m pytest tests/e2e/test_shared_server.py -q
 """
@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.browser import pick_preset, set_number, shoot, start_server, stop_server
+from tests.e2e.browser import pick_preset, set_number, shoot
 from tests.e2e.test_draw import SEVEN, draw, open_draw_page, prediction
 from ui.workspace import NO_LAB
 
@@ -20,38 +20,13 @@ RUN_MS = 240_000  # TensorFlow start-up plus two small epochs on a shared machin
 expect.set_options(timeout=30_000)
 
 
-@pytest.fixture(scope="module")
-def shared_server(tmp_path_factory):
-    home = tmp_path_factory.mktemp("e2e-shared-home")
-    srv = start_server(home, home / "streamlit.log", env={"DIGITLAB_SHARED": "1"})
-    yield srv
-    stop_server(srv)
-
-
-@pytest.fixture
-def visitor(browser):
-    """A new browser context per call: another person, with cookies and storage of their own."""
-    contexts = []
-
-    def open_context():
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        return page
-
-    yield open_context
-    for context in contexts:
-        context.close()
-
-
 def lab_key(page) -> str:
     return parse_qs(urlparse(page.url).query)["key"][0]
 
 
 @pytest.mark.e2e
-def test_what_one_visitor_saves_another_never_sees_and_the_same_link_opens_it_anywhere(shared_server, visitor):
-    anna = visitor()
+def test_what_one_visitor_saves_another_never_sees_and_the_same_link_opens_it_anywhere(shared_server, person):
+    anna = person()
     open_draw_page(anna, shared_server.url)
     expect(anna.get_by_text("This lab is yours")).to_be_visible()
     key = lab_key(anna)
@@ -61,7 +36,7 @@ def test_what_one_visitor_saves_another_never_sees_and_the_same_link_opens_it_an
     expect(anna.get_by_role("heading", name="My drawings (1)")).to_be_visible()
     shoot(anna, "shared-lab")
 
-    ben = visitor()
+    ben = person()
     open_draw_page(ben, shared_server.url)
     assert lab_key(ben) != key
     expect(ben.get_by_role("heading", name="My drawings (0)")).to_be_visible()
@@ -69,7 +44,7 @@ def test_what_one_visitor_saves_another_never_sees_and_the_same_link_opens_it_an
     expect(ben.get_by_text("Include my labelled drawings (0 saved)")).to_be_visible()
     assert lab_key(ben) != key
 
-    anna_on_her_phone = visitor()
+    anna_on_her_phone = person()
     open_draw_page(anna_on_her_phone, f"{shared_server.url}/?key={key}")
     expect(anna_on_her_phone.get_by_role("heading", name="My drawings (1)")).to_be_visible()
     anna_on_her_phone.get_by_role("link", name="Train").click()  # Streamlit's navigation drops the query string
@@ -79,11 +54,11 @@ def test_what_one_visitor_saves_another_never_sees_and_the_same_link_opens_it_an
 
 
 @pytest.mark.e2e
-def test_a_tampered_link_gets_one_sentence_and_no_lab(shared_server, visitor):
-    anna = visitor()
+def test_a_tampered_link_gets_one_sentence_and_no_lab(shared_server, person):
+    anna = person()
     open_draw_page(anna, shared_server.url)
     key = lab_key(anna)
-    eve = visitor()
+    eve = person()
     eve.goto(f"{shared_server.url}/?key={key[:-2]}xy")
     expect(eve.get_by_text(NO_LAB)).to_be_visible()
     expect(eve.get_by_text("Draw a digit from 0 to 9")).to_have_count(0)
@@ -91,8 +66,8 @@ def test_a_tampered_link_gets_one_sentence_and_no_lab(shared_server, visitor):
 
 
 @pytest.mark.e2e
-def test_what_one_visitor_trains_another_sees_only_as_someone_training(shared_server, visitor):
-    anna = visitor()
+def test_what_one_visitor_trains_another_sees_only_as_someone_training(shared_server, person):
+    anna = person()
     anna.goto(f"{shared_server.url}/Train")
     expect(anna.get_by_role("button", name="Train", exact=True)).to_be_visible(timeout=60_000)
     key = lab_key(anna)
@@ -107,7 +82,7 @@ def test_what_one_visitor_trains_another_sees_only_as_someone_training(shared_se
     anna.get_by_role("button", name="Train", exact=True).click()
     expect(anna.get_by_role("heading", name="Training annas-model")).to_be_visible()
 
-    ben = visitor()
+    ben = person()
     ben.goto(f"{shared_server.url}/Train")
     expect(ben.get_by_text("Someone else on this server is training a model right now")).to_be_visible(timeout=60_000)
     expect(ben.get_by_text("annas-model")).to_have_count(0)
@@ -122,7 +97,7 @@ def test_what_one_visitor_trains_another_sees_only_as_someone_training(shared_se
     expect(ben.get_by_text("There is no model named 'annas-model'")).to_be_visible(timeout=60_000)
     expect(ben.get_by_role("combobox", name="Model")).to_have_value(re.compile("^default"))
 
-    annas_phone = visitor()
+    annas_phone = person()
     annas_phone.goto(f"{shared_server.url}/Train?key={key}")
     expect(annas_phone.get_by_role("heading", name="All models (2)")).to_be_visible(timeout=60_000)
     assert "Traceback" not in shared_server.log_text()

@@ -1,7 +1,7 @@
 """Sign-in on a shared server, the whole flow in real browsers: Streamlit's st.login against a real OpenID
 provider (oidc-provider-mock, in this process), the operator's settings in a secrets file.
 
-A lab follows its account to another device; the lab one signed in from comes along and its link stops
+A lab follows its account to another person; the lab one signed in from comes along and its link stops
 working; another account never sees it; signing out leaves a fresh lab.
 
 .venv/bin/python -m pytest tests/e2e/test_sign_in.py -q
@@ -57,23 +57,6 @@ def server(tmp_path_factory, provider):
     stop_server(srv)
 
 
-@pytest.fixture
-def device(browser):
-    """A new browser context per call: another device, with cookies of its own."""
-    contexts = []
-
-    def open_context():
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        return page
-
-    yield open_context
-    for context in contexts:
-        context.close()
-
-
 def my_drawings(page):
     return page.get_by_role("heading", name="My drawings")
 
@@ -103,8 +86,8 @@ def a_drawing() -> np.ndarray:
     return image
 
 
-def test_a_signed_in_lab_follows_its_account_and_no_one_else(server, device):
-    phone_home = device()
+def test_a_signed_in_lab_follows_its_account_and_no_one_else(server, person):
+    phone_home = person()
     open_lab(phone_home, server.url)
     key = url_key(phone_home)
     lab = db.workspace_for_key(server.home, key_hash(key))
@@ -119,11 +102,11 @@ def test_a_signed_in_lab_follows_its_account_and_no_one_else(server, device):
     expect(phone_home.get_by_role("button", name="Keep your lab's link")).to_have_count(0)
     shoot(phone_home, "signed-in-lab")
 
-    stranger = device()  # the old link, on a device nobody signed in on: it was the key, and it is retired
+    stranger = person()  # the old link, on a device nobody signed in on: it was the key, and it is retired
     stranger.goto(f"{server.url}/?key={key}")
     expect(stranger.get_by_text(NO_LAB)).to_be_visible(timeout=60_000)
 
-    laptop = device()  # alice on another device: a lab of the moment first, then hers once signed in
+    laptop = person()  # alice on another device: a lab of the moment first, then hers once signed in
     open_lab(laptop, server.url)
     passing = url_key(laptop)
     expect(my_drawings(laptop)).to_have_text("My drawings (0)")
@@ -132,7 +115,7 @@ def test_a_signed_in_lab_follows_its_account_and_no_one_else(server, device):
     assert db.workspace_for_account(server.home, db_account(server, "alice")) == lab
     assert db.workspace_for_key(server.home, key_hash(passing)) is not None  # the empty lab she passed through
 
-    bob = device()
+    bob = person()
     open_lab(bob, server.url)
     sign_in(bob, "bob")
     expect(my_drawings(bob)).to_have_text("My drawings (0)")  # never alice's
@@ -148,11 +131,11 @@ def test_a_signed_in_lab_follows_its_account_and_no_one_else(server, device):
     assert "Traceback" not in server.log_text()
 
 
-def test_keep_this_lab_moves_a_lab_opened_by_its_link_into_an_empty_account(server, device):
-    page = device()
+def test_keep_this_lab_moves_a_lab_opened_by_its_link_into_an_empty_account(server, person):
+    page = person()
     open_lab(page, server.url)
     sign_in(page, "carol")  # carol's first sign-in from an empty lab: that empty lab is hers now
-    other = device()  # a lab with work, opened by its link while carol is signed in on this device
+    other = person()  # a lab with work, opened by its link while carol is signed in on this device
     open_lab(other, server.url)
     key = url_key(other)
     DrawingStore(server.home, db.workspace_for_key(server.home, key_hash(key))).add(a_drawing(), 1)

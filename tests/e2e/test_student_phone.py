@@ -12,12 +12,11 @@ from playwright.sync_api import expect
 
 from model import classes, db
 from model.workspace import key_hash, new_key
-from tests.e2e.browser import shoot, start_server, stop_server
+from tests.e2e.browser import PHONE, shoot, start_server, stop_server
 
 pytestmark = pytest.mark.e2e
 expect.set_options(timeout=30_000)
 
-PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True, "device_scale_factor": 2}
 # page path -> (its title, the control a student uses first there)
 PAGES = {
     "/": ("Draw a digit", lambda page: page.locator(".st-key-draw_canvas canvas").last),

@@ -9,12 +9,11 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.browser import shoot
+from tests.e2e.browser import PHONE, shoot
 
 pytestmark = pytest.mark.e2e
 expect.set_options(timeout=30_000)  # a rerun can take seconds when the shared machine is busy
 
-PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True, "device_scale_factor": 2}
 TITLES = ("Units", "Activation", "Dropout")
 SAME_LINE_PX = 4  # how far apart the vertical centres of one row's fields may be
 
