@@ -56,6 +56,11 @@ BENCHMARKS = {  # name -> (script, what it measures)
         "Inside page: the test set through every layer, a click to the inspector, the layer overview",
     ),
     "snapshots": ("-m bench.snapshots", "Recording snapshots: their cost in a fit, the replay's file size and step"),
+    "classroom": (
+        "-m bench.classroom --students 1,10,30 --repeats 2",
+        "A classroom on one shared server: 1, 10 and 30 simulated students drawing",
+    ),
+    "class_page": ("-m bench.class_page", "Class page: the teacher's page for 30 students x 20 drawings"),
 }
 
 
