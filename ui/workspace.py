@@ -158,18 +158,23 @@ def _forget_key() -> None:
     st.session_state.pop(STATE, None)
 
 
-def lab_url(key: str) -> str:
-    """The full address of the lab, as this browser reached the server (for the QR code and the copy box)."""
+def page_url(param: str, value: str) -> str:
+    """This page's full address with one query parameter, as this browser reached the server (for a QR code
+    and a copy box: a lab's link, a class's join link)."""
     base = (st.context.url or "").split("?")[0]
-    return f"{base}?{KEY_PARAM}={key}"
+    return f"{base}?{param}={value}"
 
 
-def qr_png(text: str) -> bytes:
-    """A QR code of `text` as PNG bytes, big enough to scan from a phone held at a screen."""
-    import segno  # pure Python; imported only when a lab's link is shown
+def lab_url(key: str) -> str:
+    return page_url(KEY_PARAM, key)
+
+
+def qr_png(text: str, scale: int = 6) -> bytes:
+    """A QR code of `text` as PNG bytes, `scale` px per module: 6 scans from a phone held at a screen."""
+    import segno  # pure Python; imported only when a link is shown
 
     out = io.BytesIO()
-    segno.make(text, error="m").save(out, kind="png", scale=6, border=2)
+    segno.make(text, error="m").save(out, kind="png", scale=scale, border=2)
     return out.getvalue()
 
 

@@ -9,30 +9,16 @@ and the page can show it at any time; a new link retires the old one.
 
 from __future__ import annotations
 
-import io
-
 import streamlit as st
 
 from model import classes
 from model.classes import Classroom
 from model.registry import data_home
+from ui.classroom.join import JOIN_PARAM
+from ui.workspace import page_url, qr_png
 
 QR_PX, QR_BIG_PX = 360, 440  # the QR code's width beside the roster, and alone (no students yet)
 QR_SCALE = 12  # px per module: drawn at about the size shown, so the browser does not blur it
-
-
-def join_url(join_key: str) -> str:
-    """The join link's full address, as this browser reached the server (the page is /Class)."""
-    base = (st.context.url or "").split("?")[0]
-    return f"{base}?join={join_key}"
-
-
-def qr_png(text: str) -> bytes:
-    import segno  # pure Python; imported only when a link is shown
-
-    out = io.BytesIO()
-    segno.make(text, error="m").save(out, kind="png", scale=QR_SCALE, border=2)
-    return out.getvalue()
 
 
 def link_ui(room: Classroom, big: bool) -> None:
@@ -41,13 +27,13 @@ def link_ui(room: Classroom, big: bool) -> None:
     if not room.joining_open:
         st.warning("Joining is closed: the link lets nobody new in, until you open it again.", icon=":material/lock:")
     else:
-        url = join_url(room.join_key)
+        url = page_url(JOIN_PARAM, room.join_key)  # the page is /Class
         if big:
             st.info(
                 "No students yet. Students join by scanning this, or by opening the link below.",
                 icon=":material/qr_code_2:",
             )
-        st.image(qr_png(url), width=QR_BIG_PX if big else QR_PX)
+        st.image(qr_png(url, scale=QR_SCALE), width=QR_BIG_PX if big else QR_PX)
         st.code(url, language=None, wrap_lines=True)
         if not big:
             st.caption("Students join by scanning this with their phone, or by opening the link.")
