@@ -13,9 +13,10 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import func, select
 
 from model import classes, db
-from model.workspace import key_hash
+from model.workspace import key_hash, new_key
 from tests.e2e.browser import SCREENSHOTS
 from tests.e2e.test_draw import ONE, SEVEN, canvas, draw, prediction, touch_draw
 from tests.e2e.test_errors import click_cell
@@ -127,4 +128,35 @@ def test_a_teacher_and_three_students_and_the_way_back_on_the_same_phone(shared_
     expect(prediction(phone)).to_have_text("—", timeout=FIRST_LOAD_MS)
     assert key_of(phone) == key and len(classes.members(home, room)) == 3
     expect(phone.get_by_role("heading", name="My drawings (1)")).to_be_visible()
+    assert "Traceback" not in shared_server.log_text()
+
+
+def n_labs(home) -> int:
+    with db.engine(home).connect() as conn:
+        return conn.execute(select(func.count()).select_from(db.workspaces)).scalar_one()
+
+
+def test_a_students_link_a_closed_join_link_and_a_tampered_one_against_the_real_server(shared_server, person):
+    """Three people at once: a student on the Class page, a newcomer at a closed class, one with a cut link."""
+    from ui.classroom.join import NO_CLASS
+    from ui.classroom.rooms import FOR_STUDENTS
+
+    home = shared_server.home
+    teacher = db.create_workspace(home, key_hash(new_key()))
+    room, join_key = classes.create_class(home, "8C", teacher)
+    _, student_key = classes.join(home, room, "Kim")
+    classes.set_joining(home, room, False)
+    before = n_labs(home)
+    student, late, cut = person(), person(phone=True), person()
+    student.goto(f"{shared_server.url}/Class?key={student_key}")
+    late.goto(f"{shared_server.url}/Class?join={join_key}")
+    cut.goto(f"{shared_server.url}/Class?join={join_key[:-3]}")
+    expect(student.get_by_text(FOR_STUDENTS)).to_be_visible(timeout=FIRST_LOAD_MS)
+    expect(late.get_by_text("Joining '8C' is closed; ask your teacher to open it again.")).to_be_visible()
+    expect(cut.get_by_text(NO_CLASS)).to_be_visible()
+    for page in (student, late, cut):
+        page.wait_for_selector("[data-test-script-state='notRunning']")
+    assert join_key not in student.content() and "Students (" not in student.content()  # no join link, no roster
+    expect(late.get_by_role("textbox", name="Your nickname")).to_have_count(0)  # no form: nothing to submit
+    assert n_labs(home) == before and len(classes.members(home, room)) == 1  # nothing was created
     assert "Traceback" not in shared_server.log_text()
