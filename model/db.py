@@ -26,6 +26,7 @@ from sqlalchemy import (
     Engine,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -51,7 +52,7 @@ from model.workspace import PERSONAL, SHARED, Workspace
 DB_NAME = "digitlab.sqlite3"
 LOCK_NAME = ".migrate.lock"  # flock'd while one process migrates: the server and a training child share the file
 LOCK_TIMEOUT_S = 30  # how long a writer waits for another connection's lock before giving up
-HEAD = "0004"  # the newest migration in model/migrations/versions/
+HEAD = "0005"  # the newest migration in model/migrations/versions/
 KEPT = (PERSONAL.id, SHARED.id)  # workspaces that are never deleted
 
 metadata = MetaData(
@@ -131,6 +132,45 @@ class_members = Table(
     Column("nickname", Text, nullable=False),
     Column("joined", Text, nullable=False),
     UniqueConstraint("class_id", "nickname"),
+)
+
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", String(32), primary_key=True),  # 32 random hex digits; the queue's task carries only this
+    Column("workspace_id", String(32), ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
+    Column("name", Text, nullable=False),  # the model it trains, saved in that workspace
+    Column("arch", Text, nullable=False),  # ArchSpec.to_dict() as JSON
+    Column("train", Text, nullable=False),  # TrainConfig.to_dict() as JSON
+    Column("owner", Text, nullable=False, server_default=""),  # the browser session that pressed Train
+    Column("status", String(16), nullable=False),  # model/runs.py STATUSES
+    Column("stop", String(8), nullable=True),  # "keep" | "discard" | "cancel": what the person asked for
+    Column("queued", Float, nullable=False),  # Unix time Train was pressed: the queue's order
+    Column("started", Float, nullable=True),  # when a worker took it
+    Column("finished", Float, nullable=True),
+    Column("heartbeat", Float, nullable=True),  # the worker's last sign of life; a silent one is reaped
+    Column("worker", Text, nullable=True),  # host:pid of the worker that took it
+    Column("progress", Float, nullable=False, server_default="0"),  # 0..1 of all batches
+    Column("fit_elapsed", Float, nullable=False, server_default="0"),  # seconds inside fit: the pace, for ETAs
+    Column("events", Integer, nullable=False, server_default="0"),  # how many run_events rows it has
+    Column("result", Text, nullable=True),  # the child's result event as JSON, once the model is saved
+    Column("error", Text, nullable=True),  # one sentence when it failed
+    Column("stderr_tail", Text, nullable=True),  # the child's last stderr lines when it failed
+    Column("learning_start", Text, nullable=True),  # the first snapshot event (starting weights, the panel)
+    Column("learning", Text, nullable=True),  # the latest snapshot event
+    Column("dismissed", Integer, nullable=False, server_default="0"),  # its lab closed the finished run's panel
+)
+Index("ix_runs_status_queued", runs.c.status, runs.c.queued)
+Index("ix_runs_workspace_id", runs.c.workspace_id)
+
+run_events = Table(
+    "run_events",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    Column("seq", Integer, nullable=False),  # 0, 1, 2... in the order the child printed them
+    Column("body", Text, nullable=False),  # one `training fit --json` batch or epoch event
+    PrimaryKeyConstraint("run_id", "seq"),
 )
 
 
