@@ -31,6 +31,10 @@ serve: $(VENV)/.runtime
 test-setup: setup $(VENV)/.dev
 	@test -x /usr/bin/chromium || (echo "installing Debian's chromium for the browser tests" && \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) )
+	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+		if [ "$$(id -u)" = 0 ]; then echo "installing Debian's PostgreSQL for the store's tests (tests/postgres.py)" && \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+		else echo "The store's tests also run on PostgreSQL: install it with 'sudo apt-get install -y postgresql'." && exit 1; fi
 
 $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt

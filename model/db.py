@@ -8,12 +8,13 @@
 Every row belongs to a workspace (model/workspace.py): "personal" is the one local lab, "shared" holds the
 bundled default that every workspace lists, and a shared server gives each visitor a random-id workspace.
 The schema lives in model/migrations/ (Alembic); only portable SQLAlchemy Core is written here, so the same
-store can later run on PostgreSQL.
+store runs on SQLite (the file in the data directory) or on PostgreSQL (when $DIGITLAB_DATABASE_URL is set).
 """
 
 from __future__ import annotations
 
 import fcntl
+import os
 import secrets
 import shutil
 import threading
@@ -38,11 +39,14 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    exists,
+    func,
     insert,
     inspect,
     select,
     update,
 )
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import NullPool
 
@@ -51,8 +55,10 @@ from model.workspace import PERSONAL, SHARED, Workspace
 
 DB_NAME = "digitlab.sqlite3"
 LOCK_NAME = ".migrate.lock"  # flock'd while one process migrates: the server and a training child share the file
+MIGRATE_LOCK_KEY = int.from_bytes(b"digitlab")  # PostgreSQL's advisory lock while one process migrates (a bigint)
+POOL_SIZE, POOL_OVERFLOW = 5, 10  # PostgreSQL connections kept open per process, and how many more at a peak
 LOCK_TIMEOUT_S = 30  # how long a writer waits for another connection's lock before giving up
-HEAD = "0005"  # the newest migration in model/migrations/versions/
+HEAD = "0006"  # the newest migration in model/migrations/versions/
 KEPT = (PERSONAL.id, SHARED.id)  # workspaces that are never deleted
 
 metadata = MetaData(
@@ -122,6 +128,7 @@ classes = Table(
     Column("max_models", Integer, nullable=False),  # per student
     Column("shared_model", Text, nullable=True),  # one of the teacher's models, read-only in every student's lab
     Column("created", Text, nullable=False),
+    Column("max_runs", Integer, nullable=False, server_default="10"),  # the class's runs queued or training at once
 )
 
 class_members = Table(
@@ -173,6 +180,22 @@ run_events = Table(
     PrimaryKeyConstraint("run_id", "seq"),
 )
 
+model_files = Table(
+    "model_files",
+    metadata,
+    Column("sha256", String(64), primary_key=True),  # the .keras file's SHA-256, as models.sha256 has it
+    Column("data", LargeBinary, nullable=False),  # the .keras file's bytes: any machine can rebuild the file
+    Column("sidecar", LargeBinary, nullable=True),  # its snapshots sidecar's bytes (model/snapshots.py), if any
+)
+
+
+def database_url() -> str | None:
+    """DIGITLAB_DATABASE_URL as SQLAlchemy's psycopg 3 URL, or None: the data directory's SQLite file."""
+    url = os.environ.get("DIGITLAB_DATABASE_URL", "").strip()
+    if not url:
+        return None
+    return "postgresql+psycopg://" + url.split("://", 1)[1] if url.startswith(("postgresql://", "postgres://")) else url
+
 
 def now_iso() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
@@ -180,23 +203,33 @@ def now_iso() -> str:
 
 # --- the engine ------------------------------------------------------------------------------
 
-_ENGINES: dict[Path, Engine] = {}
+_ENGINES: dict[str, Engine] = {}  # database URL -> its engine: one per database, whichever home asks
 _ENGINES_LOCK = threading.Lock()
 
 
 def engine(home: Path) -> Engine:
-    """The engine of `home`'s database, made (and its schema migrated) once per process."""
-    home = Path(home).resolve()
+    """The engine of `home`'s store, made (and its schema migrated) once per process per database: the one
+    $DIGITLAB_DATABASE_URL names (every machine of a server shares it), else the SQLite file in `home`."""
+    url = database_url() or f"sqlite:///{Path(home).resolve() / DB_NAME}"
     with _ENGINES_LOCK:
-        if home not in _ENGINES:
-            home.mkdir(parents=True, exist_ok=True)
-            # NullPool: a fresh SQLite connection per operation, as before (Streamlit serves sessions from many
-            # threads, and a test run opens hundreds of data directories without holding their files open)
-            eng = create_engine(f"sqlite:///{home / DB_NAME}", poolclass=NullPool)
-            event.listen(eng, "connect", _sqlite_pragmas)
-            migrate(eng, home)
-            _ENGINES[home] = eng
-        return _ENGINES[home]
+        if url not in _ENGINES:
+            _ENGINES[url] = _new_engine(url, Path(home).resolve())
+        return _ENGINES[url]
+
+
+def _new_engine(url: str, home: Path) -> Engine:
+    if make_url(url).get_backend_name() == "sqlite":
+        home.mkdir(parents=True, exist_ok=True)
+        # NullPool: a fresh SQLite connection per operation, as before (Streamlit serves sessions from many
+        # threads, and a test run opens hundreds of data directories without holding their files open)
+        eng = create_engine(url, poolclass=NullPool)
+        event.listen(eng, "connect", _sqlite_pragmas)
+    else:
+        # a few connections kept open for Streamlit's threads (the rest wait their turn); pre-ping replaces
+        # the ones a restarted PostgreSQL closed instead of failing a page with them
+        eng = create_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_pre_ping=True)
+    migrate(eng, home)
+    return eng
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -211,41 +244,57 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def at_head(eng: Engine) -> bool:
     """True if the database's alembic_version says HEAD: the fast path, which never imports Alembic."""
     with eng.connect() as conn:
-        if not inspect(conn).has_table("alembic_version"):
-            return False
-        return conn.execute(Table("alembic_version", MetaData(), Column("version_num")).select()).scalar() == HEAD
+        return _version(conn) == HEAD
+
+
+def _version(conn) -> str | None:
+    """The revision alembic_version holds; None in a new database or one made before migrations."""
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    return conn.execute(Table("alembic_version", MetaData(), Column("version_num")).select()).scalar()
 
 
 def migrate(eng: Engine, home: Path) -> None:
-    """Bring the schema to HEAD, one process at a time (flock on $home/.migrate.lock).
+    """Bring the schema to HEAD, one migrator at a time: on SQLite a flock on $home/.migrate.lock (the server
+    and a training child share the file), on PostgreSQL an advisory lock (the server's machines share it).
 
     A database made before migrations existed has tables but no alembic_version: migration 0001 creates
     only what is missing, so it runs on it as on an empty one, then 0002 moves its rows into "personal"."""
     if at_head(eng):
         return
+    if eng.dialect.name == "postgresql":
+        with eng.begin() as conn:  # PostgreSQL's DDL is transactional: the whole migration commits or none of it
+            conn.execute(select(func.pg_advisory_xact_lock(MIGRATE_LOCK_KEY)))  # released when it ends
+            _to_head(conn)
+        return
     with open(Path(home) / LOCK_NAME, "a+") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-        if at_head(eng):  # another process migrated while we waited
-            return
-        with eng.begin() as conn:
-            if not inspect(conn).get_table_names():  # a new database: the tables as they are now, stamped HEAD
-                _create_at_head(conn)
-                return
-        from alembic import command
-        from alembic.config import Config
-
-        config = Config()
-        config.set_main_option("script_location", str(Path(__file__).resolve().parent / "migrations"))
         with eng.connect() as conn:
             # rebuilding a table the others refer to drops the old copy, and with foreign keys on that DROP
             # cascades: every model and drawing would go. SQLite changes the setting only between transactions.
             conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
             conn.commit()
             with conn.begin():
-                config.attributes["connection"] = conn
-                command.upgrade(config, "head")
+                _to_head(conn)
                 if conn.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
                     raise RuntimeError("the migration left rows that belong to no workspace; nothing was changed.")
+
+
+def _to_head(conn) -> None:
+    """Inside the migrators' lock and a transaction: a new database gets the tables as they are now, an older
+    one the migrations it lacks, one another process migrated while we waited nothing."""
+    if _version(conn) == HEAD:
+        return
+    if not inspect(conn).get_table_names():
+        _create_at_head(conn)
+        return
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).resolve().parent / "migrations"))
+    config.attributes["connection"] = conn
+    command.upgrade(config, "head")
 
 
 def _create_at_head(conn) -> None:
@@ -255,7 +304,12 @@ def _create_at_head(conn) -> None:
     metadata.create_all(conn, checkfirst=False)  # an empty database: no need to ask about each table
     now = now_iso()
     conn.execute(insert(workspaces), [{"id": ws, "created": now, "last_seen": now} for ws in KEPT])
-    version = Table("alembic_version", MetaData(), Column("version_num", String(32), primary_key=True))
+    version = Table(  # as Alembic makes it, its key's name too
+        "alembic_version",
+        MetaData(),
+        Column("version_num", String(32), nullable=False),
+        PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
+    )
     version.create(conn)
     conn.execute(insert(version).values(version_num=HEAD))
 
@@ -376,11 +430,17 @@ def delete_workspace(home: Path, ws: Workspace) -> None:
         conn.execute(delete(drawings).where(drawings.c.workspace_id == ws.id))  # the cascade would too; say it
         conn.execute(delete(models).where(models.c.workspace_id == ws.id))
         conn.execute(delete(workspaces).where(workspaces.c.id == ws.id))
+        drop_unused_files(conn)
     for file in files:  # rows first: a file without a row is harmless, a row without a file is not
         path = home / file
         path.unlink(missing_ok=True)
         sidecar_path(path).unlink(missing_ok=True)
     shutil.rmtree(home / "models" / ws.id, ignore_errors=True)
+
+
+def drop_unused_files(conn) -> None:
+    """Delete the bytes of model files no model row names any more (inside the caller's transaction)."""
+    conn.execute(delete(model_files).where(~exists().where(models.c.sha256 == model_files.c.sha256)))
 
 
 def unused_workspaces(home: Path, days: float) -> list[Workspace]:

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from model import db as database
-from model.db import drawings, now_iso
+from model.db import drawings, now_iso, workspaces
 from model.registry import data_home
 from model.spec import IMAGE_SIDE, N_CLASSES
 from model.workspace import PERSONAL, Workspace
@@ -71,6 +71,9 @@ class DrawingStore:
         same = select(drawings.c.id).where(self._mine(), drawings.c.digest == digest)
         try:
             with self.engine.begin() as conn:
+                # lock the lab's row first: saves of one drawing with two labels at once then take turns (on
+                # PostgreSQL they would not see each other's rows and both insert; SQLite's DELETE locks anyway)
+                conn.execute(update(workspaces).where(workspaces.c.id == self.workspace.id).values(id=workspaces.c.id))
                 conn.execute(
                     delete(drawings).where(self._mine(), drawings.c.image == pixels, drawings.c.label != int(label))
                 )

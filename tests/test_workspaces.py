@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sqlalchemy import Engine, create_engine, func, inspect, select, text, update
 
 from model import db
 from model.drawings import DrawingStore
@@ -40,56 +41,54 @@ def drawing(seed: int) -> np.ndarray:
 
 
 def n_workspaces(home: Path) -> int:
-    with sqlite3.connect(home / db.DB_NAME) as conn:
-        return conn.execute("SELECT COUNT(*) FROM workspaces").fetchone()[0]
-
-
-AFFINITY = {"INTEGER": "INTEGER", "VARCHAR": "TEXT", "TEXT": "TEXT", "BLOB": "BLOB", "FLOAT": "REAL", "REAL": "REAL"}
-
-
-def schema(home: Path) -> dict:
-    """Each table's columns (name, type, nullable; in any order), primary key, foreign keys and unique column sets."""
-    from sqlalchemy import inspect
-
     with db.engine(home).connect() as conn:
+        return conn.execute(select(func.count()).select_from(db.workspaces)).scalar_one()
+
+
+def schema(eng: Engine) -> dict:
+    """Each table's columns (name, type, nullable; in any order), keys, unique column sets, checks and indexes."""
+    with eng.connect() as conn:
         seen = inspect(conn)
-        keys = {table: seen.get_pk_constraint(table)["constrained_columns"] for table in seen.get_table_names()}
+        keys = {table: seen.get_pk_constraint(table) for table in seen.get_table_names()}
         return {
             table: (
                 sorted(
-                    # SQLite's spelling aside: REAL is FLOAT's affinity, and a primary key column is never NULL
+                    # SQLite's spelling aside: main declared FLOAT as REAL, and a primary key column is never NULL
                     (
                         c["name"],
-                        AFFINITY.get(str(c["type"]).split("(")[0]),
-                        c["nullable"] and c["name"] not in keys[table],
+                        {"REAL": "FLOAT"}.get(str(c["type"]), str(c["type"])),
+                        c["nullable"] and c["name"] not in keys[table]["constrained_columns"],
                     )
                     for c in seen.get_columns(table)
                 ),
-                seen.get_pk_constraint(table)["constrained_columns"],
-                sorted((tuple(f["constrained_columns"]), f["referred_table"]) for f in seen.get_foreign_keys(table)),
-                sorted(tuple(u["column_names"]) for u in seen.get_unique_constraints(table)),
+                (keys[table]["name"], keys[table]["constrained_columns"]),
+                sorted(
+                    (f["name"], tuple(f["constrained_columns"]), f["referred_table"], f["options"].get("ondelete"))
+                    for f in seen.get_foreign_keys(table)
+                ),
+                sorted((u["name"], tuple(u["column_names"])) for u in seen.get_unique_constraints(table)),
+                sorted((c["name"], c["sqltext"]) for c in seen.get_check_constraints(table)),
+                sorted((i["name"], tuple(i["column_names"]), i["unique"]) for i in seen.get_indexes(table)),
             )
             for table in sorted(seen.get_table_names())
         }
 
 
-def test_a_new_database_gets_the_schema_the_migrations_give(tmp_path):
-    """A new data directory is created at HEAD without running Alembic (start-up time): the same tables."""
+def test_a_new_database_gets_the_schema_the_migrations_give(store, empty_database):
+    """A new store is created at HEAD without running Alembic (start-up time): the same tables, keys and names."""
     from alembic import command
     from alembic.config import Config
-    from sqlalchemy import create_engine
 
-    new = tmp_path / "new"
-    Registry(new)
-    migrated = tmp_path / "migrated"  # every migration from an empty database, as Alembic runs them
-    migrated.mkdir()
+    Registry(store)
+    migrated = create_engine(empty_database())  # every migration from an empty database, as Alembic runs them
     config = Config()
     config.set_main_option("script_location", str(REPO / "model" / "migrations"))
-    with create_engine(f"sqlite:///{migrated / db.DB_NAME}").begin() as conn:
+    with migrated.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
-    assert schema(new) == schema(migrated) == schema(old_home(tmp_path))
-    assert n_workspaces(new) == 2 and Registry(new).active_name() == BUNDLED_NAME
+    assert schema(db.engine(store)) == schema(migrated)
+    assert n_workspaces(store) == 2 and Registry(store).active_name() == BUNDLED_NAME
+    migrated.dispose()
 
 
 # --- a data directory made by main before this change --------------------------------------------------
@@ -131,6 +130,7 @@ def test_a_data_directory_made_by_main_upgrades_in_place_with_nothing_lost(tmp_p
         owners = conn.execute("SELECT name, workspace_id FROM models ORDER BY name").fetchall()
     assert "settings" not in tables and {"workspaces", "models", "drawings"} <= tables
     assert owners == [(BUNDLED_NAME, SHARED.id), ("tiny", PERSONAL.id)]
+    assert schema(db.engine(home)) == schema(db.engine(tmp_path / "new"))  # as if it had been made today
 
 
 def test_a_data_directory_with_labs_upgrades_with_every_lab_kept(tmp_path):
@@ -179,16 +179,16 @@ def test_an_older_directory_with_only_the_drawings_table_is_completed(tmp_path):
 # --- isolation -------------------------------------------------------------------------------------------
 
 
-def test_two_workspaces_never_see_each_others_models_or_drawings(digitlab_home):
-    a = db.create_workspace(digitlab_home, key_hash(new_key()))
-    b = db.create_workspace(digitlab_home, key_hash(new_key()))
-    reg_a, reg_b = Registry(digitlab_home, a), Registry(digitlab_home, b)
+def test_two_workspaces_never_see_each_others_models_or_drawings(store):
+    a = db.create_workspace(store, key_hash(new_key()))
+    b = db.create_workspace(store, key_hash(new_key()))
+    reg_a, reg_b = Registry(store, a), Registry(store, b)
     record = reg_a.add(*tiny("mine"))
     reg_a.set_active("mine")
-    assert record.path.parent == digitlab_home / "models" / a.id
+    assert record.path.parent == store / "models" / a.id
     assert reg_a.active_name() == "mine" and reg_b.active_name() == BUNDLED_NAME
     assert [r.name for r in reg_b.records()] == [BUNDLED_NAME] and not reg_b.exists("mine")
-    assert not Registry(digitlab_home).exists("mine")  # nor the personal lab
+    assert not Registry(store).exists("mine")  # nor the personal lab
     with pytest.raises(RegistryError, match="no model named 'mine'"):
         reg_b.get("mine")
     with pytest.raises(RegistryError, match="no model named 'mine'"):
@@ -202,67 +202,80 @@ def test_two_workspaces_never_see_each_others_models_or_drawings(digitlab_home):
     with pytest.raises(RegistryError, match="already exists"):
         reg_b.add(*tiny(BUNDLED_NAME))  # the bundled default's name stays reserved
 
-    draw_a, draw_b = DrawingStore(digitlab_home, a), DrawingStore(digitlab_home, b)
+    draw_a, draw_b = DrawingStore(store, a), DrawingStore(store, b)
     id_a = draw_a.add(drawing(1), 7, canvas_png=b"png-a")
     assert draw_b.count() == 0 and draw_b.list() == [] and len(draw_b.arrays()[0]) == 0
     assert draw_b.label_of(drawing(1)) is None
     draw_b.delete(id_a)  # another lab's id deletes nothing
     assert draw_a.count() == 1
     id_b = draw_b.add(drawing(1), 7)  # the same drawing in another lab is its own row
-    assert id_b != id_a and draw_a.count() == draw_b.count() == 1 and DrawingStore(digitlab_home).count() == 0
+    assert id_b != id_a and draw_a.count() == draw_b.count() == 1 and DrawingStore(store).count() == 0
 
 
-def test_delete_workspace_removes_every_row_and_file_of_it_and_nothing_else(digitlab_home):
-    a = db.create_workspace(digitlab_home, key_hash(new_key()))
-    b = db.create_workspace(digitlab_home, key_hash(new_key()))
-    rec_a = Registry(digitlab_home, a).add(*tiny("gone"))
+def test_delete_workspace_removes_every_row_and_file_of_it_and_nothing_else(store):
+    a = db.create_workspace(store, key_hash(new_key()))
+    b = db.create_workspace(store, key_hash(new_key()))
+    rec_a = Registry(store, a).add(*tiny("gone"))
     sidecar_path(rec_a.path).write_bytes(b"snapshots")  # the replay beside it
-    rec_b = Registry(digitlab_home, b).add(*tiny("kept"))
-    mine = Registry(digitlab_home).add(*tiny("personal-one"))
-    DrawingStore(digitlab_home, a).add(drawing(2), 1)
-    DrawingStore(digitlab_home, b).add(drawing(2), 1)
-    Registry(digitlab_home, a).set_active("gone")
+    rec_b = Registry(store, b).add(*tiny("kept"))
+    mine = Registry(store).add(*tiny("personal-one"))
+    DrawingStore(store, a).add(drawing(2), 1)
+    DrawingStore(store, b).add(drawing(2), 1)
+    Registry(store, a).set_active("gone")
 
-    db.delete_workspace(digitlab_home, a)
+    db.delete_workspace(store, a)
     assert not rec_a.path.exists() and not sidecar_path(rec_a.path).exists()
-    assert not (digitlab_home / "models" / a.id).exists()
-    with sqlite3.connect(digitlab_home / db.DB_NAME) as conn:
-        for table, column in (("workspaces", "id"), ("models", "workspace_id"), ("drawings", "workspace_id")):
-            assert conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {column} = ?", (a.id,)).fetchone() == (0,)
-    assert rec_b.path.is_file() and Registry(digitlab_home, b).exists("kept") and mine.path.is_file()
-    assert DrawingStore(digitlab_home, b).count() == 1
+    assert not (store / "models" / a.id).exists()
+    with db.engine(store).connect() as conn:
+        for column in (db.workspaces.c.id, db.models.c.workspace_id, db.drawings.c.workspace_id):
+            assert conn.execute(select(func.count()).select_from(column.table).where(column == a.id)).scalar() == 0
+    assert rec_b.path.is_file() and Registry(store, b).exists("kept") and mine.path.is_file()
+    assert DrawingStore(store, b).count() == 1
     with pytest.raises(RegistryError, match="no workspace"):
-        Registry(digitlab_home, a)
+        Registry(store, a)
 
 
-def test_unused_workspaces_go_by_last_seen_and_the_personal_one_is_never_deleted(digitlab_home):
-    old = db.create_workspace(digitlab_home, key_hash(new_key()))
-    fresh = db.create_workspace(digitlab_home, key_hash(new_key()))
-    Registry(digitlab_home, old).add(*tiny("old-model"))
-    with sqlite3.connect(digitlab_home / db.DB_NAME) as conn:  # nobody has visited these for 40 days
+def test_unused_workspaces_go_by_last_seen_and_the_personal_one_is_never_deleted(store):
+    old = db.create_workspace(store, key_hash(new_key()))
+    fresh = db.create_workspace(store, key_hash(new_key()))
+    Registry(store, old).add(*tiny("old-model"))
+    with db.engine(store).begin() as conn:  # nobody has visited these for 40 days
         conn.execute(
-            "UPDATE workspaces SET last_seen = '2000-01-01T00:00:00+00:00' WHERE id IN (?, ?, 'personal', 'shared')",
-            (old.id, fresh.id),
+            update(db.workspaces)
+            .where(db.workspaces.c.id.in_([old.id, fresh.id, PERSONAL.id, SHARED.id]))
+            .values(last_seen="2000-01-01T00:00:00+00:00")
         )
-    db.touch(digitlab_home, fresh)
-    assert db.unused_workspaces(digitlab_home, 30) == [old]
-    assert db.delete_unused(digitlab_home, 30) == 1
-    assert db.unused_workspaces(digitlab_home, 30) == [] and n_workspaces(digitlab_home) == 3
-    assert Registry(digitlab_home).records()[-1].name == BUNDLED_NAME  # personal and the shared default remain
+    db.touch(store, fresh)
+    assert db.unused_workspaces(store, 30) == [old]
+    assert db.delete_unused(store, 30) == 1
+    assert db.unused_workspaces(store, 30) == [] and n_workspaces(store) == 3
+    assert Registry(store).records()[-1].name == BUNDLED_NAME  # personal and the shared default remain
     for kept in (PERSONAL, SHARED):
         with pytest.raises(ValueError, match="cannot be deleted"):
-            db.delete_workspace(digitlab_home, kept)
+            db.delete_workspace(store, kept)
 
 
 # --- keys ------------------------------------------------------------------------------------------------
 
 
-def test_a_key_is_random_enough_and_only_its_hash_is_stored(digitlab_home):
+def every_value(home: Path) -> str:
+    """Every row of every table, as text: what a copy of the database would give away."""
+    with db.engine(home).connect() as conn:
+        return repr([conn.execute(select(table)).all() for table in db.metadata.sorted_tables])
+
+
+def test_a_key_is_random_enough_and_only_its_hash_is_stored(store):
     key = new_key()
     assert len(key) * 6 >= 256 and is_key(key) and new_key() != key
-    ws = db.create_workspace(digitlab_home, key_hash(key))
-    DrawingStore(digitlab_home, ws).add(drawing(3), 2)
-    assert db.workspace_for_key(digitlab_home, key_hash(key)) == ws
+    ws = db.create_workspace(store, key_hash(key))
+    DrawingStore(store, ws).add(drawing(3), 2)
+    assert db.workspace_for_key(store, key_hash(key)) == ws
+    assert key_hash(key) in every_value(store) and key not in every_value(store)
+
+
+def test_not_even_the_sqlite_files_bytes_hold_a_key(digitlab_home):
+    key = new_key()
+    DrawingStore(digitlab_home, db.create_workspace(digitlab_home, key_hash(key))).add(drawing(3), 2)
     with sqlite3.connect(digitlab_home / db.DB_NAME) as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     stored = b"".join(p.read_bytes() for p in digitlab_home.glob(db.DB_NAME + "*"))
@@ -270,9 +283,9 @@ def test_a_key_is_random_enough_and_only_its_hash_is_stored(digitlab_home):
 
 
 @pytest.mark.parametrize("bad", ["tampered", "truncated", "empty", "padded", "not-a-string"])
-def test_a_tampered_truncated_or_empty_key_finds_nothing_and_creates_nothing(digitlab_home, bad):
+def test_a_tampered_truncated_or_empty_key_finds_nothing_and_creates_nothing(store, bad):
     key = new_key()
-    db.create_workspace(digitlab_home, key_hash(key))
+    db.create_workspace(store, key_hash(key))
     flipped = key[:10] + ("A" if key[10] != "A" else "B") + key[11:]
     candidate = {
         "tampered": flipped,
@@ -281,58 +294,58 @@ def test_a_tampered_truncated_or_empty_key_finds_nothing_and_creates_nothing(dig
         "padded": key + "=",
         "not-a-string": None,
     }[bad]
-    before = n_workspaces(digitlab_home)
+    before = n_workspaces(store)
     if bad == "tampered":
-        assert is_key(candidate) and db.workspace_for_key(digitlab_home, key_hash(candidate)) is None
+        assert is_key(candidate) and db.workspace_for_key(store, key_hash(candidate)) is None
     else:
         assert not is_key(candidate)
-    assert n_workspaces(digitlab_home) == before
+    assert n_workspaces(store) == before
 
 
-def test_a_workspace_is_created_only_from_a_key_hash(digitlab_home):
-    db.engine(digitlab_home)
+def test_a_workspace_is_created_only_from_a_key_hash(store):
+    db.engine(store)
     with pytest.raises(ValueError):
-        db.create_workspace(digitlab_home, new_key())  # the key itself is refused: it would be stored
-    assert n_workspaces(digitlab_home) == 2  # personal and shared
+        db.create_workspace(store, new_key())  # the key itself is refused: it would be stored
+    assert n_workspaces(store) == 2  # personal and shared
 
 
-def test_an_account_gets_one_workspace_which_no_key_opens(digitlab_home):
+def test_an_account_gets_one_workspace_which_no_key_opens(store):
     alice = account_hash("https://id.example", "alice")
-    assert db.workspace_for_account(digitlab_home, alice) is None
-    ws = db.create_account_workspace(digitlab_home, alice)
-    assert db.create_account_workspace(digitlab_home, alice) == ws  # a second tab signing in at once
-    assert db.workspace_for_account(digitlab_home, alice) == ws
-    assert db.workspace_for_account(digitlab_home, account_hash("https://other.example", "alice")) is None
-    with sqlite3.connect(digitlab_home / db.DB_NAME) as conn:
-        assert conn.execute("SELECT key_hash FROM workspaces WHERE id = ?", (ws.id,)).fetchone() == (None,)
+    assert db.workspace_for_account(store, alice) is None
+    ws = db.create_account_workspace(store, alice)
+    assert db.create_account_workspace(store, alice) == ws  # a second tab signing in at once
+    assert db.workspace_for_account(store, alice) == ws
+    assert db.workspace_for_account(store, account_hash("https://other.example", "alice")) is None
+    with db.engine(store).connect() as conn:
+        assert conn.execute(select(db.workspaces.c.key_hash).where(db.workspaces.c.id == ws.id)).one() == (None,)
     with pytest.raises(ValueError):
-        db.create_account_workspace(digitlab_home, "alice")  # only the hash is ever stored
+        db.create_account_workspace(store, "alice")  # only the hash is ever stored
 
 
-def test_a_lab_claimed_by_an_account_is_opened_by_signing_in_and_no_longer_by_its_link(digitlab_home):
+def test_a_lab_claimed_by_an_account_is_opened_by_signing_in_and_no_longer_by_its_link(store):
     key, alice, bob = new_key(), account_hash("iss", "alice"), account_hash("iss", "bob")
-    lab = db.create_workspace(digitlab_home, key_hash(key))
-    DrawingStore(digitlab_home, lab).add(drawing(1), 4)
-    assert db.claim_workspace(digitlab_home, lab, alice)
-    assert db.workspace_for_account(digitlab_home, alice) == lab and DrawingStore(digitlab_home, lab).count() == 1
-    assert db.workspace_for_key(digitlab_home, key_hash(key)) is None  # the link was the key; the account is now
-    assert not db.claim_workspace(digitlab_home, lab, bob)  # it is alice's
-    other = db.create_workspace(digitlab_home, key_hash(new_key()))
-    assert not db.claim_workspace(digitlab_home, other, alice)  # alice's lab has work in it: nothing changes
-    assert db.workspace_for_account(digitlab_home, alice) == lab and db.workspace_exists(digitlab_home, other)
-    assert not db.claim_workspace(digitlab_home, PERSONAL, bob) and not db.claim_workspace(digitlab_home, SHARED, bob)
-    assert db.workspace_for_account(digitlab_home, bob) is None
+    lab = db.create_workspace(store, key_hash(key))
+    DrawingStore(store, lab).add(drawing(1), 4)
+    assert db.claim_workspace(store, lab, alice)
+    assert db.workspace_for_account(store, alice) == lab and DrawingStore(store, lab).count() == 1
+    assert db.workspace_for_key(store, key_hash(key)) is None  # the link was the key; the account is now
+    assert not db.claim_workspace(store, lab, bob)  # it is alice's
+    other = db.create_workspace(store, key_hash(new_key()))
+    assert not db.claim_workspace(store, other, alice)  # alice's lab has work in it: nothing changes
+    assert db.workspace_for_account(store, alice) == lab and db.workspace_exists(store, other)
+    assert not db.claim_workspace(store, PERSONAL, bob) and not db.claim_workspace(store, SHARED, bob)
+    assert db.workspace_for_account(store, bob) is None
 
 
-def test_an_accounts_empty_lab_makes_way_for_the_lab_it_signed_in_from(digitlab_home):
+def test_an_accounts_empty_lab_makes_way_for_the_lab_it_signed_in_from(store):
     carol = account_hash("iss", "carol")
-    empty = db.create_account_workspace(digitlab_home, carol)  # her first sign-in, from another device
+    empty = db.create_account_workspace(store, carol)  # her first sign-in, from another device
     key = new_key()
-    lab = db.create_workspace(digitlab_home, key_hash(key))
-    DrawingStore(digitlab_home, lab).add(drawing(5), 5)
-    assert db.claim_workspace(digitlab_home, lab, carol)
-    assert db.workspace_for_account(digitlab_home, carol) == lab and not db.workspace_exists(digitlab_home, empty)
-    assert db.claim_workspace(digitlab_home, lab, carol)  # again: already hers
+    lab = db.create_workspace(store, key_hash(key))
+    DrawingStore(store, lab).add(drawing(5), 5)
+    assert db.claim_workspace(store, lab, carol)
+    assert db.workspace_for_account(store, carol) == lab and not db.workspace_exists(store, empty)
+    assert db.claim_workspace(store, lab, carol)  # again: already hers
 
 
 # --- processes -------------------------------------------------------------------------------------------
@@ -343,23 +356,31 @@ OPEN = (
 )
 
 
-@pytest.mark.parametrize("source", ["fresh", "main"])
-def test_processes_opening_one_directory_at_once_all_succeed(tmp_path, source):
-    home = tmp_path / "fresh" if source == "fresh" else old_home(tmp_path)
+def open_at_once(home: Path) -> None:
+    """Four processes open `home`'s store at once and each saves a blank drawing: all succeed, one migrates."""
     children = [
         subprocess.Popen([sys.executable, "-c", OPEN, str(home), str(i)], cwd=REPO, stderr=subprocess.PIPE, text=True)
         for i in range(4)
     ]
     errors = [child.communicate(timeout=120)[1] for child in children]
     assert [child.returncode for child in children] == [0] * 4, errors
-    with sqlite3.connect(home / db.DB_NAME) as conn:
-        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [(db.HEAD,)]
-        assert conn.execute("SELECT COUNT(*) FROM models WHERE bundled = 1").fetchone() == (1,)
-    # the one blank drawing (its label the last one saved), after main's two
-    assert DrawingStore(home).count() == (1 if source == "fresh" else 3)
+    with db.engine(home).connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [(db.HEAD,)]
+        assert conn.execute(select(func.count()).select_from(db.models).where(db.models.c.bundled == 1)).scalar() == 1
 
 
-def test_fit_into_an_unknown_workspace_is_one_sentence_and_exit_2(digitlab_home):
+def test_processes_opening_a_new_store_at_once_all_succeed(store):
+    open_at_once(store)
+    assert DrawingStore(store).count() == 1  # the one blank drawing, its label the last one saved
+
+
+def test_processes_opening_a_directory_made_by_main_at_once_all_succeed(tmp_path):
+    home = old_home(tmp_path)
+    open_at_once(home)
+    assert DrawingStore(home).count() == 3  # the blank drawing after main's two
+
+
+def test_fit_into_an_unknown_workspace_is_one_sentence_and_exit_2(store):
     done = subprocess.run(
         [sys.executable, "-m", "training", "fit", "--hidden", "8", "--epochs", "1", "--workspace", "nosuch"],
         cwd=REPO,

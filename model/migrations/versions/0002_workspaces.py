@@ -58,7 +58,11 @@ def upgrade() -> None:
     drawings = sa.table("drawings", sa.column("workspace_id"))
     op.execute(drawings.update().values(workspace_id="personal"))
 
-    with op.batch_alter_table("models", recreate="always", naming_convention=OLD_NAMES) as batch:
+    # SQLite changes a key only by copying the table; PostgreSQL alters it in place (a copy there would take
+    # drawings.id's sequence and 0001's check constraint along under temporary names)
+    sqlite = bind.dialect.name == "sqlite"
+    recreate = "always" if sqlite else "auto"
+    with op.batch_alter_table("models", recreate=recreate, naming_convention=OLD_NAMES) as batch:
         batch.alter_column("workspace_id", existing_type=sa.String(32), nullable=False)
         batch.alter_column("name", existing_type=sa.Text, nullable=False)
         batch.drop_constraint("pk_models", type_="primary")
@@ -68,7 +72,7 @@ def upgrade() -> None:
         )
     with op.batch_alter_table(
         "drawings",
-        recreate="always",
+        recreate=recreate,
         naming_convention=OLD_NAMES,
         table_args=(sa.CheckConstraint("label BETWEEN 0 AND 9", name="ck_drawings_label"),),  # 0001's was unnamed
         table_kwargs={"sqlite_autoincrement": True},  # ids are never reused, as before
@@ -79,6 +83,9 @@ def upgrade() -> None:
         batch.create_foreign_key(
             "fk_drawings_workspace_id_workspaces", "workspaces", ["workspace_id"], ["id"], ondelete="CASCADE"
         )
+        if not sqlite:  # the copy named 0001's check on SQLite (table_args); PostgreSQL named it drawings_label_check
+            batch.drop_constraint("drawings_label_check", type_="check")
+            batch.create_check_constraint("ck_drawings_label", "label BETWEEN 0 AND 9")
     op.drop_table("settings")
 
 
