@@ -9,7 +9,8 @@ A Registry acts for one workspace (model/workspace.py): it lists, reads, activat
 that workspace's models only. The bundled default (model/bundled/default.keras, part of the repo)
 is one row of the "shared" workspace, listed as "default" in every workspace, active on a fresh
 one, and cannot be deleted. A model file is renamed into place before its row is inserted, so
-there is never a row without a file.
+there is never a row without a file. The file's bytes (and its sidecar's) go into the store with the row
+(model_files): a machine that lacks the file, a worker's model seen on a replica, rebuilds it from them.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 
 from model import db as database
 from model.classes import class_model
-from model.db import models, now_iso, workspaces
+from model.db import drop_unused_files, model_files, models, now_iso, workspaces
 from model.snapshots import Snapshots, sidecar_path
 from model.spec import ArchSpec
 from model.store import ModelFileError, ModelMeta, file_sha256, read_layers, read_meta, save_model
@@ -187,6 +188,8 @@ class Registry:
         path = Path(row["file"])
         if not path.is_absolute():
             path = self.home / path
+            if not path.is_file():  # trained on another machine (a worker): this one keeps a copy from now on
+                self._fetch(row["sha256"], path)
         return ModelRecord(
             name=row["name"],
             arch=ArchSpec.from_dict(json.loads(row["arch"])),
@@ -204,6 +207,22 @@ class Registry:
             history=json.loads(row["history"]),
         )
 
+    def _fetch(self, digest: str, path: Path) -> None:
+        """Write the model file whose SHA-256 is `digest` (and its sidecar) at `path` from the store's bytes;
+        nothing if the store has none (verify() then says the file is missing). Renamed into place: atomic."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(model_files.c.data, model_files.c.sidecar).where(model_files.c.sha256 == digest)
+            ).first()
+        if row is None:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for target, data in ((sidecar_path(path), row.sidecar), (path, row.data)):  # the file last: it says "here"
+            if data is not None:
+                partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
+                partial.write_bytes(data)
+                os.replace(partial, target)
+
     # --- writing -------------------------------------------------------------------------
 
     def add(self, keras_model, meta: ModelMeta, snapshots: Snapshots | None = None) -> ModelRecord:
@@ -218,8 +237,12 @@ class Registry:
             if snapshots is not None:  # its checksum goes into the model's metadata, so it is written first
                 meta.replay = {"sha256": snapshots.save(sidecar), "epochs": snapshots.epochs}
             digest = save_model(keras_model, meta, self.home / relative)
+            data = (self.home / relative).read_bytes()
+            replay = sidecar.read_bytes() if snapshots is not None else None
             with self.engine.begin() as conn:
                 self._insert(conn, meta, str(relative), digest)
+                if conn.execute(select(model_files.c.sha256).where(model_files.c.sha256 == digest)).first() is None:
+                    conn.execute(insert(model_files).values(sha256=digest, data=data, sidecar=replay))
         except (IntegrityError, sqlite3.IntegrityError):  # SQLAlchemy wraps the driver's; a raw one is caught too
             self._remove_files(self.home / relative)
             raise RegistryError(f"a model named {meta.name!r} already exists; choose another name.") from None
@@ -244,6 +267,7 @@ class Registry:
         with self.engine.begin() as conn:
             conn.execute(delete(models).where(models.c.workspace_id == self.workspace.id, models.c.name == name))
             conn.execute(update(workspaces).where(mine, workspaces.c.active_model == name).values(active_model=None))
+            drop_unused_files(conn)
         self._remove_files(record.path)
 
     def set_active(self, name: str) -> None:
