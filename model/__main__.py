@@ -9,7 +9,7 @@
     python -m model explain FILE [--versus D] [--model NAME] [--json]
     python -m model export NAME [--out FILE] [--json]    # the model's .keras file: weights + metadata
     python -m model drawings [--out FILE] [--json]       # My drawings as a zip: MNIST IDX files, PNGs, CSV
-    python -m model class create NAME [--students N] [--models N] [--json]   # a class on a shared server
+    python -m model class create NAME [--students N] [--models N] [--runs N] [--json]   # a class on a shared server
 
 `predict` prints one line per file: {"file", "digit" (null when blank), "probabilities"}.
 Bad input: one sentence on stderr, exit code 2; the other files are still predicted.
@@ -72,6 +72,7 @@ def build_parser() -> Parser:
     cc.add_argument("name", help="the class's name, as students see it when they join")
     cc.add_argument("--students", type=int, default=None, help="at most this many students may join (default 40)")
     cc.add_argument("--models", type=int, default=None, help="models each student may keep (default 5)")
+    cc.add_argument("--runs", type=int, default=None, help="the class's runs training or waiting at once (default 10)")
     cc.add_argument("--json", action="store_true")
     return parser
 
@@ -334,6 +335,7 @@ def create_class(args) -> int:
     limits = {
         "max_students": classes.MAX_STUDENTS if args.students is None else args.students,
         "max_models": classes.MAX_MODELS if args.models is None else args.models,
+        "max_runs": classes.MAX_RUNS if args.runs is None else args.runs,
     }
     try:
         classes.check_class_name(args.name), classes.check_limits(**limits)  # before the teacher's lab exists

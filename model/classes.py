@@ -27,8 +27,9 @@ from model.db import class_members, classes, drawings, models, now_iso, workspac
 from model.spec import IMAGE_SIDE
 from model.workspace import Workspace, is_key, key_hash, new_key
 
-MAX_STUDENTS, MAX_MODELS = 40, 5  # a class's limits unless the teacher sets others
-LIMITS = {"max_students": (1, 500), "max_models": (1, 50)}  # what a teacher may set
+MAX_STUDENTS, MAX_MODELS, MAX_RUNS = 40, 5, 10  # a class's limits unless the teacher sets others
+LIMITS = {"max_students": (1, 500), "max_models": (1, 50), "max_runs": (1, 100)}  # what a teacher may set
+LIMIT_WORDS = {"max_students": "students", "max_models": "models per student", "max_runs": "runs at once"}
 NICKNAME_CHARS = 24
 CLASS_NAME_CHARS = 60
 
@@ -45,6 +46,7 @@ class Classroom:
     joining_open: bool
     max_students: int
     max_models: int  # per student
+    max_runs: int  # the class's runs queued or training at once (model/runs.py submit)
     shared_model: str | None  # one of the teacher's models, read-only in every student's lab
     created: str
     join_key: str = field(repr=False)  # the join link's key: the teacher's page shows it; never in a student's view
@@ -103,6 +105,7 @@ def _room(row) -> Classroom:
         joining_open=bool(row.joining_open),
         max_students=row.max_students,
         max_models=row.max_models,
+        max_runs=row.max_runs,
         shared_model=row.shared_model,
         created=row.created,
         join_key=row.join_key,
@@ -113,11 +116,16 @@ def _room(row) -> Classroom:
 
 
 def create_class(
-    home: Path, name: str, teacher: Workspace, max_students: int = MAX_STUDENTS, max_models: int = MAX_MODELS
+    home: Path,
+    name: str,
+    teacher: Workspace,
+    max_students: int = MAX_STUDENTS,
+    max_models: int = MAX_MODELS,
+    max_runs: int = MAX_RUNS,
 ) -> tuple[Classroom, str]:
     """A new class run from the teacher's lab, open for joining; returns it and its join link's key."""
     name = check_class_name(name)
-    limits = check_limits(max_students=max_students, max_models=max_models)
+    limits = check_limits(max_students=max_students, max_models=max_models, max_runs=max_runs)
     if class_of(home, teacher) is not None:
         raise ClassError("A student's lab cannot run a class; a teacher needs a lab of their own.")
     join_key, class_id = new_key(), secrets.token_hex(16)
@@ -135,7 +143,7 @@ def check_limits(**limits: object) -> dict[str, int]:
     checked = {}
     for name, value in limits.items():
         low, high = LIMITS[name]
-        what = "students" if name == "max_students" else "models per student"
+        what = LIMIT_WORDS[name]
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or not low <= int(value) <= high:
             raise ClassError(f"The limit of {what} must be a whole number from {low} to {high}.")
         checked[name] = int(value)
@@ -170,8 +178,10 @@ def set_joining(home: Path, room: Classroom, open_: bool) -> None:
         conn.execute(update(classes).where(classes.c.id == room.id).values(joining_open=int(bool(open_))))
 
 
-def set_limits(home: Path, room: Classroom, max_students: int, max_models: int) -> None:
-    limits = check_limits(max_students=max_students, max_models=max_models)
+def set_limits(home: Path, room: Classroom, max_students: int, max_models: int, max_runs: int | None = None) -> None:
+    limits = check_limits(
+        max_students=max_students, max_models=max_models, max_runs=room.max_runs if max_runs is None else max_runs
+    )
     with db.engine(home).begin() as conn:
         conn.execute(update(classes).where(classes.c.id == room.id).values(**limits))
 

@@ -5,6 +5,7 @@
         [--workspace ID]   # whose lab the model and "my drawings" belong to (default: personal)
     python -m training evaluate [--model NAME] [--json]
     python -m training standby    # warm up, print {"event": "ready"}, then run the `fit` arguments read from stdin
+    python -m training worker [--workers N]   # train the runs Digit Lab servers queue (training/queue.py)
 
 Human output by default; `--json` prints one JSON object per line (epoch events, then the
 result). Ctrl-C (or SIGTERM) stops training within one batch; `--on-stop keep` (default)
@@ -117,9 +118,25 @@ def build_parser() -> Parser:
         metavar="PID",
         help="stop (as Ctrl-C does) if process PID exits: the Train page's server passes itself",
     )
+    f.add_argument(
+        "--orphan",
+        choices=("keep", "discard"),
+        default="keep",
+        help="when --parent exits: stop and keep the best weights so far (default), or save nothing "
+        "(a queue worker's choice: the run is marked failed, not half-done)",
+    )
     f.add_argument("--json", action="store_true", help="one JSON object per line")
 
     sub.add_parser("standby", help="import TensorFlow and load MNIST, then run the fit arguments read from stdin")
+
+    w = sub.add_parser("worker", help="train the runs queued by Digit Lab servers, one per worker at a time")
+    w.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="runs trained at once (default: DIGITLAB_WORKERS, else 1); the store is DIGITLAB_DATABASE_URL's, "
+        "else DIGITLAB_HOME's",
+    )
 
     e = sub.add_parser("evaluate", help="evaluate a registry model on the MNIST test set")
     e.add_argument("--model", help="registry name (default: the active model)")
@@ -132,12 +149,30 @@ def main(argv: list[str] | None = None) -> int:
     quiet_tensorflow()
     if args.command == "standby":
         return run_standby()
+    if args.command == "worker":
+        return run_worker(args)
     try:
         return run_fit(args) if args.command == "fit" else run_evaluate(args)
     except (SpecError, RegistryError, DataError) as error:
         fail(str(error))
     except KeyboardInterrupt:
         fail("interrupted.", code=130)
+
+
+def run_worker(args) -> int:
+    """Take runs from the queue until stopped; bad settings get one sentence and exit code 2."""
+    from model.registry import data_home
+    from training.queue import run_worker as work
+    from training.queue import workers_setting
+
+    try:
+        workers = workers_setting() if args.workers is None else args.workers
+    except ValueError as error:
+        fail(str(error))
+    if workers < 1:
+        fail(f"--workers must be 1 or more, got {workers}.")
+    work(data_home(), workers)
+    return 0
 
 
 def run_standby() -> int:
@@ -222,7 +257,7 @@ def run_fit(args) -> int:
         (x_train, y_train), (x_test, y_test) = load_mnist()
     except DataError as error:
         fail(str(error))
-    stop = _StopFlag(parent=args.parent)
+    stop = _StopFlag(parent=args.parent, orphan_discard=args.orphan == "discard")
     printer = _Printer(args.json)
     outcome = train_and_register(
         name,
@@ -303,10 +338,11 @@ class _StopFlag:
     """Set by Ctrl-C, SIGTERM or SIGUSR1 (stop and save nothing), or by the death of process `parent`;
     polled after every batch, so training stops within one batch."""
 
-    def __init__(self, parent: int | None = None):
+    def __init__(self, parent: int | None = None, orphan_discard: bool = False):
         self.set = False
         self.discard = False  # SIGUSR1: the user chose to throw this run away
         self.parent = parent  # once our parent is no longer this pid, it has died (we were re-parented)
+        self.orphan_discard = orphan_discard  # if it dies: save nothing (--orphan discard)
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGUSR1):
             signal.signal(sig, self._handle)
 
@@ -316,7 +352,8 @@ class _StopFlag:
 
     def __call__(self) -> bool:
         if self.parent is not None and not self.set and os.getppid() != self.parent:
-            self.set = True  # like Ctrl-C: keep the best weights so far, unless --on-stop discard
+            self.set = True  # like Ctrl-C: keep the best weights so far, unless --on-stop or --orphan discard
+            self.discard = self.discard or self.orphan_discard
         return self.set
 
 

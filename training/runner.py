@@ -1,57 +1,46 @@
-"""The Train page's background runner: one training run at a time per data directory, in a child process.
+"""A training run's child process and what the page knows of it: the parts every worker shares.
 
-    runner = get_runner()                  # one per $DIGITLAB_HOME per server process
-    runner.warm_up()                       # start a standby child (TensorFlow imported, MNIST loaded)
-    runner.start(name, arch, cfg, owner)   # RunRefused (one sentence) if a run is already going
-    state = runner.snapshot()              # RunState: status, epoch/batch progress, history, result, error
-    runner.stop(keep=True)                 # within one batch: keep the best weights so far, or discard
+    child = _Child(home)                       # `python -m training standby`: TensorFlow imported, MNIST loaded
+    child.send(fit_args(name, arch, cfg, workspace=ws, orphan="discard"))   # then it trains, printing JSON lines
+    state = RunState(...); state.apply(event)  # each line folded in: progress, curves, snapshots, the result
+    state.finish(returncode, stderr, saved_result(home, state))   # done | stopped | discarded | failed
 
-Why a child process (`python -m training standby` -> `fit ... --json`, under `nice`, with a
-thread budget): the Streamlit server keeps its GIL and a core for drawing, and a server crash
-cannot corrupt anything, because the registry writes files atomically. Why a standby: importing
-TensorFlow takes seconds; a warmed-up child waits for its arguments, so "Train" starts at once.
-A lock file in the data directory (flock, freed by the kernel if we die) keeps two server
-processes from training at the same time. Nothing here imports Streamlit.
+Why a child process (under `nice`, with a thread budget): the Streamlit server keeps its GIL and a core for
+drawing, a worker never runs TensorFlow itself (Keras in a forked worker is a known way to hang), and a
+crash cannot corrupt anything, because the registry writes files atomically. Why a standby: importing
+TensorFlow takes seconds; a warmed-up child waits for its arguments, so a run starts at once.
+training/supervise.py drives one run with these; training/queue.py decides which run, and when.
+Nothing here imports Streamlit.
 """
 
 from __future__ import annotations
 
-import atexit
-import fcntl
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from model.registry import REPO, Registry, RegistryError, data_home
+from model.registry import REPO, Registry, RegistryError
 from model.spec import ArchSpec
 from model.workspace import PERSONAL, Workspace
 from training.config import TrainConfig
 
-LOCK_NAME = "training.lock"
 NICENESS = 10  # training yields the CPU to the server and the drawing path
-STOP_WAIT_SECONDS = 20  # how long shutting down waits for a stopped run to save
-ACTIVE = ("starting", "training", "evaluating", "stopping")
-
-
-class RunRefused(RuntimeError):
-    """A run cannot start now; the message is one sentence naming the run that is going."""
+ACTIVE = ("queued", "starting", "training", "evaluating", "stopping")  # the lab has a run in the queue or going
 
 
 @dataclass
 class RunState:
     """What the page shows; a copy is handed out, the runner's own is only changed under its lock."""
 
-    status: str = "idle"  # idle | starting | training | evaluating | stopping | done | stopped | discarded | failed
+    status: str = "idle"  # idle | queued | starting | training | evaluating | stopping | done | stopped | discarded | failed | cancelled
     name: str = ""  # registry name of the model being trained
     owner: str = ""  # who pressed Train (the page passes its browser session's id): other tabs say it is not theirs
     workspace: Workspace = PERSONAL  # the lab the model is saved in (and whose drawings it may train on)
@@ -75,6 +64,11 @@ class RunState:
     learning_start: dict | None = (
         None  # the first one (before any batch): starting weights, the panel's images and labels
     )
+    run_id: str = ""  # the queue's id of the run (training/queue.py)
+    ahead: int = 0  # while queued: runs (anyone's) queued before it
+    wait: float | None = None  # while queued: seconds until a worker takes it, from the workers' pace
+    others_queued: int = 0  # other labs' runs waiting: only counted, never named
+    others_training: int = 0  # other labs' runs training
 
     @property
     def active(self) -> bool:
@@ -162,7 +156,12 @@ def _tail(stderr: str, lines: int = 8) -> str:
 
 
 def fit_args(
-    name: str, arch: ArchSpec, cfg: TrainConfig, on_stop: str = "keep", workspace: Workspace = PERSONAL
+    name: str,
+    arch: ArchSpec,
+    cfg: TrainConfig,
+    on_stop: str = "keep",
+    workspace: Workspace = PERSONAL,
+    orphan: str = "keep",
 ) -> list[str]:
     """The `python -m training fit` arguments that train exactly (arch, cfg) under `name`, in `workspace`."""
     args = [
@@ -198,6 +197,8 @@ def fit_args(
         on_stop,
         "--workspace",
         workspace.id,
+        "--orphan",
+        orphan,
         "--json",
     ]
     if cfg.augment:
@@ -266,198 +267,27 @@ class _Child:
             self.process.stdin.close()
 
 
-class Runner:
-    """One training at a time for one data directory; the page polls `snapshot()`."""
-
-    def __init__(self, home: Path, standby: bool = True):
-        self.home = Path(home)
-        self.use_standby = standby  # keep a warmed-up child waiting (costs memory, saves seconds per run)
-        self._lock = threading.Condition()
-        self._state = RunState()
-        self._run: _Child | None = None  # the child training now
-        self._standby: _Child | None = None  # the warmed-up child waiting for its arguments
-        self._lock_file = None  # open file holding the flock while a run is going
-
-    # --- what the page calls ---------------------------------------------------------------
-
-    def snapshot(self) -> RunState:
-        """A copy for the page: lists are copied, their dicts shared (reports are never changed once added)."""
-        with self._lock:
-            return self._copy()
-
-    def _copy(self) -> RunState:
-        s = self._state
-        return replace(
-            s, history=list(s.history), trace=list(s.trace), result=None if s.result is None else dict(s.result)
-        )
-
-    def warm_up(self) -> None:
-        """Have a standby child starting or ready (no-op when one exists or a run is going)."""
-        with self._lock:
-            if self.use_standby and not self._state.active and (self._standby is None or not self._standby.alive()):
-                self._standby = self._spawn()
-
-    def start(
-        self, name: str, arch: ArchSpec, cfg: TrainConfig, owner: str = "", workspace: Workspace = PERSONAL
-    ) -> None:
-        """Start training `name` in the background for `owner`, into `workspace`; RunRefused if this or another
-        server is training (one run at a time, whoever's lab it is for)."""
-        with self._lock:
-            if self._state.active:
-                raise RunRefused(f"{self._state.name!r} is training right now; wait for it to finish or stop it first.")
-            self._take_file_lock(name)
-            self._state = RunState(
-                status="starting",
-                name=name,
-                owner=owner,
-                workspace=workspace,
-                arch=arch,
-                cfg=cfg,
-                epochs=cfg.epochs,
-                started=time.time(),
-            )
-            try:
-                self._run = self._send(fit_args(name, arch, cfg, workspace=workspace))
-            except BaseException:
-                self._state = RunState()
-                self._release_file_lock()
-                raise
-            self._lock.notify_all()
-
-    def stop(self, keep: bool = True) -> None:
-        """Ask the run to stop after the current batch: keep its best weights so far, or save nothing.
-
-        A discard asked once training has ended still saves nothing if it reaches the child before it
-        saves; once the child has reported its result (the model is saved) it is only noted, and the
-        page says the model was already saved."""
-        with self._lock:
-            if not self._state.active or self._run is None:
-                return
-            self._state.stop_choice = "keep" if keep else "discard"
-            if self._state.result is None:  # not saved yet: the child can still honour it
-                self._state.status = "stopping"
-                self._run.signal(signal.SIGTERM if keep else signal.SIGUSR1)
-            self._lock.notify_all()
-
-    def dismiss(self) -> None:
-        """Forget a finished run (the page goes back to just the form)."""
-        with self._lock:
-            if not self._state.active:
-                self._state = RunState()
-
-    def wait(self, until: Callable[[RunState], bool], timeout: float) -> RunState:
-        """Block until `until(state)` holds (or the timeout passes); returns a snapshot."""
-        with self._lock:
-            self._lock.wait_for(lambda: until(self._state), timeout=timeout)
-            return self._copy()
-
-    def shutdown(self) -> None:
-        """Server exit: let the standby go; stop a live run, keeping its best weights, and wait for it to save."""
-        with self._lock:
-            if self._standby is not None:
-                self._standby.close()
-            run = self._run if self._state.active else None
-        if run is not None:
-            self.stop(keep=True)
-            try:
-                run.process.wait(timeout=STOP_WAIT_SECONDS)
-            except subprocess.TimeoutExpired:
-                run.process.kill()
-
-    # --- the child ---------------------------------------------------------------------------
-
-    def _send(self, args: list[str]) -> _Child:
-        """Hand the run to the standby child (or a fresh one if the standby is gone)."""
-        child, self._standby = self._standby, None
-        if child is not None and child.alive():
-            try:
-                child.send(args)
-                return child
-            except OSError:  # it died between the check and the write
-                pass
-        child = self._spawn()
-        child.send(args)
-        return child
-
-    def _spawn(self) -> _Child:
-        child = _Child(self.home)
-        threading.Thread(target=self._follow, args=(child,), name="digitlab-train-reader", daemon=True).start()
-        return child
-
-    def _follow(self, child: _Child) -> None:
-        """Reader thread: one JSON line at a time into the state, then settle when the child exits."""
-        for line in child.process.stdout:
-            try:
-                event = json.loads(line)
-            except ValueError:
-                continue  # not ours (a library printing to stdout)
-            if event.get("event") == "ready":
-                child.ready.set()
-                continue
-            with self._lock:
-                if child is self._run:
-                    self._state.apply(event)
-                    self._lock.notify_all()
-        returncode = child.process.wait()
-        with self._lock:
-            if child is self._run:
-                stderr = child.stderr_text()
-                self._state.finish(returncode, stderr, self._saved(self._state))
-                if self._state.status == "failed":
-                    _log_failure(self._state, returncode, stderr)
-                self._run = None
-                self._release_file_lock()
-                self._lock.notify_all()
-        child.stderr.close()
-
-    def _saved(self, state: RunState) -> dict | None:
-        """What the registry holds under the run's name, as a result dict (None if it holds nothing)."""
-        if state.result is not None:
-            return None  # the child's own report is the same and more complete
-        try:
-            record = Registry(self.home, state.workspace).get(state.name)
-            created = datetime.fromisoformat(record.created).timestamp()
-        except (RegistryError, ValueError, TypeError):
-            return None
-        if created < int(state.started):  # a model of that name from before this run (it failed on the name)
-            return None
-        return {
-            "name": record.name,
-            "accuracy": record.accuracy,
-            "loss": record.metrics.get("loss"),
-            "train_seconds": record.train_seconds,
-            "epochs": len(record.history),
-            "best_epoch": 0,
-            "params": record.params,
-            "stopped": len(record.history) < state.epochs,
-        }
-
-    # --- one run per data directory, across server processes -------------------------------
-
-    def _take_file_lock(self, name: str) -> None:
-        self.home.mkdir(parents=True, exist_ok=True)
-        f = open(self.home / LOCK_NAME, "a+")
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            f.seek(0)
-            other = f.read().strip() or "another model"
-            f.close()
-            raise RunRefused(
-                f"{other!r} is training in another Digit Lab server on this data; wait for it to finish."
-            ) from None
-        f.seek(0)
-        f.truncate()
-        f.write(name)
-        f.flush()
-        self._lock_file = f
-
-    def _release_file_lock(self) -> None:
-        if self._lock_file is not None:
-            self._lock_file.truncate(0)
-            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
-            self._lock_file.close()
-            self._lock_file = None
+def saved_result(home: Path, state: RunState) -> dict | None:
+    """What the registry holds under the run's name, as a result dict (None if it holds nothing)."""
+    if state.result is not None:
+        return None  # the child's own report is the same and more complete
+    try:
+        record = Registry(home, state.workspace).get(state.name)
+        created = datetime.fromisoformat(record.created).timestamp()
+    except (RegistryError, ValueError, TypeError):
+        return None
+    if created < int(state.started):  # a model of that name from before this run (it failed on the name)
+        return None
+    return {
+        "name": record.name,
+        "accuracy": record.accuracy,
+        "loss": record.metrics.get("loss"),
+        "train_seconds": record.train_seconds,
+        "epochs": len(record.history),
+        "best_epoch": 0,
+        "params": record.params,
+        "stopped": len(record.history) < state.epochs,
+    }
 
 
 def _log_failure(state: RunState, returncode: int, stderr: str) -> None:
@@ -468,22 +298,3 @@ def _log_failure(state: RunState, returncode: int, stderr: str) -> None:
         file=sys.stderr,
         flush=True,
     )
-
-
-_RUNNERS: dict[Path, Runner] = {}
-_RUNNERS_LOCK = threading.Lock()
-
-
-def get_runner(home: Path | None = None) -> Runner:
-    """The runner of this server process for `home` (default: $DIGITLAB_HOME). $DIGITLAB_TRAIN_STANDBY=0 turns the standby off."""
-    home = Path(home or data_home()).resolve()
-    with _RUNNERS_LOCK:
-        if home not in _RUNNERS:
-            _RUNNERS[home] = Runner(home, standby=os.environ.get("DIGITLAB_TRAIN_STANDBY", "1") != "0")
-        return _RUNNERS[home]
-
-
-@atexit.register
-def _shutdown_all() -> None:
-    for runner in list(_RUNNERS.values()):
-        runner.shutdown()

@@ -57,10 +57,18 @@ def limits_ui(room: Classroom) -> None:
             step=1,
             key=f"class_max_models_{room.id}",
         )
+        runs = st.number_input(
+            "Runs training or waiting at once, for the whole class",
+            *LIMITS["max_runs"],
+            value=room.max_runs,
+            step=1,
+            key=f"class_max_runs_{room.id}",
+            help="Each student's lab trains one model at a time; this caps the class's share of the training queue.",
+        )
         saved = st.form_submit_button("Save the limits")
     if saved:
         try:
-            classes.set_limits(data_home(), room, int(students), int(models))
+            classes.set_limits(data_home(), room, int(students), int(models), int(runs))
         except ClassError as error:
             alert(str(error))
         else:

@@ -4,6 +4,7 @@
   progress, fit_elapsed, events, result, error, stderr_tail, learning_start, learning, dismissed): one per
   press of Train, in the lab it trains for; the worker that takes it writes its progress and end here;
 - run_events(run_id, seq, body): the child's batch and epoch events, in order, for the live curves.
+- classes.max_runs: how many of a class's runs may be queued or training at once (the teacher's cap).
 
 Revision ID: 0005
 Revises: 0004
@@ -58,3 +59,4 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("run_id", "seq", name="pk_run_events"),
         sa.ForeignKeyConstraint(["run_id"], ["runs.id"], name="fk_run_events_run_id_runs", ondelete="CASCADE"),
     )
+    op.add_column("classes", sa.Column("max_runs", sa.Integer, nullable=False, server_default="10"))

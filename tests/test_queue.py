@@ -1,0 +1,127 @@
+"""The training queue end to end on one machine: Huey carries the run, a worker thread supervises a real child,
+the page's view (TrainQueue) reads it all back from the store. Runs are a few hundred images, a few seconds.
+Each test runs twice: on SQLite with SqliteHuey, and on a real PostgreSQL with PostgresHuey (tests/postgres.py)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from model import runs
+from model.db import create_workspace
+from model.registry import Registry
+from model.spec import ArchSpec
+from model.workspace import PERSONAL, key_hash, new_key
+from training.config import TrainConfig
+from training.queue import RunRefused, TrainQueue, enqueue
+from training.runner import RunState
+
+ARCH = ArchSpec.simple([16])
+TINY = TrainConfig(epochs=2, batch_size=32, train_limit=800, validation_split=0.2)
+LONG = TrainConfig(epochs=200, batch_size=16, train_limit=1000)
+WAIT = 240  # seconds: generous, the machine is shared; tests wait on conditions, never on the clock
+
+
+def ended(state: RunState) -> bool:
+    return state.status in runs.ENDED
+
+
+def test_a_queued_run_trains_in_a_worker_and_the_page_reads_it_from_the_store(store, workers):
+    q = TrainQueue(store, PERSONAL)
+    run = q.start("tiny-run", ARCH, TINY, owner="tab-1")
+    queued = q.snapshot()
+    assert queued.status == "queued" and queued.run_id == run.id and queued.ahead == 0
+    workers()
+    seen = q.wait(lambda s: s.batches > 0 or ended(s), WAIT)  # a tiny run may end between two looks
+    assert seen.batches == 20 and 0 < seen.progress <= 1  # 640 images / 32
+    state = q.wait(ended, WAIT)
+    assert state.status == "done", state.error
+    assert [h["epoch"] for h in state.history] == [1, 2] and state.progress == 1.0
+    assert state.result["name"] == "tiny-run" and state.result["params"] == ARCH.params and state.owner == "tab-1"
+    record = Registry(store).get("tiny-run")
+    assert record.accuracy == pytest.approx(state.result["accuracy"])
+    assert record.history == state.history and record.train["train_limit"] == 800
+    learning = q.snapshot(learning=True)  # the Train page's panel: the first snapshot and the latest
+    assert "panel_images" in learning.learning_start and learning.learning["epoch"] == 2
+    q.dismiss()
+    assert q.snapshot().status == "idle"
+
+
+def test_runs_wait_their_turn_and_a_lab_sees_only_counts_of_the_others(store, workers):
+    a = TrainQueue(store, create_workspace(store, key_hash(new_key())))
+    b = TrainQueue(store, create_workspace(store, key_hash(new_key())))
+    c = TrainQueue(store, create_workspace(store, key_hash(new_key())))
+    a.start("a-model", ARCH, LONG)
+    b.start("b-model", ARCH, TINY)
+    c.start("c-model", ARCH, TINY)
+    sb, sc = b.snapshot(), c.snapshot()
+    assert (sb.ahead, sc.ahead) == (1, 2) and sc.others_queued == 2 and sc.others_training == 0
+    assert "a-model" not in repr(sc.__dict__) and "b-model" not in repr(sc.__dict__)  # only counts, never names
+    assert c.cancel() and c.snapshot().status == "cancelled"
+    workers()
+    a.wait(lambda s: s.status == "training", WAIT)
+    waiting = b.snapshot()
+    assert waiting.status == "queued" and waiting.ahead == 0 and waiting.others_training == 1
+    a.stop(keep=False)
+    assert a.wait(ended, WAIT).status == "discarded"
+    assert b.wait(ended, WAIT).status == "done"
+    assert c.snapshot().status == "cancelled" and not Registry(store, c.ws).exists("c-model")
+    assert Registry(store, b.ws).exists("b-model") and not Registry(store, a.ws).exists("b-model")
+
+
+def test_a_lab_has_one_run_at_a_time_and_a_class_its_cap(store):
+    from model.classes import create_class, join
+
+    q = TrainQueue(store, PERSONAL)
+    q.start("first", ARCH, TINY)
+    with pytest.raises(RunRefused, match="^Your lab already has a run queued or training"):
+        q.start("second", ARCH, TINY)
+    teacher = create_workspace(store, key_hash(new_key()))
+    room, _ = create_class(store, "7B", teacher)
+    from sqlalchemy import update
+
+    from model.db import classes, engine
+
+    with engine(store).begin() as conn:
+        conn.execute(update(classes).values(max_runs=2))
+    students = [join(store, room, f"s{i}")[0] for i in range(3)]
+    TrainQueue(store, students[0]).start("m", ARCH, TINY)
+    TrainQueue(store, students[1]).start("m", ARCH, TINY)
+    with pytest.raises(RunRefused, match="^Your class already has 2 runs queued or training"):
+        TrainQueue(store, students[2]).start("m", ARCH, TINY)
+    assert runs.latest(store, students[2]) is None  # nothing created
+
+
+def test_another_labs_run_cannot_be_stopped_cancelled_or_read(store):
+    mine = TrainQueue(store, create_workspace(store, key_hash(new_key())))
+    theirs = create_workspace(store, key_hash(new_key()))
+    run = mine.start("secret-name", ARCH, TINY)
+    assert runs.get(store, theirs, run.id) is None
+    assert not runs.cancel(store, theirs, run.id)
+    assert not runs.ask_stop(store, theirs, run.id, "discard")
+    runs.dismiss(store, theirs, run.id)
+    assert mine.snapshot().status == "queued"
+
+
+def test_a_worker_that_goes_silent_is_reaped_in_one_sentence(store):
+    q = TrainQueue(store, PERSONAL)
+    run = q.start("orphan", ARCH, TINY)
+    assert runs.claim(store, run.id, "gone:1") is not None
+    assert runs.reap(store, stale=30) == 0  # its heartbeat is fresh
+    assert runs.reap(store, stale=-1) == 1  # as if 30 s had passed
+    state = q.snapshot()
+    assert state.status == "failed" and state.error == runs.LOST
+
+
+def test_a_run_cancelled_before_a_worker_takes_it_never_trains(store, workers):
+    q = TrainQueue(store, PERSONAL)
+    run = q.start("never", ARCH, TINY)
+    assert q.cancel()
+    workers()
+    time.sleep(2)  # the worker has had the task by now
+    assert runs.get(store, PERSONAL, run.id).status == "cancelled"
+    assert not Registry(store).exists("never")
+    enqueue(store, run.id)  # a task delivered twice does nothing the second time either
+    time.sleep(1)
+    assert runs.get(store, PERSONAL, run.id).started is None
