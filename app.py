@@ -16,10 +16,12 @@ from ui.draw.teach import my_drawings_ui
 from ui.models import classifier_for, model_multipicker, model_picker, model_records
 from ui.nav import sidebar_nav
 from ui.perf import tune_server
+from ui.stores import start_workers_soon
 from ui.workspace import lab
 
 st.set_page_config(page_title="Digit Lab · Draw", page_icon=":material/draw:", layout="wide")
 tune_server()
+start_workers_soon()  # this server's training workers, if it has any (DIGITLAB_WORKERS)
 lab()  # on a shared server, the visitor's own workspace (from the URL's key); else the local one
 sidebar_nav()
 

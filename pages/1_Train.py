@@ -4,16 +4,16 @@
 
 Form (preset -> hidden layers -> settings -> name -> Train) | live panel (progress, curves, Stop,
 then test accuracy and "make active") -> every model: sortable table, compare curves, activate/delete.
-Training runs in a child process owned by this server (training.runner), one at a time.
+Train queues the run (training/queue.py); a worker, this server's own or one elsewhere, trains it in a child process.
 """
 
 import streamlit as st
 
 from training.presets import all_presets
-from training.runner import get_runner
 from ui.models import registry
 from ui.nav import sidebar_nav
 from ui.perf import tune_server
+from ui.stores import start_workers_soon, train_queue
 from ui.train.form import form_ui, init_form
 from ui.train.learning import learning_ui
 from ui.train.live import curves_ui, live_ui
@@ -22,12 +22,12 @@ from ui.workspace import lab
 
 st.set_page_config(page_title="Train · Digit Lab", page_icon=":material/model_training:", layout="wide")
 tune_server()
+start_workers_soon()  # this server's training workers, if it has any (DIGITLAB_WORKERS)
 lab()  # on a shared server, the visitor's own workspace (from the URL's key); else the local one
 sidebar_nav()
 models = registry()
 presets = all_presets(models)
-runner = get_runner()
-runner.warm_up()  # TensorFlow starts in a standby child now, so pressing Train starts at once
+runner = train_queue()  # this lab's runs; a worker keeps TensorFlow warmed up, so a run starts at once
 init_form(presets, models)
 
 st.title("Train")

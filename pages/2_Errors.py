@@ -24,10 +24,12 @@ from ui.errors.views import (
 )
 from ui.nav import sidebar_nav
 from ui.perf import tune_server
+from ui.stores import start_workers_soon
 from ui.workspace import lab
 
 st.set_page_config(page_title="Errors · Digit Lab", page_icon=":material/troubleshoot:", layout="wide")
 tune_server()
+start_workers_soon()  # this server's training workers, if it has any (DIGITLAB_WORKERS)
 lab()  # on a shared server, the visitor's own workspace (from the URL's key); else the local one
 sidebar_nav()
 state = st.session_state

@@ -23,12 +23,14 @@ from ui.inside.overview import INSPECTOR_TAB, TAB_KEY, overview_ui
 from ui.inside.replay import REPLAY_TAB, replay_ui
 from ui.nav import sidebar_nav
 from ui.perf import tune_server
+from ui.stores import start_workers_soon
 from ui.workspace import lab
 
 TABS = [INSPECTOR_TAB, "Layer overview", "Hidden space", REPLAY_TAB]
 
 st.set_page_config(page_title="Inside · Digit Lab", page_icon=":material/neurology:", layout="wide")
 tune_server()
+start_workers_soon()  # this server's training workers, if it has any (DIGITLAB_WORKERS)
 lab()  # on a shared server, the visitor's own workspace (from the URL's key); else the local one
 sidebar_nav()
 st.title("Inside the network")

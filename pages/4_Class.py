@@ -23,12 +23,14 @@ from ui.classroom.roster import roster_ui
 from ui.classroom.settings import export_ui, limits_ui, share_ui
 from ui.nav import sidebar_nav
 from ui.perf import tune_server
+from ui.stores import start_workers_soon
 from ui.workspace import lab, shared_mode
 
 NEEDS_SHARED = "Classes need a shared server, where every student gets a lab of their own: start one with `make serve`."
 
 st.set_page_config(page_title="Class · Digit Lab", page_icon=":material/school:", layout="wide")
 tune_server()
+start_workers_soon()  # this server's training workers, if it has any (DIGITLAB_WORKERS)
 if shared_mode() and JOIN_PARAM in st.query_params:
     join_page(st.query_params[JOIN_PARAM])  # stops the page: a join visit opens no lab
 workspace = lab()  # the teacher's own lab, from the URL's key

@@ -10,15 +10,16 @@ import sys
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from model import runs
 from model.network import build_model
-from model.registry import Registry
+from model.registry import Registry, data_home
 from model.snapshots import replay_of, sidecar_path
 from model.spec import ArchSpec
 from model.store import ModelMeta, read_meta
+from model.workspace import PERSONAL
 from tests.conftest import REPO, page_test
 from training.config import TrainConfig
 from training.run import train_and_register
-from training.runner import RunState, get_runner
 
 
 def replay_script(home: str, name: str, epoch):
@@ -167,19 +168,17 @@ def test_a_damaged_sidecar_is_one_warning(recorded, tmp_path):
     assert "damaged" in at.warning[0].value and "The model itself works as usual." in at.warning[0].value
 
 
-def test_the_train_page_shows_the_latest_grid_and_panel(recorded, monkeypatch):
-    """The live look from a run's snapshot events, as the runner folds them in (no child needed)."""
+def test_the_train_page_shows_the_latest_grid_and_panel(recorded):
+    """The live look from a run's snapshots as its worker writes them to the store (no child needed): the
+    first one with the panel's images, then the latest, which the page follows."""
     _, snaps, events = recorded
-    monkeypatch.setenv("DIGITLAB_TRAIN_STANDBY", "0")
-    runner = get_runner()
+    home = data_home()
+    run = runs.submit(home, PERSONAL, "live", ArchSpec.simple([32]), TrainConfig(epochs=3).to_dict())
+    runs.claim(home, run.id, "test-worker:1")
     urls = []
     for event in (events[1], events[-1]):
-        state = RunState(
-            status="training", name="live", arch=ArchSpec.simple([32]), cfg=TrainConfig(epochs=3), epochs=3, started=1.0
-        )
-        for e in events[: events.index(event) + 1]:
-            state.apply({"event": "snapshot", **e})
-        runner._state = state
+        latest = {k: v for k, v in event.items() if k not in ("panel_images", "panel_labels")}
+        runs.record(home, run.id, [], 0, "training", 0.5, 1.0, learning_start=events[0], learning=latest)
         at = page_test("pages/1_Train.py")
         assert not at.exception
         texts = [m.value for m in at.markdown]
@@ -192,7 +191,6 @@ def test_the_train_page_shows_the_latest_grid_and_panel(recorded, monkeypatch):
             right = int((snaps.guesses(6) == snaps.panel_labels).sum())
             assert any(c.value.startswith(f"{right} of 24 test digits right now") for c in at.caption)
     assert urls[0][0] != urls[1][0]  # the weight grid moved on
-    runner._state = RunState()
 
 
 def test_the_views_and_the_file_format_never_import_tensorflow():
@@ -204,8 +202,7 @@ def test_the_views_and_the_file_format_never_import_tensorflow():
     assert done.stdout.strip() == "[]"
 
 
-def test_the_train_form_has_the_replay_switch_on(monkeypatch):
-    monkeypatch.setenv("DIGITLAB_TRAIN_STANDBY", "0")  # no TensorFlow child for a look at the form
+def test_the_train_form_has_the_replay_switch_on():
     at = page_test("pages/1_Train.py")
     switch = at.toggle(key=f"train_snapshots_g{at.session_state['train_form_gen']}")
     assert switch.value is True and switch.label.startswith("Record a replay")

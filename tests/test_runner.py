@@ -1,19 +1,30 @@
-"""The background runner: state from the CLI's JSON lines, then real child runs on a few hundred images
-(start -> progress -> result in the registry; refuse a second run; stop keeping or discarding)."""
+"""A run's state from the CLI's JSON lines (training/runner.py's RunState), then real child runs on a few
+hundred images, trained by a queue worker (training/supervise.py): Stop keeping or discarding, a Discard at
+the very end, a failed child's last lines. The queue itself (order, limits, labs): tests/test_queue.py."""
 
 import pytest
 
+from model import runs
 from model.registry import Registry
 from model.spec import ArchSpec
+from model.workspace import PERSONAL
 from training.config import TrainConfig
-from training.runner import LOCK_NAME, Runner, RunRefused, RunState
+from training.queue import RunRefused, TrainQueue
+from training.runner import RunState
 
 ARCH = ArchSpec.simple([16])
+LONG = TrainConfig(epochs=200, batch_size=16, train_limit=1000)  # far more than a test lets it run
 WAIT = 240  # seconds: generous, the machine is shared; tests wait on conditions, never on the clock
 
 
+@pytest.fixture(autouse=True)
+def no_standby(monkeypatch):
+    """No warmed-up TensorFlow child left waiting after a test's run."""
+    monkeypatch.setenv("DIGITLAB_TRAIN_STANDBY", "0")
+
+
 def ended(state: RunState) -> bool:
-    return state.status not in ("starting", "training", "evaluating", "stopping")
+    return state.status in runs.ENDED
 
 
 # --- the state machine, fed the lines `python -m training fit --json` prints ------------------
@@ -95,54 +106,35 @@ def test_a_stop_without_a_saved_result_is_a_discard():
     assert s.status == "discarded"
 
 
-# --- real runs in a child process ---------------------------------------------------------------
+# --- real runs in a child process, through the queue ------------------------------------------
 
 
-def test_standby_run_reports_progress_and_saves_the_model(digitlab_home):
-    runner = Runner(digitlab_home, standby=True)
-    runner.warm_up()
-    runner.start("tiny-run", ARCH, TrainConfig(epochs=2, batch_size=32, train_limit=800, validation_split=0.2))
-    seen = runner.wait(lambda s: s.status == "training" or ended(s), WAIT)
-    assert seen.status == "training" and seen.batches == 20 and 0 < seen.progress <= 1  # 640 images / 32
-    state = runner.wait(ended, WAIT)
-    assert state.status == "done", state.error
-    assert [h["epoch"] for h in state.history] == [1, 2] and state.progress == 1.0
-    assert state.result["name"] == "tiny-run" and state.result["params"] == ARCH.params
-    record = Registry(digitlab_home).get("tiny-run")
-    assert record.accuracy == pytest.approx(state.result["accuracy"])
-    assert record.history == state.history and record.train["train_limit"] == 800
-    assert (digitlab_home / LOCK_NAME).read_text() == ""  # the lock is free again
-    runner.shutdown()
-
-
-def test_second_run_is_refused_then_stop_keeps_the_best_weights(digitlab_home):
-    runner = Runner(digitlab_home, standby=False)
-    other_server = Runner(digitlab_home, standby=False)  # a second server process on the same data
-    runner.start("long-run", ARCH, TrainConfig(epochs=200, batch_size=16, train_limit=1000))
-    with pytest.raises(RunRefused, match="'long-run' is training right now"):
-        runner.start("second", ARCH, TrainConfig(epochs=1, train_limit=500))
-    with pytest.raises(RunRefused, match="'long-run' is training in another Digit Lab server"):
-        other_server.start("third", ARCH, TrainConfig(epochs=1, train_limit=500))
-    runner.wait(lambda s: len(s.history) >= 1 or ended(s), WAIT)  # one finished epoch, so there are best weights
-    runner.stop(keep=True)
-    state = runner.wait(ended, WAIT)
+def test_a_second_press_is_refused_while_it_trains_then_stop_keeps_the_best_weights(digitlab_home, workers):
+    q = TrainQueue(digitlab_home, PERSONAL)
+    q.start("long-run", ARCH, LONG)
+    workers()
+    q.wait(lambda s: len(s.history) >= 1 or ended(s), WAIT)  # one finished epoch, so there are best weights
+    with pytest.raises(RunRefused, match="^Your lab already has a run queued or training"):
+        q.start("second", ARCH, TrainConfig(epochs=1, train_limit=500))
+    q.stop(keep=True)
+    state = q.wait(ended, WAIT)
     assert state.status == "stopped" and state.result["stopped"] and state.epoch < 200
     assert state.result["best_epoch"] >= 1
-    assert Registry(digitlab_home).exists("long-run")
-    assert not Registry(digitlab_home).exists("second") and not Registry(digitlab_home).exists("third")
+    assert Registry(digitlab_home).exists("long-run") and not Registry(digitlab_home).exists("second")
 
 
-def test_stop_and_discard_saves_nothing(digitlab_home):
-    runner = Runner(digitlab_home, standby=False)
-    runner.start("thrown-away", ARCH, TrainConfig(epochs=200, batch_size=16, train_limit=1000))
-    runner.wait(lambda s: s.status == "training" or ended(s), WAIT)
-    runner.stop(keep=False)
-    state = runner.wait(ended, WAIT)
+def test_stop_and_discard_saves_nothing(digitlab_home, workers):
+    q = TrainQueue(digitlab_home, PERSONAL)
+    q.start("thrown-away", ARCH, LONG)
+    workers()
+    q.wait(lambda s: s.status == "training" or ended(s), WAIT)
+    q.stop(keep=False)
+    state = q.wait(ended, WAIT)
     assert state.status == "discarded" and state.stop_choice == "discard" and state.epoch < 200
     assert not Registry(digitlab_home).exists("thrown-away")
     assert not list((digitlab_home / "models").iterdir())  # no file, not even a temporary one
-    runner.dismiss()
-    assert runner.snapshot().status == "idle"
+    q.dismiss()
+    assert q.snapshot().status == "idle"
 
 
 # --- issue #16: what the page says must match the registry; a failed run shows its last lines -----
@@ -205,16 +197,21 @@ def test_a_discard_during_the_evaluation_saves_nothing(digitlab_home, mnist):
     assert not Registry(digitlab_home).exists("late")
 
 
-def test_stop_and_discard_at_the_end_of_training_matches_the_registry(digitlab_home):
+def test_stop_and_discard_at_the_end_of_training_matches_the_registry(digitlab_home, workers):
     """Stop -> Discard pressed once the last epoch is reported (the panel says it is measuring accuracy)."""
-    runner = Runner(digitlab_home, standby=False)
-    runner.start("end-run", ARCH, TrainConfig(epochs=1, batch_size=32, train_limit=600))
-    runner.wait(lambda s: s.status == "evaluating" or ended(s), WAIT)
-    runner.stop(keep=False)
-    state = runner.wait(ended, WAIT)
+    q = TrainQueue(digitlab_home, PERSONAL)
+    q.start("end-run", ARCH, TrainConfig(epochs=1, batch_size=32, train_limit=600))
+    workers()
+    q.wait(lambda s: s.status == "evaluating" or ended(s), WAIT)
+    q.stop(keep=False)
+    state = q.wait(ended, WAIT)
     saved = Registry(digitlab_home).exists("end-run")
+    assert state.stop_choice == "discard", "the run ended before Discard reached the store"
     assert (state.status, saved) in (("discarded", False), ("done", True)), (state.status, saved)
     assert state.late_discard == saved  # "already saved" exactly when it is
+
+
+CRASH = "import sys; sys.stdin.read(); print('boom: the last line', file=sys.stderr); sys.exit(3)"
 
 
 def test_a_failed_run_keeps_its_last_stderr_lines_on_the_page_and_in_the_server_log(digitlab_home, capsys):
@@ -231,27 +228,42 @@ def test_a_failed_run_keeps_its_last_stderr_lines_on_the_page_and_in_the_server_
     import tempfile
 
     from training.runner import _Child
+    from training.supervise import Standby, supervise
 
-    runner = Runner(digitlab_home, standby=False)
-    child = object.__new__(_Child)  # a child that dies as a run would on an unexpected error
-    child.stderr = tempfile.TemporaryFile()
-    child.process = subprocess.Popen(
-        [sys.executable, "-c", "import sys; print('boom: the last line', file=sys.stderr); sys.exit(3)"],
-        stdout=subprocess.PIPE,
-        stderr=child.stderr,
-        text=True,
-    )
-    runner._run, runner._state = child, RunState(status="starting", name="broken", epochs=1)
-    runner._follow(child)
-    state = runner.snapshot()
-    assert state.status == "failed" and state.stderr_tail == "boom: the last line"
+    class Crashing(Standby):
+        """A worker's standby whose child dies as a run would on an unexpected error."""
+
+        def take(self) -> _Child:
+            child = object.__new__(_Child)
+            child.stderr = tempfile.TemporaryFile()
+            child.process = subprocess.Popen(
+                [sys.executable, "-c", CRASH],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=child.stderr,
+                text=True,
+            )
+            return child
+
+    q = TrainQueue(digitlab_home, PERSONAL)
+    run = q.start("broken", ARCH, TrainConfig(epochs=1, train_limit=300))
+    assert supervise(digitlab_home, run.id, Crashing(digitlab_home, enabled=False)) == "failed"
+    state = q.snapshot()  # what the page shows: ui/train/live.py puts the tail under the sentence
+    assert state.status == "failed" and "exit code 3" in state.error and "last lines are below" in state.error
+    assert state.stderr_tail == "boom: the last line"
     log = capsys.readouterr().err
     assert "training 'broken' failed (exit code 3)" in log and "boom: the last line" in log
 
 
-def test_the_run_knows_who_started_it(digitlab_home):
-    runner = Runner(digitlab_home, standby=False)
-    runner.start("owned", ARCH, TrainConfig(epochs=1, train_limit=300, batch_size=32), owner="tab-a")
-    assert runner.snapshot().owner == "tab-a"
-    runner.stop(keep=False)
-    assert runner.wait(ended, WAIT).owner == "tab-a"
+def test_a_child_that_refuses_the_run_fails_it_in_its_own_sentence(digitlab_home, workers):
+    """A real `training fit` that stops at once on a name the lab already has: its one-line error is the page's."""
+    q = TrainQueue(digitlab_home, PERSONAL)
+    q.start("taken", ARCH, TrainConfig(epochs=1, batch_size=32, train_limit=300))
+    workers()
+    first = q.wait(ended, WAIT)
+    assert first.status == "done", first.error
+    q.dismiss()
+    q.start("taken", ARCH, TrainConfig(epochs=1, batch_size=32, train_limit=300))  # the form checks; the queue not
+    state = q.wait(ended, WAIT)
+    assert state.status == "failed" and state.error == "A model named 'taken' already exists; choose another name."
+    assert Registry(digitlab_home).get("taken").accuracy == pytest.approx(first.result["accuracy"])  # untouched

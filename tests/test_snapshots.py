@@ -211,7 +211,7 @@ def test_delete_removes_the_sidecar(mnist):
     assert not sidecar.exists() and not outcome.record.path.exists()
 
 
-def test_the_runner_keeps_the_latest_point_and_the_panel(run):
+def test_the_run_state_keeps_the_latest_point_and_the_panel(run):
     _, events, _, _ = run
     s = RunState(status="training")
     for event in events:

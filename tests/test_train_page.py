@@ -1,7 +1,9 @@
-"""AppTest for the Train page (pages/1_Train.py): the form, its refusals, a real run, the runs table.
+"""AppTest for the Train page (pages/1_Train.py): the form, its refusals, a queued run, a real run, the runs table.
 
-The live panel is a fragment polled every second in a browser; AppTest reruns the page by hand,
-waiting on the runner's own condition in between. tests/e2e/test_train.py drives a real browser.
+The live panel is a fragment polled every second in a browser; AppTest reruns the page by hand, waiting on
+the queue's own condition in between. The page reads its lab's run from the store (model/runs.py): a test
+either writes the rows a worker would, or starts a worker thread (the `workers` fixture) that trains for real.
+tests/e2e/test_train.py drives a real browser.
 """
 
 from __future__ import annotations
@@ -11,20 +13,30 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from model import runs
+from model.db import create_workspace
 from model.network import build_model
-from model.registry import BUNDLED_NAME, BUNDLED_PATH, Registry
+from model.registry import BUNDLED_NAME, BUNDLED_PATH, Registry, data_home
 from model.spec import ArchSpec
 from model.store import ModelMeta
+from model.workspace import PERSONAL, key_hash, new_key
 from tests.conftest import page_test
-from training.runner import get_runner
+from training.config import TrainConfig
+from training.queue import TrainQueue
 
 PAGE = "pages/1_Train.py"
+WAIT = 240  # seconds for a real run: generous, the machine is shared; tests wait on conditions, never on the clock
 
 
 @pytest.fixture(autouse=True)
 def no_standby(monkeypatch):
-    """No warmed-up TensorFlow child per test (each test has its own data dir, hence its own runner)."""
+    """No warmed-up TensorFlow child left waiting after a test's run (each test has its own data dir and workers)."""
     monkeypatch.setenv("DIGITLAB_TRAIN_STANDBY", "0")
+
+
+def my_run() -> runs.Run | None:
+    """The run the Train page of this (personal) lab shows, as the store has it; None if Train started nothing."""
+    return runs.latest(data_home(), PERSONAL)
 
 
 def open_page() -> AppTest:
@@ -33,6 +45,12 @@ def open_page() -> AppTest:
 
 def texts(elements) -> list[str]:
     return [e.value for e in elements]
+
+
+def every_text(at: AppTest) -> str:
+    """Everything the page says, in one string (to look for what must not be there)."""
+    kinds = ("title", "subheader", "markdown", "caption", "info", "warning", "error", "success", "code")
+    return "\n".join(e.value for kind in kinds for e in getattr(at, kind))
 
 
 def picker(at: AppTest):
@@ -141,7 +159,7 @@ def test_bad_input_names_each_field_and_starts_nothing():
     assert "Batch size must be a whole number of at least 1, got 0." in errors
     assert "Epochs must be a whole number of at least 1, got 0." in errors
     assert "Nothing was started: 5 fields above need a change." in errors
-    assert get_runner().snapshot().status == "idle"
+    assert my_run() is None
 
 
 @pytest.mark.parametrize(
@@ -156,7 +174,7 @@ def test_duplicate_and_path_like_names_are_refused(name, sentence):
     at.text_input(key=field(at, "train_name")).set_value(name)
     at.button(key=field(at, "train_go")).click().run()
     assert any(e.startswith(sentence) for e in texts(at.error))
-    assert get_runner().snapshot().status == "idle"
+    assert my_run() is None
 
 
 def test_batch_larger_than_the_data_is_refused():
@@ -168,7 +186,9 @@ def test_batch_larger_than_the_data_is_refused():
     assert "Batch size 128 is larger than the 90 training images." in texts(at.error)
 
 
-def test_training_from_the_page_refuses_a_second_run_and_activates_the_result():
+def test_training_from_the_page_queues_the_run_refuses_a_second_and_activates_the_result(workers):
+    """Train queues the run (no worker yet: it waits, first in line), a second press is refused in one sentence
+    while it waits, a worker then trains it for real, and the finished run's figures are the registry's."""
     at = open_page()
     picker(at).set_value("dense-128-64").run()
     for key, value in {"train_epochs": 1, "train_batch": 32, "train_limit": 600}.items():
@@ -176,13 +196,18 @@ def test_training_from_the_page_refuses_a_second_run_and_activates_the_result():
     at.text_input(key=field(at, "train_name")).set_value("page-run")
     at.button(key=field(at, "train_go")).click().run()
     assert not texts(at.error)
-    assert "Training page-run" in texts(at.subheader)
+    assert "page-run is in the queue" in texts(at.subheader)
+    assert any(i.startswith("Yours is next.") for i in texts(at.info))
     assert at.text_input(key=field(at, "train_name")).value == "relu-128-64"  # a fresh name for the next run
 
-    at.button(key=field(at, "train_go")).click().run()  # a second run while the first is going
-    assert "'page-run' is training right now; wait for it to finish or stop it first." in texts(at.warning)
+    at.button(key=field(at, "train_go")).click().run()  # a second run while the first is queued
+    assert texts(at.warning) == [
+        "Your lab already has a run queued or training; wait for it to finish, or cancel it, then press Train."
+    ]
+    assert my_run().name == "page-run"
 
-    state = get_runner().wait(lambda s: not s.active, 240)
+    workers()
+    state = TrainQueue(data_home(), PERSONAL).wait(lambda s: s.status in runs.ENDED, WAIT)
     assert state.status == "done", state.error
     at.run()
     metrics = {m.label: m.value for m in at.metric}
@@ -194,6 +219,30 @@ def test_training_from_the_page_refuses_a_second_run_and_activates_the_result():
     assert "page-run is the active model: the Draw page uses it now." in texts(at.success)
     at.button(key="train_dismiss").click().run()
     assert "Watch it learn" in texts(at.subheader)
+
+
+@pytest.mark.parametrize(
+    "others, place", [(0, "Yours is next."), (1, "1 run ahead of yours."), (2, "2 runs ahead of yours.")]
+)
+def test_a_queued_run_says_its_place_and_cancel_takes_it_out_of_the_queue(others, place):
+    """Other labs' runs queued first are counted, never named; Cancel takes mine out before any worker has it."""
+    for i in range(others):
+        lab = create_workspace(data_home(), key_hash(new_key()))
+        runs.submit(data_home(), lab, f"someone-elses-{i}", ArchSpec.simple([16]), TrainConfig(epochs=1).to_dict())
+    at = open_page()
+    at.text_input(key=field(at, "train_name")).set_value("waiting-run")
+    at.button(key=field(at, "train_go")).click().run()
+    assert "waiting-run is in the queue" in texts(at.subheader)
+    assert any(i.startswith(place) and "Training starts by itself" in i for i in texts(at.info))
+    assert "someone-elses" not in every_text(at)
+    assert my_run().status == "queued"
+
+    at.button(key="train_cancel").click().run()
+    assert my_run().status == "cancelled"
+    assert "waiting-run was taken out of the queue before it started; nothing was trained." in texts(at.info)
+    assert not Registry().exists("waiting-run")
+    at.button(key="train_dismiss").click().run()
+    assert "Watch it learn" in texts(at.subheader) and my_run() is None
 
 
 def test_runs_table_compares_and_deletes_but_never_the_bundled_default():
@@ -256,34 +305,39 @@ RESULT = {
     "params": 12730,
     "stopped": False,
 }
+BATCH = {
+    "event": "batch",
+    "epoch": 1,
+    "epochs": 200,
+    "batch": 5,
+    "batches": 50,
+    "loss": 2.0,
+    "accuracy": 0.3,
+    "elapsed": 1.0,
+}
 
 
-def settled(**fields):
-    """Put the runner of this test's data dir in a finished state, as its reader thread would."""
-    from training.config import TrainConfig
-    from training.runner import RunState
-
-    get_runner()._state = RunState(
-        name=fields.pop("name", "late"),
-        arch=ArchSpec.simple([16]),
-        cfg=TrainConfig(epochs=1),
-        epochs=1,
-        started=1.0,
-        finished=2.0,
-        **fields,
-    )
+def taken(name: str = "late", owner: str = "", epochs: int = 1) -> runs.Run:
+    """A run of this test's lab that a worker has taken, in the store as that worker leaves it."""
+    home = data_home()
+    run = runs.submit(home, PERSONAL, name, ArchSpec.simple([16]), TrainConfig(epochs=epochs).to_dict(), owner)
+    return runs.claim(home, run.id, "test-worker:1")
 
 
 def test_a_discard_that_came_too_late_says_the_model_was_already_saved():
-    settled(status="done", result=RESULT, stop_choice="discard", late_discard=True)
+    run = taken()
+    assert runs.ask_stop(data_home(), PERSONAL, run.id, "discard")  # pressed while the child was saving
+    runs.finish(data_home(), run.id, "done", result=RESULT)
     at = open_page()
     assert "late is trained" in texts(at.subheader)
     assert any("Discard came too late: late had already been saved" in w for w in texts(at.warning))
 
 
 def test_a_failed_run_shows_its_last_error_lines():
-    settled(
-        status="failed",
+    runs.finish(
+        data_home(),
+        taken().id,
+        "failed",
         error="Training stopped unexpectedly (exit code 1); its last lines are below, and in the server log.",
         stderr_tail="Traceback (most recent call last):\nValueError: boom",
     )
@@ -292,21 +346,24 @@ def test_a_failed_run_shows_its_last_error_lines():
     assert [c.value for c in at.code] == ["Traceback (most recent call last):\nValueError: boom"]
 
 
-def test_another_tabs_run_is_shown_and_named_as_theirs():
-    from training.config import TrainConfig
+def test_another_tabs_run_is_shown_named_as_theirs_and_its_stop_warns():
+    """A run of my lab started in another tab: I see it train, and Stop says whose run it stops."""
+    run = taken("theirs", owner="another-tab", epochs=200)
+    runs.record(data_home(), run.id, [BATCH], 0, "training", progress=5 / 10_000, fit_elapsed=1.0)
+    at = open_page()
+    assert "Training theirs" in texts(at.subheader)
+    assert any("Started from another tab or browser" in c.value for c in at.caption)
+    assert any("stopping it stops that person's run" in w for w in texts(at.warning))
+    at.button(key="train_stop_discard").click().run()
+    assert runs.get(data_home(), PERSONAL, run.id).stop == "discard"  # asked of the worker, through the store
+    assert any("Stopping after the current batch" in c.value for c in at.caption)
 
-    runner = get_runner()
-    runner.start(
-        "theirs", ArchSpec.simple([16]), TrainConfig(epochs=200, batch_size=16, train_limit=1000), owner="another-tab"
-    )
-    try:
-        at = open_page()
-        assert "Training theirs" in texts(at.subheader)
-        assert any("Started from another tab or browser" in c.value for c in at.caption)
-        assert any("stopping it stops that person's run" in w for w in texts(at.warning))
-    finally:
-        runner.stop(keep=False)
-        runner.wait(lambda s: not s.active, 240)
+
+def test_another_tabs_queued_run_is_named_as_theirs():
+    runs.submit(data_home(), PERSONAL, "theirs", ArchSpec.simple([16]), TrainConfig(epochs=1).to_dict(), "another-tab")
+    at = open_page()
+    assert "theirs is in the queue" in texts(at.subheader)
+    assert any("Queued from another tab or browser of this lab." in c.value for c in at.caption)
 
 
 def test_a_preset_draws_every_field_afresh_and_never_writes_the_ones_the_browser_shows():
@@ -334,8 +391,8 @@ def _a_preset_picked_while_the_browser_still_shows_the_old_form():
     import streamlit as st
 
     from training.presets import all_presets
-    from training.runner import get_runner
     from ui.models import registry
+    from ui.stores import train_queue
     from ui.train.form import GEN, _edited, _fill, _train, field_key, form_values, init_form
 
     models, state = registry(), st.session_state
@@ -346,11 +403,11 @@ def _a_preset_picked_while_the_browser_still_shows_the_old_form():
         _fill(presets["dense-128-64"], models)  # the picker's callback
         state[field_key("train_seed", old)] = 7  # typed on the old form after the pick
         _edited("train_seed", old)
-        _train(models, get_runner(), 0, old)  # Train pressed on the old form
+        _train(models, train_queue(), 0, old)  # Train pressed on the old form
         state.result = {
             "notice": state.train_notice,
             "values": form_values(),
-            "running": get_runner().snapshot().active,
+            "queued": train_queue().snapshot().active,
         }
 
 
@@ -362,7 +419,7 @@ def test_an_edit_on_the_old_form_is_carried_over_and_its_train_press_starts_noth
         "Nothing was started: the form was still filling in from the preset when Train was pressed. "
         "Check it and press Train again."
     )
-    assert not result["running"]
+    assert not result["queued"] and my_run() is None
     assert result["values"].seed == 7 and result["values"].epochs == 10  # the edit kept, on the preset's form
     assert [row.units for row in result["values"].layers] == [128, 64]
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
-from model import db
+from model import db, runs
 from model.drawings import DrawingStore
 from model.network import build_model
 from model.registry import Registry
@@ -27,7 +27,6 @@ TIMEOUT = 120
 @pytest.fixture(autouse=True)
 def shared(monkeypatch):
     monkeypatch.setenv("DIGITLAB_SHARED", "1")
-    monkeypatch.setenv("DIGITLAB_TRAIN_STANDBY", "0")  # no TensorFlow child for a look at the Train page
 
 
 def open_page(key: str | None = None, page: str | None = None, **params) -> AppTest:
@@ -175,29 +174,45 @@ def every_text(at: AppTest) -> str:
     return "\n".join([e.value for kind in kinds for e in getattr(at, kind)] + labels + [str(at.query_params)])
 
 
-def test_another_labs_run_is_only_someone_training_never_its_name_nor_its_stop(digitlab_home):
+@pytest.mark.parametrize(
+    "annas, counted, place",
+    [
+        ("queued", "1 run waiting", "1 run ahead of yours."),
+        ("training", "1 run training", "Yours is next."),
+    ],
+)
+def test_another_labs_run_is_only_counted_and_my_train_press_queues_behind_it(digitlab_home, annas, counted, place):
+    """Anna's run, queued or training, is a count on Ben's page: never its name, never its Stop or Cancel.
+    Ben's Train press is queued in his own lab, not refused, and his Cancel takes out only his run."""
     from training.config import TrainConfig
-    from training.runner import get_runner
 
     _, lab_a = new_lab(digitlab_home)
-    key_b, _ = new_lab(digitlab_home)
-    runner = get_runner()
-    config = TrainConfig(epochs=200, batch_size=16, train_limit=1000)
-    runner.start("annas-secret-run", ArchSpec.simple([16]), config, owner="annas-tab", workspace=lab_a)
-    try:
-        at = open_page(key_b, "pages/1_Train.py")
-        assert not at.exception
-        assert any("Someone else on this server is training" in i for i in texts(at.info))
-        assert "annas-secret-run" not in every_text(at)
-        assert not [b for b in at.button if b.key in ("train_stop_keep", "train_stop_discard")]
-        at.text_input(key=f"train_name_g{at.session_state['train_form_gen']}").set_value("bens-run")
-        at.button(key=f"train_go_g{at.session_state['train_form_gen']}").click().run()
-        (notice,) = texts(at.warning)
-        assert notice.startswith("Someone else on this server is training a model right now")
-        assert "annas-secret-run" not in every_text(at) and runner.snapshot().name == "annas-secret-run"
-    finally:
-        runner.stop(keep=False)
-        runner.wait(lambda s: not s.active, 240)
+    key_b, lab_b = new_lab(digitlab_home)
+    config = TrainConfig(epochs=200, batch_size=16, train_limit=1000).to_dict()
+    anna = runs.submit(digitlab_home, lab_a, "annas-secret-run", ArchSpec.simple([16]), config, owner="annas-tab")
+    if annas == "training":  # as a worker leaves it: taken, a batch reported
+        runs.claim(digitlab_home, anna.id, "test-worker:1")
+        runs.record(digitlab_home, anna.id, [], 0, "training", 0.01, 2.0)
+
+    at = open_page(key_b, "pages/1_Train.py")
+    assert not at.exception
+    assert f"On this server for other labs: {counted}. Yours would wait its turn." in " ".join(texts(at.caption))
+    assert "annas-secret-run" not in every_text(at)
+    assert not [b for b in at.button if b.key in ("train_stop_keep", "train_stop_discard", "train_cancel")]
+
+    at.text_input(key=f"train_name_g{at.session_state['train_form_gen']}").set_value("bens-run")
+    at.button(key=f"train_go_g{at.session_state['train_form_gen']}").click().run()
+    assert not at.exception and not texts(at.warning)  # queued, not refused
+    assert "bens-run is in the queue" in texts(at.subheader)
+    assert any(i.startswith(place) for i in texts(at.info))
+    assert "annas-secret-run" not in every_text(at)
+    bens = runs.latest(digitlab_home, lab_b)
+    assert (bens.name, bens.status) == ("bens-run", "queued")
+
+    at.button(key="train_cancel").click().run()  # his Cancel is his run's only
+    assert runs.get(digitlab_home, lab_b, bens.id).status == "cancelled"
+    still = runs.get(digitlab_home, lab_a, anna.id)
+    assert (still.name, still.status, still.stop) == ("annas-secret-run", annas, None)
 
 
 # --- a student's lab in a class (the Class page itself: tests/test_class_page.py) ---------------------------
@@ -225,8 +240,6 @@ def test_a_student_is_told_the_teacher_sees_their_drawings_and_gets_no_class_pag
 
 
 def test_a_student_at_the_classes_model_limit_gets_one_sentence_and_no_run(digitlab_home):
-    from training.runner import get_runner
-
     key, student, _ = student_in_class(digitlab_home, max_models=1)
     add_model(digitlab_home, student, "first")
     at = open_page(key, "pages/1_Train.py")
@@ -237,7 +250,7 @@ def test_a_student_at_the_classes_model_limit_gets_one_sentence_and_no_run(digit
     assert texts(at.warning) == [
         "Your class allows 1 models per student and you have 1; delete one on the Train page to train another."
     ]
-    assert not get_runner().snapshot().active
+    assert runs.latest(digitlab_home, student) is None  # nothing queued
 
 
 def test_the_model_a_teacher_shares_shows_in_a_students_picker_and_only_there(digitlab_home):

@@ -2,6 +2,7 @@
 
     registry()        # Registry of $DIGITLAB_HOME, in this session's workspace
     drawing_store()   # DrawingStore of the same
+    train_queue()     # the training queue as this lab sees it (training/queue.py); starts this server's workers
 
 Cached with st.cache_resource, which every session shares, so the cache is keyed by the workspace:
 a Registry or DrawingStore only ever reads and writes its own workspace's rows (model/db.py).
@@ -9,7 +10,9 @@ a Registry or DrawingStore only ever reads and writes its own workspace's rows (
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
@@ -17,6 +20,9 @@ from model.drawings import DrawingStore
 from model.registry import Registry, data_home
 from model.workspace import Workspace
 from ui.workspace import current_workspace
+
+if TYPE_CHECKING:
+    from training.queue import TrainQueue
 
 
 @st.cache_resource(show_spinner=False, max_entries=1000)
@@ -37,3 +43,32 @@ def registry() -> Registry:
 def drawing_store() -> DrawingStore:
     """This lab's saved drawings."""
     return _drawings(str(data_home()), current_workspace())
+
+
+@st.cache_resource(show_spinner=False)
+def _workers(home: str) -> int:
+    """This server's own workers (DIGITLAB_WORKERS, default 1; 0: training runs on workers elsewhere), once."""
+    from training.queue import start_embedded  # Huey's import waits until a page needs the queue
+
+    return start_embedded(Path(home))
+
+
+def start_workers_soon() -> None:
+    """Every page: the server's workers start a moment after its first page is drawn, whichever page that is, so
+    runs queued before a restart go on even if nobody opens Train (their import would slow that first page)."""
+    home = str(data_home())
+    if home not in _SOON:
+        _SOON.add(home)
+        threading.Timer(WORKERS_AFTER_S, _workers, args=(home,)).start()
+
+
+WORKERS_AFTER_S = 3.0  # s after the first page
+_SOON: set[str] = set()
+
+
+def train_queue() -> TrainQueue:
+    """This lab's view of the training queue; the server's embedded workers are started on first use."""
+    from training.queue import TrainQueue
+
+    _workers(str(data_home()))
+    return TrainQueue(data_home(), current_workspace())

@@ -66,7 +66,14 @@ def start_server(
     as `python -m`: streamlit itself, or tests.e2e.slow_streamlit for a server slowed on purpose; `env`
     adds settings (DIGITLAB_SHARED=1 for a shared server); `port` when a setting must name it beforehand."""
     port = port or free_port()
-    env = {**os.environ, "DIGITLAB_HOME": str(home), "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
+    # a server trains with its own worker, as `make run` does (the unit tests' default of none is not its)
+    env = {
+        **os.environ,
+        "DIGITLAB_HOME": str(home),
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "DIGITLAB_WORKERS": "1",
+        **(env or {}),
+    }
     out = open(log, "ab")
     process = subprocess.Popen(
         [

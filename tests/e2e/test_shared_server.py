@@ -16,7 +16,7 @@ from tests.e2e.browser import pick_preset, set_number, shoot
 from tests.e2e.test_draw import SEVEN, draw, open_draw_page, prediction
 from ui.workspace import NO_LAB
 
-RUN_MS = 240_000  # TensorFlow start-up plus two small epochs on a shared machine
+RUN_MS = 240_000  # a run stopped, then another of one small epoch, on a shared machine
 expect.set_options(timeout=30_000)
 
 
@@ -65,33 +65,50 @@ def test_a_tampered_link_gets_one_sentence_and_no_lab(shared_server, person):
     assert "key=" in eve.url and lab_key(eve) == f"{key[:-2]}xy"  # no new lab was put in its place
 
 
+def start_training(page, name: str, epochs: int) -> None:
+    """Fill the Train form from the first notebook's network, on the first 3,000 images, and press Train."""
+    pick_preset(page, "784-128-64-10 ReLU, Adam", "The first notebook's network")
+    set_number(page, "Epochs", epochs)
+    page.get_by_text("More settings").click()
+    set_number(page, "Train on the first N images only (0 = all 60,000)", 3000)
+    field = page.get_by_role("textbox", name="Model name")
+    field.fill(name)
+    field.press("Enter")
+    expect(field).to_have_value(name)
+    page.get_by_role("button", name="Train", exact=True).click()
+
+
 @pytest.mark.e2e
-def test_what_one_visitor_trains_another_sees_only_as_someone_training(shared_server, person):
+def test_what_one_visitor_trains_another_sees_only_as_a_count_and_queues_behind(shared_server, person):
+    """Anna's run is a count on Ben's page, never its name or its Stop; Ben's Train press is not refused but
+    waits its turn (this server trains one run at a time), and each run ends in its own lab."""
     anna = person()
     anna.goto(f"{shared_server.url}/Train")
     expect(anna.get_by_role("button", name="Train", exact=True)).to_be_visible(timeout=60_000)
     key = lab_key(anna)
-    pick_preset(anna, "784-128-64-10 ReLU, Adam", "The first notebook's network")
-    set_number(anna, "Epochs", 2)
-    anna.get_by_text("More settings").click()
-    set_number(anna, "Train on the first N images only (0 = all 60,000)", 3000)
-    name = anna.get_by_role("textbox", name="Model name")
-    name.fill("annas-model")
-    name.press("Enter")
-    expect(name).to_have_value("annas-model")
-    anna.get_by_role("button", name="Train", exact=True).click()
-    expect(anna.get_by_role("heading", name="Training annas-model")).to_be_visible()
+    start_training(anna, "annas-model", 1000)  # far more epochs than she lets it run: she stops it once Ben waits
+    expect(anna.get_by_role("heading", name="Training annas-model")).to_be_visible(timeout=60_000)
 
     ben = person()
     ben.goto(f"{shared_server.url}/Train")
-    expect(ben.get_by_text("Someone else on this server is training a model right now")).to_be_visible(timeout=60_000)
+    expect(ben.get_by_text("On this server for other labs: 1 run training.")).to_be_visible(timeout=60_000)
     expect(ben.get_by_text("annas-model")).to_have_count(0)
     expect(ben.get_by_role("button", name="Stop")).to_have_count(0)
     shoot(ben, "shared-someone-training")
+    start_training(ben, "bens-model", 1)
+    expect(ben.get_by_role("heading", name="bens-model is in the queue")).to_be_visible()
+    expect(ben.get_by_text("Yours is next")).to_be_visible()  # Anna's is training, not waiting: none ahead
+    expect(ben.get_by_text("annas-model")).to_have_count(0)
+    expect(ben.get_by_role("button", name="Stop")).to_have_count(0)
 
-    expect(anna.get_by_role("heading", name="annas-model is trained")).to_be_visible(timeout=RUN_MS)
+    anna.get_by_role("button", name="Stop").click()
+    anna.get_by_role("button", name="Keep the best weights so far").click()
+    expect(anna.get_by_role("heading", name="annas-model: stopped and kept")).to_be_visible(timeout=RUN_MS)
+    expect(ben.get_by_role("heading", name="bens-model is trained")).to_be_visible(timeout=RUN_MS)
+    expect(ben.get_by_text("annas-model")).to_have_count(0)
+    expect(anna.get_by_text("bens-model")).to_have_count(0)
     ben.reload()
-    expect(ben.get_by_role("heading", name="All models (1)")).to_be_visible(timeout=60_000)  # the bundled one only
+    expect(ben.get_by_role("heading", name="All models (2)")).to_be_visible(timeout=60_000)  # the bundled one, his
     expect(ben.get_by_text("annas-model")).to_have_count(0)
     ben.goto(f"{shared_server.url}/Inside?model=annas-model&key={lab_key(ben)}")  # her model's name in a deep link
     expect(ben.get_by_text("There is no model named 'annas-model'")).to_be_visible(timeout=60_000)
@@ -100,4 +117,5 @@ def test_what_one_visitor_trains_another_sees_only_as_someone_training(shared_se
     annas_phone = person()
     annas_phone.goto(f"{shared_server.url}/Train?key={key}")
     expect(annas_phone.get_by_role("heading", name="All models (2)")).to_be_visible(timeout=60_000)
+    expect(annas_phone.get_by_text("bens-model")).to_have_count(0)
     assert "Traceback" not in shared_server.log_text()

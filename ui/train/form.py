@@ -33,9 +33,9 @@ from model.spec import ACTIVATIONS, MAX_DROPOUT, MAX_UNITS, ArchSpec, LayerSpec,
 from training.config import OPTIMIZERS, SCHEDULES
 from training.form import FormErrors, FormValues, LayerRow, suggest_name, to_plan
 from training.presets import Preset
-from training.runner import Runner, RunRefused
+from training.queue import RunRefused, TrainQueue
 from ui.stores import drawing_store
-from ui.train.live import busy_sentence, elsewhere, session_id
+from ui.train.live import session_id
 from ui.workspace import current_workspace
 
 OPTIMIZER_LABELS = {"adam": "Adam", "sgd": "SGD with momentum", "rmsprop": "RMSprop"}
@@ -393,7 +393,7 @@ def settings_ui(n_drawings: int) -> None:
         )
 
 
-def train_button_ui(registry: Registry, runner: Runner, n_drawings: int) -> None:
+def train_button_ui(registry: Registry, runner: TrainQueue, n_drawings: int) -> None:
     gen = st.session_state[GEN]
     st.text_input(
         "Model name",
@@ -423,7 +423,7 @@ def train_button_ui(registry: Registry, runner: Runner, n_drawings: int) -> None
         st.warning(st.session_state.train_notice, icon=":material/hourglass_top:")
 
 
-def _train(registry: Registry, runner: Runner, n_drawings: int, gen: int) -> None:
+def _train(registry: Registry, runner: TrainQueue, n_drawings: int, gen: int) -> None:
     """Train pressed on the form of generation `gen`: check the whole form, then start the run (or say why not)."""
     state = st.session_state
     state.train_notice = None
@@ -442,16 +442,15 @@ def _train(registry: Registry, runner: Runner, n_drawings: int, gen: int) -> Non
         state.train_notice = over_limit
         return
     try:
-        runner.start(plan.name, plan.arch, plan.cfg, owner=session_id(), workspace=current_workspace())
+        runner.start(plan.name, plan.arch, plan.cfg, owner=session_id())
     except RunRefused as refusal:
-        running = runner.snapshot()
-        state.train_notice = busy_sentence(running) if elsewhere(running) else str(refusal)
+        state.train_notice = str(refusal)
         return
     # ready for the next run: a fresh name, in fields drawn afresh (the browser still holds the old name)
     _renew(_values() | {NAME: suggest_name(plan.arch, registry, also_taken=(plan.name,))}, "train")
 
 
-def form_ui(presets: list[Preset], registry: Registry, runner: Runner) -> None:
+def form_ui(presets: list[Preset], registry: Registry, runner: TrainQueue) -> None:
     n_drawings = drawing_store().count()
     preset_ui(presets, registry)
     layers_ui()

@@ -15,10 +15,10 @@ import streamlit as st
 
 from model.registry import Registry
 from model.snapshots import N_SUBSET, event_panel_images, event_weights
-from training.runner import ACTIVE, Runner, RunState
+from training.queue import TrainQueue
+from training.runner import ACTIVE, RunState
 from ui.inside.replay import replay_ui
 from ui.inside.replay_pictures import digit_panel, png, weight_grid
-from ui.train.live import elsewhere
 
 LEARNING_EVERY = 2  # seconds between redraws while a run goes (a new picture comes at most once an epoch)
 
@@ -44,13 +44,13 @@ def moment(s: RunState) -> str:
     return f"after epoch {e['epoch']} of {s.epochs}"
 
 
-def learning_ui(runner: Runner, registry: Registry) -> None:
+def learning_ui(runner: TrainQueue, registry: Registry) -> None:
     st.fragment(_learning, run_every=LEARNING_EVERY if runner.snapshot().active else None)(runner, registry)
 
 
-def _learning(runner: Runner, registry: Registry) -> None:
-    s = runner.snapshot()
-    if elsewhere(s) or s.learning is None or s.learning_start is None or s.status not in (*ACTIVE, "done", "stopped"):
+def _learning(runner: TrainQueue, registry: Registry) -> None:
+    s = runner.snapshot(learning=True)
+    if s.learning is None or s.learning_start is None or s.status not in (*ACTIVE, "done", "stopped"):
         return
     e = s.learning
     grid, panel, right = live_pictures((s.name, s.started, e["epoch"], e["batch"]), e, s.learning_start)

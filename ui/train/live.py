@@ -1,12 +1,14 @@
-"""The Train page's live panel: the running (or last) training of this server, redrawn every second.
+"""The Train page's live panel: this lab's queued, running (or last) training, redrawn every second.
 
     live_ui(runner, registry)   # an st.fragment polling runner.snapshot() every second during a run; the rest stays put
     curves_ui(runner)           # the learning curves, a second fragment redrawn every few seconds while a run goes
 
-While a run is going: progress over epochs and batches, elapsed time and ETA, live curves, and a
-Stop menu (keep the best weights so far, or discard). When it ends: test accuracy, loss,
-parameters, time, and one click to make the new model the active one. The run lives in the
-runner, not in the session, so leaving for the Draw page and coming back shows it still going.
+While the run waits: its place in the queue, about how long until it starts, and Cancel. While it goes:
+progress over epochs and batches, elapsed time and ETA, live curves, and a Stop menu (keep the best
+weights so far, or discard). When it ends: test accuracy, loss, parameters, time, and one click to make
+the new model the active one. `runner` is training/queue.py's TrainQueue: the run lives in the store,
+not in the session or the server, so leaving for the Draw page, or a server restart, leaves it going.
+Other labs' runs are only counted.
 The curves have their own, slower fragment: drawing is served by the same server process, and a
 chart costs far more to send than a progress bar.
 """
@@ -17,15 +19,15 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from model.registry import Registry, RegistryError
-from training.runner import ACTIVE, Runner, RunState
+from training.queue import TrainQueue
+from training.runner import ACTIVE, RunState
 from ui.charts import CHART_CONFIG
 from ui.train.charts import curves_figure
-from ui.workspace import current_workspace
 
 CURVES_EVERY = 3  # seconds between redraws of the live curves
-IDLE_EVERY = 5  # seconds between looks at an idle runner: a run started in another tab shows up here
+IDLE_EVERY = 5  # seconds between looks at an idle lab: a run started in another tab shows up here
 PHASE = {  # what the child is doing, in the learner's words
-    "starting": "Starting TensorFlow and loading the MNIST images…",
+    "starting": "A worker has taken it: starting TensorFlow and loading the MNIST images…",
     "evaluating": "Measuring accuracy on the 10,000 test images the network has never seen…",
     "stopping": "Stopping after the current batch…",
 }
@@ -56,31 +58,40 @@ def theirs(s: RunState) -> bool:
     return bool(s.owner) and s.owner != session_id()
 
 
-def elsewhere(s: RunState) -> bool:
-    """The run is another lab's, on a shared server: this page says only that someone trains, and how long."""
-    return s.status != "idle" and s.workspace != current_workspace()
+def others_sentence(s: RunState) -> str | None:
+    """What this lab may know of the others' runs: how many, never whose or what."""
+    if not (s.others_queued or s.others_training):
+        return None
+    parts = [
+        f"{n} {'run' if n == 1 else 'runs'} {what}"
+        for n, what in ((s.others_training, "training"), (s.others_queued, "waiting"))
+        if n
+    ]
+    return f"On this server for other labs: {' and '.join(parts)}."
 
 
-def busy_sentence(s: RunState) -> str:
-    """Why Train must wait for another lab's run, without a word about that run but its time left."""
-    left = f", about {clock(s.eta)} left" if s.eta is not None else ""
-    return f"Someone else on this server is training a model right now{left}: press Train again when it is done."
-
-
-def busy_ui(s: RunState) -> None:
-    st.subheader("Watch it learn")
+def queued_ui(s: RunState, runner: TrainQueue) -> None:
+    st.subheader(f"{s.name} is in the queue")
+    st.caption(_recipe(s))
+    place = "Yours is next" if not s.ahead else f"{s.ahead} {'run' if s.ahead == 1 else 'runs'} ahead of yours"
+    wait = f": it should start in about {clock(s.wait)}" if s.wait else ""
     st.info(
-        "Someone else on this server is training a model right now; this server trains one at a time. "
-        f"{f'About {clock(s.eta)} left. ' if s.eta is not None else ''}Meanwhile, fill in the form.",
-        icon=":material/hourglass_top:",
+        f"{place}{wait}. Training starts by itself; you can go and draw meanwhile.", icon=":material/hourglass_top:"
+    )
+    if theirs(s):
+        st.caption(":material/group: Queued from another tab or browser of this lab.")
+    st.button(
+        "Cancel", key="train_cancel", icon=":material/cancel:", on_click=runner.cancel, help="Take it out of the queue."
     )
 
 
-def running_ui(s: RunState, runner: Runner) -> None:
+def running_ui(s: RunState, runner: TrainQueue) -> None:
     st.subheader(f"Training {s.name}")
     st.caption(_recipe(s))
     if theirs(s):
-        st.caption(":material/group: Started from another tab or browser: this server trains one model at a time.")
+        st.caption(
+            ":material/group: Started from another tab or browser of this lab: a lab trains one model at a time."
+        )
     if s.epoch:
         label = f"Epoch {s.epoch} of {s.epochs} · batch {s.batch} of {s.batches} · {s.progress:.0%}"
     else:
@@ -100,7 +111,7 @@ def running_ui(s: RunState, runner: Runner) -> None:
         st.info("The loss and accuracy curves start after the first few batches.", icon=":material/show_chart:")
 
 
-def stop_ui(s: RunState, runner: Runner) -> None:
+def stop_ui(s: RunState, runner: TrainQueue) -> None:
     if s.status == "stopping":
         return
     with st.popover("Stop", icon=":material/stop_circle:"):
@@ -127,7 +138,7 @@ def stop_ui(s: RunState, runner: Runner) -> None:
         )
 
 
-def finished_ui(s: RunState, runner: Runner, registry: Registry) -> None:
+def finished_ui(s: RunState, runner: TrainQueue, registry: Registry) -> None:
     r = s.result
     if s.status == "stopped":
         st.subheader(f"{s.name}: stopped and kept")
@@ -184,8 +195,12 @@ def _activate(name: str, registry: Registry) -> None:
         st.session_state.train_notice = str(error)
 
 
-def ended_ui(s: RunState, runner: Runner) -> None:
-    if s.status == "discarded":
+def ended_ui(s: RunState, runner: TrainQueue) -> None:
+    if s.status == "cancelled":
+        st.info(
+            f"{s.name} was taken out of the queue before it started; nothing was trained.", icon=":material/cancel:"
+        )
+    elif s.status == "discarded":
         st.info(f"{s.name} was stopped; nothing was saved.", icon=":material/delete:")
     else:
         st.error(f"{s.name} did not finish: {s.error}", icon=":material/error:")
@@ -194,35 +209,38 @@ def ended_ui(s: RunState, runner: Runner) -> None:
     st.button("Close", key="train_dismiss", icon=":material/close:", on_click=runner.dismiss)
 
 
-def idle_ui() -> None:
+def idle_ui(s: RunState) -> None:
     st.subheader("Watch it learn")
     st.markdown(
         "Pick a starting point in the form, change what you like, name the model and press **Train**. "
         "The progress and the loss and accuracy curves show up here, epoch by epoch. "
         "Training runs in the background: you can go and draw meanwhile."
     )
+    others = others_sentence(s)
+    if others:
+        st.caption(f":material/group: {others} Yours would wait its turn.")
 
 
-def live_ui(runner: Runner, registry: Registry) -> None:
+def live_ui(runner: TrainQueue, registry: Registry) -> None:
     """The run's panel: polled every second while a run goes, every few seconds otherwise, so that a run
     started in another tab shows up. (The idle timer once raced the form: ui.train.form no longer sets a
     widget from code that a stale timed rerun could undo.)"""
     st.fragment(_live, run_every=1 if runner.snapshot().active else IDLE_EVERY)(runner, registry)
 
 
-def _live(runner: Runner, registry: Registry) -> None:
+def _live(runner: TrainQueue, registry: Registry) -> None:
     s = runner.snapshot()
     with st.container(border=True):
-        if elsewhere(s):
-            busy_ui(s) if s.active else idle_ui()
+        if s.status == "queued":
+            queued_ui(s, runner)
         elif s.active:
             running_ui(s, runner)
         elif s.status in ("done", "stopped"):
             finished_ui(s, runner, registry)
-        elif s.status in ("discarded", "failed"):
+        elif s.status in ("discarded", "failed", "cancelled"):
             ended_ui(s, runner)
         else:
-            idle_ui()
+            idle_ui(s)
     # a run started (maybe in another tab) or ended: rerun the whole page once, so the curves
     # fragment changes pace and the runs table shows the new model
     seen = st.session_state.get("train_seen")
@@ -231,9 +249,9 @@ def _live(runner: Runner, registry: Registry) -> None:
         st.rerun(scope="app")
 
 
-def _curves(runner: Runner) -> None:
+def _curves(runner: TrainQueue) -> None:
     s = runner.snapshot()
-    if elsewhere(s) or not (s.trace or s.history) or s.status not in (*ACTIVE, "done", "stopped"):
+    if not (s.trace or s.history) or s.status not in (*ACTIVE, "done", "stopped"):
         return
     with st.container(border=True):
         st.plotly_chart(curves_figure(s.history, s.trace), config=CHART_CONFIG, key="train_curves")
@@ -243,6 +261,6 @@ def _curves(runner: Runner) -> None:
         )
 
 
-def curves_ui(runner: Runner) -> None:
+def curves_ui(runner: TrainQueue) -> None:
     """The learning curves: redrawn every few seconds while a run goes, drawn once when it has ended."""
     st.fragment(_curves, run_every=CURVES_EVERY if runner.snapshot().active else None)(runner)
