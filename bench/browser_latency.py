@@ -1,6 +1,6 @@
 """Mouse-up to updated result on screen, in a real browser: the Draw page vs a bare canvas echo app.
 
-    .venv/bin/python -m bench.browser_latency [--strokes 30] [--while-training] [--two-sessions]
+    .venv/bin/python -m bench.browser_latency [--strokes 30] [--while-training] [--two-sessions] [--workers-training 2]
 
 Starts `streamlit run` for bench/echo_app.py and for app.py on free loopback ports, each with its
 own empty $DIGITLAB_HOME, and draws strokes with Playwright's mouse on the real canvas in Debian's
@@ -15,6 +15,8 @@ Both apps are timed the same way, inside the page, taking turns a figure at a ti
          Draw page's live fragment, has finished, saliency and hidden layers included).
 --while-training: the Draw page again while a second tab trains 784-128-64-10 (Adam, all 60,000
 images, many epochs) from the Train page; the run is discarded once the strokes are timed.
+--workers-training N: the Draw page's server gets N training workers (DIGITLAB_WORKERS), and N labs queue a long
+run each (784-128-64-10, all 60,000 images) through the training queue; the Draw page again while all N train.
 --two-sessions: two browser contexts draw at the same time while a third trains; prints both
 sessions' figures and whether the server log holds a "Traceback" or "Exception".
 Targets from the issues: the reading on screen p50 <= 1.2x the echo's; under training <= 2x idle.
@@ -249,6 +251,30 @@ async def discard_training(page, name: str) -> None:
     await page.get_by_text(f"{name} was stopped; nothing was saved.").wait_for(timeout=LOAD_MS)
 
 
+def queue_long_runs(home: Path, n: int) -> list:
+    """n labs in the Draw server's store, each with a long run queued: its workers take them."""
+    from model.db import create_workspace
+    from model.spec import ArchSpec
+    from model.workspace import key_hash, new_key
+    from training.config import TrainConfig
+    from training.queue import TrainQueue
+
+    labs = [TrainQueue(home, create_workspace(home, key_hash(new_key()))) for _ in range(n)]
+    for i, lab in enumerate(labs):
+        lab.start(f"bench-worker-{i}", ArchSpec.simple([128, 64]), TrainConfig(epochs=TRAIN_EPOCHS))
+    return labs
+
+
+async def all_training(labs: list) -> bool:
+    """Wait until every lab's run has done batches (or ended); True if all are training."""
+    for _ in range(LOAD_MS // 500):
+        states = [lab.snapshot() for lab in labs]
+        if all(s.batches > 0 or s.status in ("done", "failed", "discarded") for s in states):
+            return all(s.status == "training" for s in states)
+        await asyncio.sleep(0.5)
+    return False
+
+
 # --- the runs ------------------------------------------------------------------------------------
 
 
@@ -275,7 +301,10 @@ async def measure(args) -> dict[str, np.ndarray]:
     servers = {}
     try:
         for app in (ECHO, DRAW):
-            servers[app.name] = start_server(homes[app.name], homes[app.name] / "streamlit.log", script=app.script)
+            workers = {"DIGITLAB_WORKERS": str(args.workers_training)} if args.workers_training and app is DRAW else {}
+            servers[app.name] = start_server(
+                homes[app.name], homes[app.name] / "streamlit.log", script=app.script, env=workers
+            )
         async with async_playwright() as p:
             browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             pages = {}
@@ -291,6 +320,16 @@ async def measure(args) -> dict[str, np.ndarray]:
                 results["training covered the strokes"] = await still_training(train, "bench-while-drawing")
                 await discard_training(train, "bench-while-drawing")
                 await train.context.close()
+            if args.workers_training:
+                labs = queue_long_runs(homes["draw"], args.workers_training)
+                label = f"draw, while {args.workers_training} workers train"
+                results[f"{args.workers_training} workers were training at the start"] = await all_training(labs)
+                results[label] = await draw_strokes(page, DRAW, args.strokes, figure_offset=2)
+                results[f"{args.workers_training} workers trained through the strokes"] = all(
+                    lab.snapshot().status == "training" for lab in labs
+                )
+                for lab in labs:
+                    lab.stop(keep=False)
             if args.two_sessions:
                 other = await open_app(await browser.new_context(viewport=VIEWPORT), url, DRAW)
                 await warm_up(other, DRAW)
@@ -322,6 +361,9 @@ def main() -> int:
     parser.add_argument(
         "--two-sessions", action="store_true", help="also time two sessions drawing while a third trains"
     )
+    parser.add_argument(
+        "--workers-training", type=int, default=0, metavar="N", help="also time the Draw page while N workers train"
+    )
     args = parser.parse_args()
     r = asyncio.run(measure(args))
 
@@ -341,6 +383,14 @@ def main() -> int:
         print(
             f"Draw under training / idle p50: reading shown {busy[0] / draw[0]:.2f}x, rerun done {busy[-1] / draw[-1]:.2f}x "
             f"(target <= 2x){'' if r['training covered the strokes'] else '; the run ended before the last stroke'}"
+        )
+    if args.workers_training:
+        n = args.workers_training
+        busy = np.median(r[f"draw, while {n} workers train"], axis=0)
+        covered = r[f"{n} workers were training at the start"] and r[f"{n} workers trained through the strokes"]
+        print(
+            f"Draw while {n} workers train / idle p50: reading shown {busy[0] / draw[0]:.2f}x (target <= 1.3x), "
+            f"rerun done {busy[-1] / draw[-1]:.2f}x{'' if covered else '; NOT all workers trained through the strokes'}"
         )
     if "session A, two drawing + training" in r:
         for s in "AB":
