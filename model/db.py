@@ -194,7 +194,11 @@ def database_url() -> str | None:
     url = os.environ.get("DIGITLAB_DATABASE_URL", "").strip()
     if not url:
         return None
-    return "postgresql+psycopg://" + url.split("://", 1)[1] if url.startswith(("postgresql://", "postgres://")) else url
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    if not url.startswith(("postgresql+psycopg://", "sqlite:///")):  # the two databases the store is tested on
+        raise ValueError("DIGITLAB_DATABASE_URL must be a postgresql://user@host:port/database URL")
+    return url
 
 
 def now_iso() -> str:

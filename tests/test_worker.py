@@ -104,7 +104,7 @@ def test_a_worker_killed_mid_run_fails_the_run_in_one_sentence_and_the_next_work
     assert leftovers == []  # nothing half-written by the killed run's child
 
 
-def test_a_bad_worker_count_gets_one_sentence(digitlab_home):
+def test_bad_worker_settings_get_one_sentence_and_exit_code_2(digitlab_home):
     result = subprocess.run(
         [sys.executable, "-m", "training", "worker", "--workers", "0"], cwd=REPO, capture_output=True, text=True
     )
@@ -115,6 +115,20 @@ def test_a_bad_worker_count_gets_one_sentence(digitlab_home):
     )
     assert result.returncode == 2
     assert result.stderr == "error: DIGITLAB_WORKERS must be a whole number of workers, 0 or more, not 'two'.\n"
+    for url, sentence in [
+        ("mysql://x/y", "DIGITLAB_DATABASE_URL must be a postgresql://user@host:port/database URL."),
+        ("postgresql://postgres@127.0.0.1:1/none", "port 1 failed: Connection refused."),
+    ]:
+        env = {**os.environ, "DIGITLAB_DATABASE_URL": url}
+        result = subprocess.run(
+            [sys.executable, "-m", "training", "worker", "--workers", "1"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+        assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+        assert result.stderr.startswith("error: cannot open the store") and result.stderr.endswith(f"{sentence}\n")
 
 
 def test_postgresql_restarted_mid_run_the_worker_reconnects_and_the_run_finishes(

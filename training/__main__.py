@@ -171,6 +171,16 @@ def run_worker(args) -> int:
         fail(str(error))
     if workers < 1:
         fail(f"--workers must be 1 or more, got {workers}.")
+    from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+    from model import db
+
+    try:
+        db.engine(data_home())  # reaches the store and brings its schema up to date, before any run is taken
+    except (ArgumentError, DBAPIError, NoSuchModuleError, ValueError) as error:
+        where = "DIGITLAB_DATABASE_URL's database" if os.environ.get("DIGITLAB_DATABASE_URL") else data_home()
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        fail(f"cannot open the store ({where}): {reason.rstrip('.')}.")
     work(data_home(), workers)
     return 0
 
