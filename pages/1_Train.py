@@ -22,8 +22,8 @@ from ui.workspace import lab
 
 st.set_page_config(page_title="Train · Digit Lab", page_icon=":material/model_training:", layout="wide")
 tune_server()
-start_workers_soon()  # this server's training workers, if it has any (DIGITLAB_WORKERS)
 lab()  # on a shared server, the visitor's own workspace (from the URL's key); else the local one
+start_workers_soon()  # this server's training workers, if it has any (DIGITLAB_WORKERS)
 sidebar_nav()
 models = registry()
 presets = all_presets(models)

@@ -29,8 +29,8 @@ from ui.workspace import lab
 
 st.set_page_config(page_title="Errors · Digit Lab", page_icon=":material/troubleshoot:", layout="wide")
 tune_server()
-start_workers_soon()  # this server's training workers, if it has any (DIGITLAB_WORKERS)
 lab()  # on a shared server, the visitor's own workspace (from the URL's key); else the local one
+start_workers_soon()  # this server's training workers, if it has any (DIGITLAB_WORKERS)
 sidebar_nav()
 state = st.session_state
 state.setdefault("errors_model", loaders.model_names()[1])  # the active model

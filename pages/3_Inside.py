@@ -30,8 +30,8 @@ TABS = [INSPECTOR_TAB, "Layer overview", "Hidden space", REPLAY_TAB]
 
 st.set_page_config(page_title="Inside · Digit Lab", page_icon=":material/neurology:", layout="wide")
 tune_server()
-start_workers_soon()  # this server's training workers, if it has any (DIGITLAB_WORKERS)
 lab()  # on a shared server, the visitor's own workspace (from the URL's key); else the local one
+start_workers_soon()  # this server's training workers, if it has any (DIGITLAB_WORKERS)
 sidebar_nav()
 st.title("Inside the network")
 st.caption(

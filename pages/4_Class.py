@@ -30,10 +30,10 @@ NEEDS_SHARED = "Classes need a shared server, where every student gets a lab of 
 
 st.set_page_config(page_title="Class · Digit Lab", page_icon=":material/school:", layout="wide")
 tune_server()
-start_workers_soon()  # this server's training workers, if it has any (DIGITLAB_WORKERS)
 if shared_mode() and JOIN_PARAM in st.query_params:
     join_page(st.query_params[JOIN_PARAM])  # stops the page: a join visit opens no lab
 workspace = lab()  # the teacher's own lab, from the URL's key
+start_workers_soon()  # this server's training workers, if it has any (DIGITLAB_WORKERS)
 sidebar_nav()
 st.title("Class")
 if not shared_mode():

@@ -261,3 +261,20 @@ def test_the_model_a_teacher_shares_shows_in_a_students_picker_and_only_there(di
     classes.share_model(digitlab_home, classes.class_of(digitlab_home, student)[0], "teachers-pick")
     assert "teachers-pick · 50.00% · from your teacher" in open_page(key).sidebar.selectbox[0].options
     assert not any("teachers-pick" in o for o in open_page(new_lab(digitlab_home)[0]).sidebar.selectbox[0].options)
+
+
+def test_a_database_setting_that_cannot_work_is_one_sentence_on_every_page(monkeypatch):
+    """An operator's mistake in DIGITLAB_DATABASE_URL: each page says so in one sentence; no traceback."""
+    from tests.conftest import REPO
+
+    for url, reason in [
+        ("mysql://x/y", "DIGITLAB_DATABASE_URL must be a postgresql://user@host:port/database URL."),
+        ("postgresql://postgres@127.0.0.1:1/none", "Connection refused."),
+    ]:
+        monkeypatch.setenv("DIGITLAB_DATABASE_URL", url)
+        for page in ("app.py", "pages/1_Train.py", "pages/2_Errors.py", "pages/3_Inside.py", "pages/4_Class.py"):
+            at = AppTest.from_file(str(REPO / page), default_timeout=60).run()
+            errors = [e.value for e in at.error]
+            assert not at.exception and len(errors) == 1, (page, errors)
+            assert errors[0].startswith("Digit Lab cannot open its database: ") and reason in errors[0], errors
+            assert errors[0].endswith("Its operator can fix the setting.")

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import streamlit as st
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from model import classes, db
 from model.registry import data_home
@@ -89,9 +90,22 @@ def current_key() -> str | None:
     return opened[0] if opened else None
 
 
+def store_or_stop() -> None:
+    """Open the store (once per process; a no-op after), or say in one sentence why it cannot be, and stop."""
+    try:
+        db.engine(data_home())
+    except (ValueError, ArgumentError, DBAPIError) as error:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0].rstrip(".")
+        st.error(
+            f"Digit Lab cannot open its database: {reason}. Its operator can fix the setting.", icon=":material/error:"
+        )
+        st.stop()
+
+
 def lab() -> Workspace:
     """Open this session's lab from the URL's key (see the module's docstring); on a key that opens nothing,
     say so in one sentence, offer a new lab, and stop the page."""
+    store_or_stop()
     if not shared_mode():
         return PERSONAL
     state, home = st.session_state, data_home()
