@@ -8,7 +8,8 @@ threads of this process, as a server's embedded ones:
           warm; against today's standby start without a queue: a warm `python -m training standby` child sent
           its arguments directly -> its first batch line. A small net (784-16-10) on 2,000 images.
   fit:    a 5-epoch fit of 784-128-10 on all 60,000 images: its own train_seconds through the queue against
-          `python -m training fit` alone, taking turns (the bookkeeping runs beside the child, on the same cores).
+          `python -m training fit` alone with the child's niceness and thread budget, taking turns (the
+          bookkeeping, event writes and heartbeats, runs beside the child, on the same cores).
   burst:  --runs small runs, one from each of as many labs, queued at once; 1 then 2 worker threads. Checks every
           run trained exactly once (one model per lab, every run done); prints throughput and queue wait p50/p90.
 Goals (issue #28): start <= 1.5 s over the standby start; fit bookkeeping <= 3 %.
@@ -36,7 +37,7 @@ from model.spec import ArchSpec  # noqa: E402
 from model.workspace import PERSONAL, key_hash, new_key  # noqa: E402
 from training.config import TrainConfig  # noqa: E402
 from training.queue import TrainQueue, consumer_for  # noqa: E402
-from training.runner import _Child, fit_args  # noqa: E402
+from training.runner import NICENESS, _Child, child_env, fit_args  # noqa: E402
 
 SMALL = ArchSpec.simple([16])
 SMALL_CFG = TrainConfig(epochs=2, batch_size=64, train_limit=2000, snapshots=False)
@@ -108,13 +109,22 @@ def part_fit(rounds: int) -> None:
     alone, queued = [], []
     try:
         for i in range(rounds):
-            out = subprocess.run(
-                [sys.executable, "-m", "training", "fit", *fit_args(f"alone-{i}", FIT, FIT_CFG)],
+            out = subprocess.run(  # as a worker's child runs it: niced, the same thread budget, no supervisor
+                [
+                    "nice",
+                    "-n",
+                    str(NICENESS),
+                    sys.executable,
+                    "-m",
+                    "training",
+                    "fit",
+                    *fit_args(f"alone-{i}", FIT, FIT_CFG),
+                ],
                 cwd=REPO,
                 capture_output=True,
                 text=True,
                 check=True,
-                env={**os.environ, "DIGITLAB_HOME": str(home)},
+                env=child_env(home),
             ).stdout
             alone.append(json.loads(out.strip().splitlines()[-1])["train_seconds"])
             q = TrainQueue(home, PERSONAL)
