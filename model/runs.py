@@ -241,11 +241,10 @@ def wait_estimate(home: Path, run: Run, workers: int = 1) -> float | None:
                 )
             )
         ).all()
-    if not rows:
-        return 0.0
-    if typical is None:
-        return None
-    return sum(_run(row).left(typical) for row in rows) / max(1, workers)
+    left = [_run(row) for row in rows]
+    if typical is None and any(r.status == QUEUED or r.progress <= 0 for r in left):
+        return None  # a run with no pace yet, and no finished run to go by
+    return sum(r.left(typical or 0.0) for r in left) / max(1, workers)
 
 
 def typical_seconds(home: Path, last: int = 20) -> float | None:

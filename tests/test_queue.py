@@ -125,3 +125,15 @@ def test_a_run_cancelled_before_a_worker_takes_it_never_trains(store, workers):
     enqueue(store, run.id)  # a task delivered twice does nothing the second time either
     time.sleep(1)
     assert runs.get(store, PERSONAL, run.id).started is None
+
+
+def test_the_wait_is_estimated_from_the_pace_of_the_runs_ahead(store):
+    ahead = TrainQueue(store, create_workspace(store, key_hash(new_key())))
+    mine = TrainQueue(store, create_workspace(store, key_hash(new_key())))
+    first = ahead.start("ahead", ARCH, LONG)
+    mine.start("mine", ARCH, TINY)
+    assert mine.snapshot().wait is None  # nothing has a pace yet, and no run has finished to go by
+    runs.claim(store, first.id, "w:1")
+    runs.record(store, first.id, [], 0, "training", progress=0.25, fit_elapsed=10.0)
+    state = mine.snapshot()
+    assert state.ahead == 0 and state.wait == pytest.approx(30.0)  # a quarter took 10 s: 30 s to go
