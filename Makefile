@@ -44,7 +44,7 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 test: test-setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m pytest tests
+	$(PY) -m pytest tests --durations=12  # the slowest tests listed: the suite must stay under 20 minutes
 
 # The browser benchmarks need Playwright and Chromium, like the browser tests.
 bench: test-setup

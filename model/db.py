@@ -18,6 +18,7 @@ import os
 import secrets
 import shutil
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -47,7 +48,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.pool import NullPool
 
 from model.snapshots import sidecar_path
@@ -57,6 +58,7 @@ DB_NAME = "digitlab.sqlite3"
 LOCK_NAME = ".migrate.lock"  # flock'd while one process migrates: the server and a training child share the file
 MIGRATE_LOCK_KEY = int.from_bytes(b"digitlab")  # PostgreSQL's advisory lock while one process migrates (a bigint)
 POOL_SIZE, POOL_OVERFLOW = 5, 10  # PostgreSQL connections kept open per process, and how many more at a peak
+RESTART_PATIENCE_S = 120  # how long a write that must not be lost waits for a restarting database (patiently)
 LOCK_TIMEOUT_S = 30  # how long a writer waits for another connection's lock before giving up
 HEAD = "0006"  # the newest migration in model/migrations/versions/
 KEPT = (PERSONAL.id, SHARED.id)  # workspaces that are never deleted
@@ -199,6 +201,19 @@ def database_url() -> str | None:
     if not url.startswith(("postgresql+psycopg://", "sqlite:///")):  # the two databases the store is tested on
         raise ValueError("DIGITLAB_DATABASE_URL must be a postgresql://user@host:port/database URL")
     return url
+
+
+def patiently(call, patience: float = RESTART_PATIENCE_S):
+    """`call()`, tried again every second while the database cannot be reached (a PostgreSQL restart drops every
+    connection; SQLite may say it is locked), for up to `patience` seconds: for writes that must not be lost."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            return call()
+        except OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)
 
 
 def now_iso() -> str:

@@ -228,7 +228,7 @@ class Registry:
     def add(self, keras_model, meta: ModelMeta, snapshots: Snapshots | None = None) -> ModelRecord:
         """Save a trained model under `meta.name`: its snapshot sidecar and file first (atomic renames), then its row."""
         check_name(meta.name)
-        if self.exists(meta.name):
+        if database.patiently(lambda: self.exists(meta.name)):
             raise RegistryError(f"a model named {meta.name!r} already exists; choose another name.")
         meta.created = meta.created or now_iso()
         relative = (self.models_dir / f"{meta.name}.{uuid.uuid4().hex[:8]}.keras").relative_to(self.home)
@@ -239,17 +239,21 @@ class Registry:
             digest = save_model(keras_model, meta, self.home / relative)
             data = (self.home / relative).read_bytes()
             replay = sidecar.read_bytes() if snapshots is not None else None
-            with self.engine.begin() as conn:
-                self._insert(conn, meta, str(relative), digest)
-                if conn.execute(select(model_files.c.sha256).where(model_files.c.sha256 == digest)).first() is None:
-                    conn.execute(insert(model_files).values(sha256=digest, data=data, sidecar=replay))
+
+            def insert_rows() -> None:
+                with self.engine.begin() as conn:
+                    self._insert(conn, meta, str(relative), digest)
+                    if conn.execute(select(model_files.c.sha256).where(model_files.c.sha256 == digest)).first() is None:
+                        conn.execute(insert(model_files).values(sha256=digest, data=data, sidecar=replay))
+
+            database.patiently(insert_rows)  # a trained model is not lost to a database restarting just then
         except (IntegrityError, sqlite3.IntegrityError):  # SQLAlchemy wraps the driver's; a raw one is caught too
             self._remove_files(self.home / relative)
             raise RegistryError(f"a model named {meta.name!r} already exists; choose another name.") from None
         except BaseException:
             self._remove_files(self.home / relative)
             raise
-        return self.get(meta.name)
+        return database.patiently(lambda: self.get(meta.name))
 
     @staticmethod
     def _remove_files(path: Path) -> None:

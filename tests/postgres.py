@@ -15,6 +15,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -88,10 +89,15 @@ def postgres_server() -> Iterator[PostgresServer]:
         wait = ["-w", "-t", str(START_TIMEOUT_S)]  # until it accepts connections
         run(binary("pg_ctl"), "-D", data, "-l", str(root / "log"), "-o", options, *wait, "start")
         server = PostgresServer(port)
-        # a fault test's restart: every connection drops, the server is back on the same port
-        server.restart = lambda: run(
-            binary("pg_ctl"), "-D", data, "-l", str(root / "log"), "-o", options, *wait, "-m", "fast", "restart"
-        )
+
+        def restart(down_for: float = 0.0) -> None:
+            """A fault test's restart: every connection drops; the server is away `down_for` seconds, then back
+            on the same port."""
+            run(binary("pg_ctl"), "-D", data, "-m", "fast", *wait, "stop")
+            time.sleep(down_for)
+            run(binary("pg_ctl"), "-D", data, "-l", str(root / "log"), "-o", options, *wait, "start")
+
+        server.restart = restart
         try:
             yield server
         finally:

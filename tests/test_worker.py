@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from model import runs
 from model.db import create_workspace
 from model.registry import Registry
@@ -71,10 +73,11 @@ def test_a_worker_process_trains_the_runs_a_server_queued(store, tmp_path):
     assert Registry(store, b.ws).exists("model-b")
 
 
-def test_a_worker_killed_mid_run_fails_the_run_in_one_sentence_and_the_next_worker_goes_on(store, tmp_path):
-    doomed, next_one = lab(store), lab(store)
+def test_a_worker_killed_mid_run_fails_the_run_in_one_sentence_and_the_next_worker_goes_on(digitlab_home, tmp_path):
+    """On SQLite; tests/e2e/test_replicas.py kills a worker on PostgreSQL (PostgresHuey), with two replicas watching."""
+    doomed, next_one = lab(digitlab_home), lab(digitlab_home)
     doomed.start("doomed", ARCH, LONG)
-    worker = start_worker(store, tmp_path / "worker-1.log")
+    worker = start_worker(digitlab_home, tmp_path / "worker-1.log")
     try:
         running = doomed.wait(lambda s: s.batches > 0 or s.status in runs.ENDED, WAIT)
         assert running.status == "training"
@@ -88,19 +91,19 @@ def test_a_worker_killed_mid_run_fails_the_run_in_one_sentence_and_the_next_work
         worker.kill()
     assert failed.status == "failed" and failed.error == runs.LOST
     assert took < 60, f"the run was marked failed {took:.0f} s after the kill"
-    assert not Registry(store, doomed.ws).exists("doomed")
+    assert not Registry(digitlab_home, doomed.ws).exists("doomed")
     deadline = time.monotonic() + 30
-    while trainers(store) and time.monotonic() < deadline:  # the orphan sees its parent go within a batch
+    while trainers(digitlab_home) and time.monotonic() < deadline:  # the orphan sees its parent go within a batch
         time.sleep(0.5)
-    assert trainers(store) == []
+    assert trainers(digitlab_home) == []
     assert next_one.snapshot().status == "queued"  # nobody took it: the only worker is dead
-    second = start_worker(store, tmp_path / "worker-2.log")
+    second = start_worker(digitlab_home, tmp_path / "worker-2.log")
     try:
         assert next_one.wait(lambda s: s.status in runs.ENDED, WAIT).status == "done"
     finally:
         second.terminate()
         second.wait(30)
-    leftovers = [p.name for p in (store / "models").rglob("*") if p.is_file() and "after" not in p.name]
+    leftovers = [p.name for p in (digitlab_home / "models").rglob("*") if p.is_file() and "after" not in p.name]
     assert leftovers == []  # nothing half-written by the killed run's child
 
 
@@ -131,8 +134,9 @@ def test_bad_worker_settings_get_one_sentence_and_exit_code_2(digitlab_home):
         assert result.stderr.startswith("error: cannot open the store") and result.stderr.endswith(f"{sentence}\n")
 
 
+@pytest.mark.parametrize("moment", ["training", "evaluating"])  # mid-fit, and as the child is about to save
 def test_postgresql_restarted_mid_run_the_worker_reconnects_and_the_run_finishes(
-    postgres, monkeypatch, digitlab_home, tmp_path
+    moment, postgres, monkeypatch, digitlab_home, tmp_path
 ):
     """A restart drops every connection of the worker (its store and PostgresHuey's) and of the server's side:
     the supervisor keeps the child's events until the database is back, and the run ends done, with all of them."""
@@ -141,8 +145,9 @@ def test_postgresql_restarted_mid_run_the_worker_reconnects_and_the_run_finishes
     q.start("survivor", ARCH, TrainConfig(epochs=6, batch_size=16, train_limit=1000, validation_split=0.2))
     worker = start_worker(digitlab_home, tmp_path / "worker.log")
     try:
-        assert q.wait(lambda s: s.batches > 0 or s.status in runs.ENDED, WAIT).status == "training"
-        postgres.restart()
+        reached = q.wait(lambda s: s.status == moment or s.status in runs.ENDED, WAIT, every=0.05)
+        assert reached.status == moment
+        postgres.restart(down_for=3)  # long enough that the child's save (after evaluating) meets it
         state = q.wait(lambda s: s.status in runs.ENDED, WAIT)
         assert state.status == "done", f"{state.error}\n{(tmp_path / 'worker.log').read_text()}"
         assert [h["epoch"] for h in state.history] == list(range(1, 7))  # no epoch's event was lost

@@ -20,19 +20,18 @@ import signal
 import socket
 import sys
 import threading
-import time
 from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError
 
 from model import runs
+from model.db import patiently
 from model.spec import ArchSpec
 from training.config import TrainConfig
 from training.runner import RunState, _Child, _log_failure, fit_args, saved_result
 
 FLUSH_S = 0.5  # how often the child's events reach the store: the page polls every second
 STOP_SIGNAL = {"keep": signal.SIGTERM, "discard": signal.SIGUSR1}  # what the child does with each (training/__main__)
-STORE_PATIENCE_S = 120  # how long a run's end waits for a database that is restarting
 EXIT_WAIT_S = 20  # how long a worker's exit waits for its runs to save their best weights
 
 _live: dict[str, _Child] = {}  # run id -> its child, for the runs this process supervises now
@@ -138,25 +137,13 @@ def _follow(home: Path, run_id: str, child: _Child, state: RunState) -> str:
     returncode = child.process.wait()
     stderr = child.stderr_text()
     child.stderr.close()
-    state.finish(returncode, stderr, _retrying(lambda: saved_result(home, state)))
+    state.finish(returncode, stderr, patiently(lambda: saved_result(home, state)))
     if state.status == "failed":
         _log_failure(state, returncode, stderr)
     if unsent:  # the last events, if the store was away at the end
-        _retrying(lambda: runs.record(home, run_id, unsent, seq, "evaluating", 1.0, state.fit_elapsed, start, latest))
-    _retrying(lambda: runs.finish(home, run_id, state.status, state.result, state.error, state.stderr_tail or None))
+        patiently(lambda: runs.record(home, run_id, unsent, seq, "evaluating", 1.0, state.fit_elapsed, start, latest))
+    patiently(lambda: runs.finish(home, run_id, state.status, state.result, state.error, state.stderr_tail or None))
     return state.status
-
-
-def _retrying(call, patience: float = STORE_PATIENCE_S):
-    """`call()`, tried again every second while the database is away, for up to `patience` seconds."""
-    deadline = time.monotonic() + patience
-    while True:
-        try:
-            return call()
-        except DBAPIError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(1)
 
 
 def _say_once(message: str, _said: set[str] = set()) -> None:  # noqa: B006 - a process-wide memo on purpose
