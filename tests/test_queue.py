@@ -137,3 +137,22 @@ def test_the_wait_is_estimated_from_the_pace_of_the_runs_ahead(store):
     runs.record(store, first.id, [], 0, "training", progress=0.25, fit_elapsed=10.0)
     state = mine.snapshot()
     assert state.ahead == 0 and state.wait == pytest.approx(30.0)  # a quarter took 10 s: 30 s to go
+
+
+def test_a_server_restarted_with_runs_waiting_starts_its_workers_from_any_page(digitlab_home, monkeypatch):
+    """Every page calls ui.stores.start_workers_soon(): nothing queued, no worker (no TensorFlow child for a server
+    where people only draw); a run left queued by a restart, and the server's worker starts and trains it."""
+    from training import queue
+    from ui.stores import _start_if_queued
+
+    monkeypatch.setenv("DIGITLAB_WORKERS", "1")
+    monkeypatch.setenv("DIGITLAB_TRAIN_STANDBY", "0")  # no TensorFlow child left waiting after the test
+    _start_if_queued(str(digitlab_home))
+    assert digitlab_home.resolve() not in queue._EMBEDDED
+    q = TrainQueue(digitlab_home, PERSONAL)
+    q.start("left-waiting", ARCH, TINY)
+    _start_if_queued(str(digitlab_home))
+    try:
+        assert q.wait(ended, WAIT).status == "done"
+    finally:
+        queue.stop_embedded()

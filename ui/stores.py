@@ -54,12 +54,20 @@ def _workers(home: str) -> int:
 
 
 def start_workers_soon() -> None:
-    """Every page: the server's workers start a moment after its first page is drawn, whichever page that is, so
-    runs queued before a restart go on even if nobody opens Train (their import would slow that first page)."""
+    """Every page: a moment after the server's first page is drawn, its workers start if runs are waiting (queued
+    before a restart), so they go on even if nobody opens Train; else the Train page starts them when opened.
+    A worker warms a TensorFlow child, which a server where people only draw need not pay for."""
     home = str(data_home())
     if home not in _SOON:
         _SOON.add(home)
-        threading.Timer(WORKERS_AFTER_S, _workers, args=(home,)).start()
+        threading.Timer(WORKERS_AFTER_S, _start_if_queued, args=(home,)).start()
+
+
+def _start_if_queued(home: str) -> None:
+    from model.runs import queue_counts
+
+    if queue_counts(Path(home))[0]:
+        _workers(home)
 
 
 WORKERS_AFTER_S = 3.0  # s after the first page
