@@ -153,7 +153,7 @@ runs = Table(
     Column("arch", Text, nullable=False),  # ArchSpec.to_dict() as JSON
     Column("train", Text, nullable=False),  # TrainConfig.to_dict() as JSON
     Column("owner", Text, nullable=False, server_default=""),  # the browser session that pressed Train
-    Column("status", String(16), nullable=False),  # model/runs.py STATUSES
+    Column("status", String(16), nullable=False),  # queued, then model/runs.py RUNNING, then ENDED
     Column("stop", String(8), nullable=True),  # "keep" | "discard" | "cancel": what the person asked for
     Column("queued", Float, nullable=False),  # Unix time Train was pressed: the queue's order
     Column("started", Float, nullable=True),  # when a worker took it

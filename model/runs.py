@@ -3,7 +3,7 @@
     run = submit(home, ws, name, arch, cfg, owner)   # a queued run (RunRefused: one sentence)
     claim(home, run.id, "host:pid")                  # a worker takes it (None if it was cancelled meanwhile)
     record(home, run.id, events, ...)                # the worker writes the child's events and progress
-    latest(home, ws) / get(home, ws, run_id) / events_since(home, run_id, seq)   # what the page reads
+    latest(home, ws) / get(home, ws, run_id) / events_since(home, ws, run_id, seq)   # what the page reads
     ask_stop(home, ws, run_id, "keep") / cancel(home, ws, run_id) / dismiss(home, ws, run_id)
     reap(home)                                       # runs whose worker went silent: failed, in one sentence
 
@@ -30,9 +30,9 @@ QUEUED = "queued"
 RUNNING = ("starting", "training", "evaluating", "stopping")  # a worker has it
 ACTIVE = (QUEUED, *RUNNING)  # it counts against the lab's and the class's limits
 ENDED = ("done", "stopped", "discarded", "failed", "cancelled")
-HEARTBEAT_S = 5  # a worker's supervisor says it is alive this often
 STALE_S = 30  # a running run silent this long has lost its worker (reap): failed well within a minute
 PER_WORKSPACE = 1  # runs a lab may have queued or training at once
+GONE = "gone"  # record(): the run is no longer running in the store
 LOST = (
     "The worker training this run stopped answering (its process or machine went away); nothing was saved. "
     "Press Train to run it again."
@@ -146,6 +146,7 @@ def submit(home: Path, ws: Workspace, name: str, arch: ArchSpec, train: dict, ow
                     f"Your class already has {going} runs queued or training, as many as your teacher allows at once; "
                     "press Train again when one has finished."
                 )
+        conn.execute(update(runs).where(runs.c.workspace_id == ws.id, runs.c.status.in_(ENDED)).values(dismissed=1))
         conn.execute(
             insert(runs).values(
                 id=run_id,
@@ -187,17 +188,19 @@ def latest(home: Path, ws: Workspace) -> Run | None:
     return None if row is None else _run(row)
 
 
-def events_since(home: Path, run_id: str, seq: int = 0) -> list[dict]:
-    """The run's batch and epoch events from number `seq` on, in order (the page keeps what it has read)."""
-    query = select(run_events.c.body).where(run_events.c.run_id == run_id, run_events.c.seq >= seq)
+def events_since(home: Path, ws: Workspace, run_id: str, seq: int = 0) -> list[dict]:
+    """`ws`'s run's batch and epoch events from number `seq` on, in order (the page keeps what it has read)."""
+    mine = select(runs.c.id).where(runs.c.id == run_id, runs.c.workspace_id == ws.id)
+    query = select(run_events.c.body).where(run_events.c.run_id.in_(mine), run_events.c.seq >= seq)
     with db.engine(home).connect() as conn:
         return [json.loads(body) for body in conn.execute(query.order_by(run_events.c.seq)).scalars()]
 
 
-def learning(home: Path, run_id: str) -> tuple[dict | None, dict | None]:
-    """The run's first and latest snapshot events (weights and the test panel's guesses), or None."""
+def learning(home: Path, ws: Workspace, run_id: str) -> tuple[dict | None, dict | None]:
+    """`ws`'s run's first and latest snapshot events (weights and the test panel's guesses), or None."""
+    query = select(runs.c.learning_start, runs.c.learning).where(runs.c.id == run_id, runs.c.workspace_id == ws.id)
     with db.engine(home).connect() as conn:
-        row = conn.execute(select(runs.c.learning_start, runs.c.learning).where(runs.c.id == run_id)).first()
+        row = conn.execute(query).first()
     if row is None:
         return None, None
     return tuple(None if text is None else json.loads(text) for text in row)
@@ -328,7 +331,8 @@ def record(
     learning: dict | None = None,
 ) -> str | None:
     """Write what the child printed since the last call (events numbered from `first_seq`), the run's status and
-    pace, and a heartbeat. Returns the stop the person asked for (None: none), for the worker to pass on."""
+    pace, and a heartbeat. Returns the stop the person asked for (None: none), for the worker to pass on, or
+    GONE if the run is no longer running in the store (reaped, or its lab deleted): the worker discards it."""
     values = {
         "heartbeat": time.time(),
         "progress": progress,
@@ -342,14 +346,14 @@ def record(
     if status not in RUNNING:
         raise ValueError(f"a running run is one of {RUNNING}, not {status!r}.")
     with db.engine(home).begin() as conn:
+        if conn.execute(select(runs.c.status).where(runs.c.id == run_id)).scalar() not in RUNNING:
+            return GONE
         if events:
             conn.execute(
                 insert(run_events),
                 [{"run_id": run_id, "seq": first_seq + i, "body": json.dumps(e)} for i, e in enumerate(events)],
             )
-        conn.execute(
-            update(runs).where(runs.c.id == run_id, runs.c.status.in_(RUNNING)).values(**values, status=status)
-        )
+        conn.execute(update(runs).where(runs.c.id == run_id).values(**values, status=status))
         return conn.execute(select(runs.c.stop).where(runs.c.id == run_id)).scalar()
 
 
@@ -367,7 +371,11 @@ def finish(
     with db.engine(home).begin() as conn:
         conn.execute(
             update(runs)
-            .where(runs.c.id == run_id, runs.c.status.in_(RUNNING))
+            # a run reaped while its worker was only cut off from the database ends as it really did
+            .where(
+                runs.c.id == run_id,
+                or_(runs.c.status.in_(RUNNING), and_(runs.c.status == "failed", runs.c.error == LOST)),
+            )
             .values(
                 status=status,
                 finished=time.time(),

@@ -156,3 +156,64 @@ def test_a_server_restarted_with_runs_waiting_starts_its_workers_from_any_page(d
         assert q.wait(ended, WAIT).status == "done"
     finally:
         queue.stop_embedded()
+
+
+def batch(i: int) -> dict:
+    return {
+        "event": "batch",
+        "epoch": 1,
+        "epochs": 1,
+        "batch": i,
+        "batches": 10,
+        "loss": 1.0,
+        "accuracy": 0.5,
+        "elapsed": i,
+    }
+
+
+def test_two_pages_folding_one_run_at_once_never_fold_an_event_twice(store, monkeypatch):
+    """Another page folds some of the newest events between this page's read and its fold: each is folded once."""
+    from training import queue
+
+    q = TrainQueue(store, PERSONAL)
+    run = q.start("watched", ARCH, TINY)
+    runs.claim(store, run.id, "w:1")
+    runs.record(store, run.id, [batch(i) for i in (1, 2, 3)], 0, "training", 0.3, 3.0)
+    assert len(q.snapshot().trace) == 3
+    runs.record(store, run.id, [batch(i) for i in (4, 5, 6)], 3, "training", 0.6, 6.0)
+    real = runs.events_since
+
+    def racing(*args):
+        events = real(*args)
+        folded = queue._FOLDED[run.id]  # the other page, in between, had seen only the next two events
+        for event in real(store, PERSONAL, run.id, folded.seq)[:2]:
+            folded.state.apply(event)
+        folded.seq += 2
+        return events
+
+    monkeypatch.setattr(runs, "events_since", racing)
+    assert [t["x"] for t in q.snapshot().trace] == [i / 10 for i in range(1, 7)]
+
+
+def test_closing_a_run_never_brings_back_an_older_one(store):
+    q = TrainQueue(store, PERSONAL)
+    first = q.start("first", ARCH, TINY)
+    runs.claim(store, first.id, "w:1")
+    runs.finish(store, first.id, "failed", error="Boom.")  # ended, its panel not closed
+    q.start("second", ARCH, TINY)
+    assert q.cancel() and q.snapshot().name == "second"
+    q.dismiss()
+    assert q.snapshot().status == "idle"
+
+
+def test_a_reaped_run_is_given_up_by_its_worker_or_ends_as_it_really_did(store):
+    """A worker cut off from the database for over 30 s is reaped: when it is back, record() tells it the run is
+    gone (it discards its child); a child that saved meanwhile ends the run as it really did."""
+    q = TrainQueue(store, PERSONAL)
+    run = q.start("cut-off", ARCH, TINY)
+    runs.claim(store, run.id, "w:1")
+    assert runs.reap(store, stale=-1) == 1
+    assert runs.record(store, run.id, [batch(1)], 0, "training", 0.1, 1.0) == runs.GONE
+    assert runs.events_since(store, PERSONAL, run.id) == []  # nothing written for a run that is not running
+    runs.finish(store, run.id, "done", result={"name": "cut-off"})
+    assert q.snapshot().status == "done"

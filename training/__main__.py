@@ -39,6 +39,7 @@ from training.data import DataError
 # batch 32 (bench/training_speed.py --defaults). The Train page's presets give their own values.
 DEFAULT_BATCH_SIZE = 512
 DEFAULT_LR = 2e-3
+PARENT_VAR = "DIGITLAB_PARENT_PID"  # set by training/runner.py's _Child: the pid of the process that started it
 ARCH_EXAMPLE = '{"hidden": [{"units": 128, "activation": "relu", "dropout": 0}]}'
 LAYER_KEYS = ("units", "activation", "dropout")  # what each hidden layer of --arch must give
 
@@ -116,7 +117,8 @@ def build_parser() -> Parser:
         "--parent",
         type=int,
         metavar="PID",
-        help="stop (as Ctrl-C does) if process PID exits: the Train page's server passes itself",
+        help="stop (as Ctrl-C does) if process PID exits; what is kept then is --orphan's choice (the standby "
+        "child of a queue worker is given its worker)",
     )
     f.add_argument(
         "--orphan",
@@ -195,7 +197,9 @@ def run_standby() -> int:
     except DataError:
         pass  # `fit` reports it with its usual sentence
     emit({"event": "ready"})
-    parent = os.getppid()  # the server that started us; if it dies mid-run, the run stops and saves
+    # the worker that started us (told before TensorFlow's import: a parent gone meanwhile is still noticed);
+    # if it dies mid-run, the run stops and saves as --orphan says
+    parent = int(os.environ.get(PARENT_VAR) or os.getppid())
     line = sys.stdin.readline()
     if not line.strip():  # the parent went away or changed its mind
         return 0
@@ -280,7 +284,7 @@ def run_fit(args) -> int:
         on_epoch=printer.epoch,
         should_stop=stop,
         keep_on_stop=lambda: args.on_stop == "keep" and not stop.discard,
-        discard=lambda: stop.discard,
+        discard=lambda: stop() and stop.discard,  # stop() looks at the parent again, up to the save
         on_snapshot=printer.snapshot,
     )
     printer.close()

@@ -26,7 +26,7 @@ from pathlib import Path
 from huey import PostgresHuey, SqliteHuey
 from huey.api import Huey
 from huey.consumer import Consumer
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from model import runs
 from model.db import database_url
@@ -36,7 +36,7 @@ from model.spec import ArchSpec
 from model.workspace import Workspace
 from training.config import TrainConfig
 from training.runner import RunState
-from training.supervise import Standby, supervise
+from training.supervise import Standby, shutdown, supervise
 
 QUEUE_NAME = "digitlab"
 QUEUE_FILE = "queue.sqlite3"  # SqliteHuey's file in the data directory
@@ -71,7 +71,7 @@ def _queue(home: Path | None) -> tuple[Huey, object]:
     home, url = Path(home or data_home()).resolve(), database_url()
     with _QUEUES_LOCK:
         if (home, url) not in _QUEUES:
-            if url:
+            if url and url.startswith("postgresql"):
                 huey = PostgresHuey(QUEUE_NAME, dsn=url.replace("+psycopg", ""), results=False)
             else:
                 home.mkdir(parents=True, exist_ok=True)
@@ -86,7 +86,10 @@ def _queue(home: Path | None) -> tuple[Huey, object]:
 
 def _task_for(home: Path):
     def train(run_id: str) -> None:
-        runs.reap(home)
+        try:
+            runs.reap(home)
+        except OperationalError:
+            pass  # the database is away: the reaper thread tries again
         supervise(home, run_id, _standby(home))
         _standby(home).warm()  # the next run starts warm too
 
@@ -111,6 +114,15 @@ def enqueue(home: Path, run_id: str) -> None:
 
 
 # --- workers --------------------------------------------------------------------------------
+
+
+class _Worker(Consumer):
+    """`python -m training worker`'s consumer: Ctrl-C or SIGTERM stops the runs going first, keeping their best
+    weights (their children are in sessions of their own: a terminal's Ctrl-C never reaches them)."""
+
+    def stop(self, graceful: bool = False) -> None:
+        shutdown()
+        super().stop(graceful)
 
 
 class _Embedded(Consumer):
@@ -163,7 +175,7 @@ def run_worker(home: Path, workers: int) -> None:
     """`python -m training worker`: take runs from `home`'s queue (or DIGITLAB_DATABASE_URL's) until stopped
     (Ctrl-C or SIGTERM: the runs going stop, keeping their best weights)."""
     start_reaper(home)
-    consumer = consumer_for(home, workers)
+    consumer = consumer_for(home, workers, _Worker)
     print(
         f"digitlab worker: {workers} worker{'s' if workers != 1 else ''} on "
         f"{'PostgreSQL' if database_url() else home / QUEUE_FILE}; Ctrl-C stops",
@@ -258,14 +270,16 @@ class TrainQueue:
                 _FOLDED[run.id] = folded
                 while len(_FOLDED) > _FOLDED_KEEP:
                     _FOLDED.pop(next(iter(_FOLDED)))
-        if folded.seq < run.events:
-            events = runs.events_since(self.home, run.id, folded.seq)
-            with _FOLDED_LOCK:
-                if folded.seq < run.events:
-                    for event in events[: run.events - folded.seq]:
-                        folded.state.apply(event)
-                    folded.seq = run.events
-        start, latest = runs.learning(self.home, run.id) if learning and run.status != runs.QUEUED else (None, None)
+        base = folded.seq
+        if base < run.events:
+            events = runs.events_since(self.home, self.ws, run.id, base)
+            with _FOLDED_LOCK:  # another page may have folded some meanwhile: apply only what it has not
+                for event in events[folded.seq - base : run.events - base]:
+                    folded.state.apply(event)
+                folded.seq = max(folded.seq, min(run.events, base + len(events)))
+        start, latest = (
+            runs.learning(self.home, self.ws, run.id) if learning and run.status != runs.QUEUED else (None, None)
+        )
         with _FOLDED_LOCK:
             s = folded.state
             state = RunState(
@@ -293,19 +307,24 @@ class TrainQueue:
             state.late_discard = True
         return state
 
-    def stop(self, keep: bool = True) -> None:
-        run = runs.latest(self.home, self.ws)
-        if run is not None:
-            runs.ask_stop(self.home, self.ws, run.id, "keep" if keep else "discard")
+    # the page's buttons pass the run they were drawn for: a stale tab's press never reaches a newer run
+    def stop(self, keep: bool = True, run_id: str | None = None) -> None:
+        run_id = run_id or self._latest_id()
+        if run_id:
+            runs.ask_stop(self.home, self.ws, run_id, "keep" if keep else "discard")
 
-    def cancel(self) -> bool:
-        run = runs.latest(self.home, self.ws)
-        return run is not None and runs.cancel(self.home, self.ws, run.id)
+    def cancel(self, run_id: str | None = None) -> bool:
+        run_id = run_id or self._latest_id()
+        return bool(run_id) and runs.cancel(self.home, self.ws, run_id)
 
-    def dismiss(self) -> None:
+    def dismiss(self, run_id: str | None = None) -> None:
+        run_id = run_id or self._latest_id()
+        if run_id:
+            runs.dismiss(self.home, self.ws, run_id)
+
+    def _latest_id(self) -> str | None:
         run = runs.latest(self.home, self.ws)
-        if run is not None:
-            runs.dismiss(self.home, self.ws, run.id)
+        return None if run is None else run.id
 
     def wait(self, until, timeout: float, every: float = 0.2) -> RunState:
         """Poll snapshot() until `until(state)` holds or `timeout` passes (tests and benches)."""

@@ -21,24 +21,24 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from model.registry import REPO, Registry, RegistryError
+from model.runs import ACTIVE  # queued or going: the lab has a run (the store's own list)
 from model.spec import ArchSpec
 from model.workspace import PERSONAL, Workspace
 from training.config import TrainConfig
 
 NICENESS = 10  # training yields the CPU to the server and the drawing path
-ACTIVE = ("queued", "starting", "training", "evaluating", "stopping")  # the lab has a run in the queue or going
 
 
 @dataclass
 class RunState:
-    """What the page shows; a copy is handed out, the runner's own is only changed under its lock."""
+    """What the page shows of a run: the store's row with the child's events folded in (training/queue.py), or
+    a worker's own view of the run it supervises (training/supervise.py)."""
 
     status: str = "idle"  # idle | queued | starting | training | evaluating | stopping | done | stopped | discarded | failed | cancelled
     name: str = ""  # registry name of the model being trained
@@ -51,7 +51,7 @@ class RunState:
     batch: int = 0  # batches done in that epoch
     batches: int = 0  # batches per epoch
     fit_elapsed: float = 0.0  # seconds inside fit, as the child reports it
-    started: float = 0.0  # time.time() when Train was pressed
+    started: float = 0.0  # time.time() when a worker took the run (when Train was pressed, while it is queued)
     finished: float | None = None  # time.time() when the child exited
     history: list[dict] = field(default_factory=list)  # one EpochReport dict per finished epoch
     trace: list[dict] = field(default_factory=list)  # every batch report: {x: epochs done (fractional), loss, accuracy}
@@ -233,7 +233,7 @@ class _Child:
         self.process = subprocess.Popen(
             [*nice, sys.executable, "-m", "training", "standby"],
             cwd=REPO,
-            env=child_env(home),
+            env={**child_env(home), "DIGITLAB_PARENT_PID": str(os.getpid())},  # training/__main__.py PARENT_VAR
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.stderr,
@@ -241,7 +241,6 @@ class _Child:
             bufsize=1,
             start_new_session=True,  # a Ctrl-C in the server's terminal is the server's, not the run's
         )
-        self.ready = threading.Event()  # set once TensorFlow is imported and MNIST loaded
 
     def alive(self) -> bool:
         return self.process.poll() is None

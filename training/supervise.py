@@ -22,7 +22,7 @@ import sys
 import threading
 from pathlib import Path
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import OperationalError
 
 from model import runs
 from model.db import patiently
@@ -71,7 +71,7 @@ class Standby:
 
 def supervise(home: Path, run_id: str, standby: Standby) -> str | None:
     """Train queued run `run_id` to its end; returns how it ended (None if it was cancelled before we took it)."""
-    run = runs.claim(home, run_id, worker_name())
+    run = patiently(lambda: runs.claim(home, run_id, worker_name()))  # a task is taken once: not lost to a restart
     if run is None:
         return None
     arch, cfg = ArchSpec.from_dict(run.arch), TrainConfig.from_dict(run.train)
@@ -108,6 +108,7 @@ def _follow(home: Path, run_id: str, child: _Child, state: RunState) -> str:
     reader = threading.Thread(target=_read, args=(child, state, pending, lock), daemon=True)
     reader.start()
     seq, unsent, start, latest = 0, [], None, None  # what the store has not taken yet (it may be restarting)
+    gone = False
     while True:
         reader.join(FLUSH_S)
         ended = not reader.is_alive()
@@ -119,13 +120,17 @@ def _follow(home: Path, run_id: str, child: _Child, state: RunState) -> str:
         unsent += [e for e in events if e.get("event") in ("batch", "epoch", "result")]
         try:
             choice = runs.record(home, run_id, unsent, seq, status, progress, elapsed, start, latest)
-        except DBAPIError as error:  # the database is away (a restart): keep everything for the next flush
+        except OperationalError as error:  # the database is away (a restart): keep everything for the next flush
             _say_once(f"digitlab: cannot write run {run_id} to the store ({error.__class__.__name__}); retrying")
             if not ended:
                 continue
             choice = None
         else:
             seq, unsent, start, latest = seq + len(unsent), [], None, None
+        if choice == runs.GONE:  # reaped, or its lab deleted: the store has its end already; save nothing
+            gone = True
+            child.signal(STOP_SIGNAL["discard"])
+            choice = None
         if choice in STOP_SIGNAL and state.stop_choice != choice and not ended:
             with lock:
                 state.stop_choice = choice
@@ -140,6 +145,8 @@ def _follow(home: Path, run_id: str, child: _Child, state: RunState) -> str:
     state.finish(returncode, stderr, patiently(lambda: saved_result(home, state)))
     if state.status == "failed":
         _log_failure(state, returncode, stderr)
+    if gone:
+        return state.status
     if unsent:  # the last events, if the store was away at the end
         patiently(lambda: runs.record(home, run_id, unsent, seq, "evaluating", 1.0, state.fit_elapsed, start, latest))
     patiently(lambda: runs.finish(home, run_id, state.status, state.result, state.error, state.stderr_tail or None))

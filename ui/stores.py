@@ -48,7 +48,7 @@ def drawing_store() -> DrawingStore:
 @st.cache_resource(show_spinner=False)
 def _workers(home: str) -> int:
     """This server's own workers (DIGITLAB_WORKERS, default 1; 0: training runs on workers elsewhere), once."""
-    from training.queue import start_embedded  # Huey's import waits until a page needs the queue
+    from training.queue import start_embedded
 
     return start_embedded(Path(home))
 
@@ -60,14 +60,19 @@ def start_workers_soon() -> None:
     home = str(data_home())
     if home not in _SOON:
         _SOON.add(home)
-        threading.Timer(WORKERS_AFTER_S, _start_if_queued, args=(home,)).start()
+        timer = threading.Timer(WORKERS_AFTER_S, _start_if_queued, args=(home,))
+        timer.daemon = True  # a server stopped within those seconds does not wait for it
+        timer.start()
 
 
 def _start_if_queued(home: str) -> None:
     from model.runs import queue_counts
 
-    if queue_counts(Path(home))[0]:
-        _workers(home)
+    try:
+        if queue_counts(Path(home))[0]:
+            _workers(home)
+    except ValueError as error:  # DIGITLAB_WORKERS is not a number: the Train page says so too
+        print(f"digitlab: no workers started: {error}", flush=True)
 
 
 WORKERS_AFTER_S = 3.0  # s after the first page
@@ -78,5 +83,8 @@ def train_queue() -> TrainQueue:
     """This lab's view of the training queue; the server's embedded workers are started on first use."""
     from training.queue import TrainQueue
 
-    _workers(str(data_home()))
+    try:
+        _workers(str(data_home()))
+    except ValueError as error:  # DIGITLAB_WORKERS is not a number: the operator's to fix; runs still queue
+        st.error(f"This server trains nothing itself: {error}", icon=":material/error:")
     return TrainQueue(data_home(), current_workspace())

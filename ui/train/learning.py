@@ -19,6 +19,7 @@ from training.queue import TrainQueue
 from training.runner import ACTIVE, RunState
 from ui.inside.replay import replay_ui
 from ui.inside.replay_pictures import digit_panel, png, weight_grid
+from ui.train.live import look
 
 LEARNING_EVERY = 2  # seconds between redraws while a run goes (a new picture comes at most once an epoch)
 
@@ -45,12 +46,13 @@ def moment(s: RunState) -> str:
 
 
 def learning_ui(runner: TrainQueue, registry: Registry) -> None:
-    st.fragment(_learning, run_every=LEARNING_EVERY if runner.snapshot().active else None)(runner, registry)
+    s = look(runner)
+    st.fragment(_learning, run_every=LEARNING_EVERY if s is None or s.active else None)(runner, registry)
 
 
 def _learning(runner: TrainQueue, registry: Registry) -> None:
-    s = runner.snapshot(learning=True)
-    if s.learning is None or s.learning_start is None or s.status not in (*ACTIVE, "done", "stopped"):
+    s = look(runner, learning=True)
+    if s is None or s.learning is None or s.learning_start is None or s.status not in (*ACTIVE, "done", "stopped"):
         return
     e = s.learning
     grid, panel, right = live_pictures((s.name, s.started, e["epoch"], e["batch"]), e, s.learning_start)

@@ -16,6 +16,7 @@ chart costs far more to send than a progress bar.
 from __future__ import annotations
 
 import streamlit as st
+from sqlalchemy.exc import OperationalError
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from model.registry import Registry, RegistryError
@@ -45,6 +46,14 @@ def _recipe(s: RunState) -> str:
         f"{s.arch.describe()} · {cfg.optimizer} · learning rate {cfg.learning_rate:g} · batch {cfg.batch_size}"
         f"{' · augmented' if cfg.augment else ''}{f' · {cfg.pen_strokes:.0%} pen strokes' if cfg.pen_strokes else ''}"
     )
+
+
+def look(runner: TrainQueue, learning: bool = False) -> RunState | None:
+    """The lab's run, or None while the database cannot be reached (a restart): the panels say so and try again."""
+    try:
+        return runner.snapshot(learning)
+    except OperationalError:
+        return None
 
 
 def session_id() -> str:
@@ -81,7 +90,12 @@ def queued_ui(s: RunState, runner: TrainQueue) -> None:
     if theirs(s):
         st.caption(":material/group: Queued from another tab or browser of this lab.")
     st.button(
-        "Cancel", key="train_cancel", icon=":material/cancel:", on_click=runner.cancel, help="Take it out of the queue."
+        "Cancel",
+        key="train_cancel",
+        icon=":material/cancel:",
+        on_click=runner.cancel,
+        kwargs={"run_id": s.run_id},
+        help="Take it out of the queue.",
     )
 
 
@@ -126,14 +140,14 @@ def stop_ui(s: RunState, runner: TrainQueue) -> None:
             key="train_stop_keep",
             type="primary",
             on_click=runner.stop,
-            kwargs={"keep": True},
+            kwargs={"keep": True, "run_id": s.run_id},
             help="Saved like a finished run: tested, in the runs table.",
         )
         st.button(
             "Discard this run",
             key="train_stop_discard",
             on_click=runner.stop,
-            kwargs={"keep": False},
+            kwargs={"keep": False, "run_id": s.run_id},
             help="Nothing is saved.",
         )
 
@@ -160,7 +174,7 @@ def finished_ui(s: RunState, runner: TrainQueue, registry: Registry) -> None:
     bottom[1].metric(
         "Training time",
         f"{r['train_seconds']:.1f} s",
-        help=f"Time spent learning; {clock(s.elapsed())} from pressing Train to saved, start-up and testing included.",
+        help=f"Time spent learning; {clock(s.elapsed())} from a worker taking it to saved, start-up and testing included.",
     )
     if s.late_discard:
         st.warning(
@@ -169,7 +183,9 @@ def finished_ui(s: RunState, runner: TrainQueue, registry: Registry) -> None:
             icon=":material/warning:",
         )
     activate_ui(s.name, registry)
-    st.button("Close", key="train_dismiss", icon=":material/close:", on_click=runner.dismiss)
+    st.button(
+        "Close", key="train_dismiss", icon=":material/close:", on_click=runner.dismiss, kwargs={"run_id": s.run_id}
+    )
 
 
 def activate_ui(name: str, registry: Registry) -> None:
@@ -206,7 +222,9 @@ def ended_ui(s: RunState, runner: TrainQueue) -> None:
         st.error(f"{s.name} did not finish: {s.error}", icon=":material/error:")
         if s.stderr_tail and "last lines are below" in (s.error or ""):
             st.code(s.stderr_tail, language=None)
-    st.button("Close", key="train_dismiss", icon=":material/close:", on_click=runner.dismiss)
+    st.button(
+        "Close", key="train_dismiss", icon=":material/close:", on_click=runner.dismiss, kwargs={"run_id": s.run_id}
+    )
 
 
 def idle_ui(s: RunState) -> None:
@@ -225,12 +243,19 @@ def live_ui(runner: TrainQueue, registry: Registry) -> None:
     """The run's panel: polled every second while a run goes, every few seconds otherwise, so that a run
     started in another tab shows up. (The idle timer once raced the form: ui.train.form no longer sets a
     widget from code that a stale timed rerun could undo.)"""
-    st.fragment(_live, run_every=1 if runner.snapshot().active else IDLE_EVERY)(runner, registry)
+    s = look(runner)
+    st.fragment(_live, run_every=1 if s is None or s.active else IDLE_EVERY)(runner, registry)
 
 
 def _live(runner: TrainQueue, registry: Registry) -> None:
-    s = runner.snapshot()
+    s = look(runner)
     with st.container(border=True):
+        if s is None:
+            st.warning(
+                "The database is not answering right now; this panel tries again every second.",
+                icon=":material/cloud_off:",
+            )
+            return
         if s.status == "queued":
             queued_ui(s, runner)
         elif s.active:
@@ -250,8 +275,8 @@ def _live(runner: TrainQueue, registry: Registry) -> None:
 
 
 def _curves(runner: TrainQueue) -> None:
-    s = runner.snapshot()
-    if not (s.trace or s.history) or s.status not in (*ACTIVE, "done", "stopped"):
+    s = look(runner)
+    if s is None or not (s.trace or s.history) or s.status not in (*ACTIVE, "done", "stopped"):
         return
     with st.container(border=True):
         st.plotly_chart(curves_figure(s.history, s.trace), config=CHART_CONFIG, key="train_curves")
@@ -263,4 +288,5 @@ def _curves(runner: TrainQueue) -> None:
 
 def curves_ui(runner: TrainQueue) -> None:
     """The learning curves: redrawn every few seconds while a run goes, drawn once when it has ended."""
-    st.fragment(_curves, run_every=CURVES_EVERY if runner.snapshot().active else None)(runner)
+    s = look(runner)
+    st.fragment(_curves, run_every=CURVES_EVERY if s is None or s.active else None)(runner)
