@@ -322,6 +322,9 @@ async def measure(args) -> dict[str, np.ndarray]:
                 await train.context.close()
             if args.workers_training:
                 labs = queue_long_runs(homes["draw"], args.workers_training)
+                trainer = await (await browser.new_context(viewport=VIEWPORT)).new_page()
+                await trainer.goto(f"{url}/Train")  # someone on the Train page: the server's workers start
+                await trainer.get_by_role("button", name="Train", exact=True).wait_for(timeout=LOAD_MS)
                 label = f"draw, while {args.workers_training} workers train"
                 results[f"{args.workers_training} workers were training at the start"] = await all_training(labs)
                 results[label] = await draw_strokes(page, DRAW, args.strokes, figure_offset=2)
@@ -330,6 +333,7 @@ async def measure(args) -> dict[str, np.ndarray]:
                 )
                 for lab in labs:
                     lab.stop(keep=False)
+                await trainer.context.close()
             if args.two_sessions:
                 other = await open_app(await browser.new_context(viewport=VIEWPORT), url, DRAW)
                 await warm_up(other, DRAW)

@@ -1,6 +1,6 @@
 """The training queue's costs, on this machine: start-up, bookkeeping, and many runs at once.
 
-    .venv/bin/python -m bench.queue [--rounds 3] [--runs 12] [--skip-fit]
+    .venv/bin/python -m bench.queue [--rounds 3] [--runs 12] [--parts start,fit,burst]
 
 Each part uses a fresh data directory (SQLite store and SqliteHuey queue, as `make run`), and workers as
 threads of this process, as a server's embedded ones:
@@ -175,14 +175,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--runs", type=int, default=12)
-    parser.add_argument("--skip-fit", action="store_true", help="leave out the 5-epoch fits (minutes)")
+    parser.add_argument("--parts", default="start,fit,burst", help="which parts, comma-separated")
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    part_start(args.rounds)
-    if not args.skip_fit:
-        part_fit(max(2, args.rounds - 1))
-    for n_workers in (1, 2):
-        part_burst(args.runs, n_workers)
+    if "start" in parts:
+        part_start(args.rounds)
+    if "fit" in parts:
+        part_fit(args.rounds)
+    if "burst" in parts:
+        for n_workers in (1, 2):
+            part_burst(args.runs, n_workers)
 
 
 if __name__ == "__main__":

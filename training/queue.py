@@ -42,7 +42,7 @@ QUEUE_NAME = "digitlab"
 QUEUE_FILE = "queue.sqlite3"  # SqliteHuey's file in the data directory
 POLL_S = 0.1, 0.5  # a free worker looks at a SQLite queue this often (first, at most): Train -> start stays quick
 REAP_EVERY_S = 10  # how often a worker or a page looks for runs whose worker went silent
-DEFAULT_WORKERS = 1  # a 2-core machine trains one run at a time fastest (docs/benchmarks.md, bench/queue.py)
+DEFAULT_WORKERS = 1  # a server keeps a core for drawing; a worker machine may take 2 (docs/benchmarks.md, #28)
 
 __all__ = ["RunRefused", "TrainQueue", "queue_for", "start_embedded", "workers_setting"]
 
