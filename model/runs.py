@@ -217,6 +217,16 @@ def ahead(home: Path, run: Run) -> int:
         ).scalar_one()
 
 
+def waiting_since(home: Path, before: float) -> list[str]:
+    """The ids of the runs (anyone's) queued before `before` (time.time()) and not yet taken, oldest first."""
+    with db.engine(home).connect() as conn:
+        return list(
+            conn.execute(
+                select(runs.c.id).where(runs.c.status == QUEUED, runs.c.queued < before).order_by(runs.c.queued)
+            ).scalars()
+        )
+
+
 def queue_counts(home: Path) -> tuple[int, int]:
     """(queued, training) over the whole server: what a page may say of other labs' runs."""
     with db.engine(home).connect() as conn:

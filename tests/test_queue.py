@@ -12,7 +12,7 @@ from model.registry import Registry
 from model.spec import ArchSpec
 from model.workspace import PERSONAL, key_hash, new_key
 from training.config import TrainConfig
-from training.queue import RunRefused, TrainQueue, enqueue
+from training.queue import RunRefused, TrainQueue, enqueue, look_after, queue_for, requeue_lost
 from training.runner import RunState
 
 ARCH = ArchSpec.simple([16])
@@ -110,6 +110,27 @@ def test_a_worker_that_goes_silent_is_reaped_in_one_sentence(store):
     assert runs.reap(store, stale=-1) == 1  # as if 30 s had passed
     state = q.snapshot()
     assert state.status == "failed" and state.error == runs.LOST
+
+
+def test_a_run_whose_task_was_lost_is_put_back_on_the_queue(store, monkeypatch):
+    """A worker that takes a task and then loses the database for good before it claims the run drops the task;
+    the reaper's pass puts it back once the run has waited LOST_TASK_S, only it, and ahead of the runs queued
+    after it, as its page has said all along."""
+    lost = TrainQueue(store, PERSONAL)
+    run = lost.start("lost-task", ARCH, TINY)
+    held = TrainQueue(store, create_workspace(store, key_hash(new_key())))
+    kept = held.start("kept-task", ARCH, TINY)
+    huey = queue_for(store)
+    taken = huey.dequeue()  # what the worker took and dropped: the first run's task
+    assert taken.args == (run.id,) and [t.args for t in huey.pending()] == [(kept.id,)]
+    look_after(store)  # the reaper's pass: both were queued just now, and a worker may be claiming them
+    assert [t.args for t in huey.pending()] == [(kept.id,)]
+    monkeypatch.setattr("training.queue.LOST_TASK_S", 0)
+    look_after(store)
+    assert [t.args for t in huey.pending()] == [(run.id,), (kept.id,)]  # the other run's task was still there
+    assert requeue_lost(store) == []  # put back once
+    assert huey.dequeue().args == (run.id,)  # a worker takes it first, as it was queued first
+    assert lost.snapshot().status == "queued" and held.snapshot().status == "queued"
 
 
 def test_a_run_cancelled_before_a_worker_takes_it_never_trains(store, workers):

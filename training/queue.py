@@ -42,9 +42,11 @@ QUEUE_NAME = "digitlab"
 QUEUE_FILE = "queue.sqlite3"  # SqliteHuey's file in the data directory
 POLL_S = 0.1, 0.5  # a free worker looks at a SQLite queue this often (first, at most): Train -> start stays quick
 REAP_EVERY_S = 10  # how often a worker or a page looks for runs whose worker went silent
+LOST_TASK_S = 120  # a run queued this long whose task is in the queue no more is put back (requeue_lost); more
+# than TrainQueue.start can take to enqueue (two tries, each waiting up to 30 s for SQLite's lock)
 DEFAULT_WORKERS = 1  # a server keeps a core for drawing; a worker machine may take 2 (docs/benchmarks.md, #28)
 
-__all__ = ["RunRefused", "TrainQueue", "queue_for", "start_embedded", "workers_setting"]
+__all__ = ["RunRefused", "TrainQueue", "queue_for", "requeue_lost", "start_embedded", "workers_setting"]
 
 
 def workers_setting() -> int:
@@ -102,15 +104,33 @@ def _standby(home: Path) -> Standby:
     return _local.standby
 
 
-def enqueue(home: Path, run_id: str) -> None:
-    """Put run `run_id` on the queue: the first free worker takes it. Tried twice: a connection that a database
-    restart dropped is only known to be broken once used, and Huey opens a new one on the next try."""
+def enqueue(home: Path, run_id: str, priority: int = 0) -> None:
+    """Put run `run_id` on the queue: the first free worker takes it (the highest priority first, then in order).
+    Tried twice: a connection that a database restart dropped is only known to be broken once used, and Huey
+    opens a new one on the next try."""
     task = _queue(home)[1]
     try:
-        task(run_id)
+        task(run_id, priority=priority)
     except Exception as error:
         print(f"digitlab: the queue refused run {run_id} ({error}); trying again", file=sys.stderr, flush=True)
-        task(run_id)
+        task(run_id, priority=priority)
+
+
+def requeue_lost(home: Path, older_than: float | None = None) -> list[str]:
+    """Put back on the queue every run that has waited `older_than` seconds (default LOST_TASK_S) in the store but
+    whose task the queue no longer holds: a worker took it, then lost the database for longer than it waits
+    (db.patiently) before it could claim the run. Returns their ids. They go before the runs queued after them,
+    as their page has said all along. A task put back needlessly (one that a worker is claiming right now) costs
+    nothing: a run is claimed once, and its second task does nothing."""
+    waiting = runs.waiting_since(home, time.time() - (LOST_TASK_S if older_than is None else older_than))
+    if not waiting:
+        return []
+    held = {task.args[0] for task in queue_for(home).pending() if task.args}
+    lost = [run_id for run_id in waiting if run_id not in held]
+    for run_id in lost:
+        print(f"digitlab: run {run_id} was waiting with no task in the queue; putting it back", flush=True)
+        enqueue(home, run_id, priority=1)
+    return lost
 
 
 # --- workers --------------------------------------------------------------------------------
@@ -154,14 +174,21 @@ def start_embedded(home: Path | None = None, workers: int | None = None) -> int:
     return workers
 
 
+def look_after(home: Path) -> None:
+    """The reaper's pass: runs whose worker went silent end as failed, runs whose task was lost go back."""
+    runs.reap(home)
+    requeue_lost(home)
+
+
 def start_reaper(home: Path) -> threading.Thread:
     """A thread that marks failed, every REAP_EVERY_S, the runs whose worker went silent (model.runs.reap), so a
-    killed worker's run ends within a minute even when no page is watching it."""
+    killed worker's run ends within a minute even when no page is watching it; and puts back on the queue the
+    runs whose task was lost (requeue_lost), so no run waits for ever."""
 
     def reap_forever() -> None:
         while True:
             try:
-                runs.reap(home)
+                look_after(home)
             except Exception as error:  # the database away for a moment (a restart): try again next time
                 print(f"digitlab: could not look for lost runs: {error}", flush=True)
             time.sleep(REAP_EVERY_S)
