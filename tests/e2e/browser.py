@@ -61,10 +61,12 @@ def start_server(
     launcher: str = "streamlit",
     env: dict[str, str] | None = None,
     port: int | None = None,
+    repo: Path = REPO,
 ) -> Server:
     """`streamlit run` on a free port; returns once /_stcore/health answers. `launcher` is the module run
     as `python -m`: streamlit itself, or tests.e2e.slow_streamlit for a server slowed on purpose; `env`
-    adds settings (DIGITLAB_SHARED=1 for a shared server); `port` when a setting must name it beforehand."""
+    adds settings (DIGITLAB_SHARED=1 for a shared server); `port` when a setting must name it beforehand;
+    `repo` runs another checkout's app (a bench comparing two)."""
     port = port or free_port()
     # a server trains with its own worker, as `make run` does (the unit tests' default of none is not its)
     env = {
@@ -93,7 +95,7 @@ def start_server(
             "--server.fileWatcherType",
             "none",
         ],
-        cwd=REPO,
+        cwd=repo,
         env=env,
         stdout=out,
         stderr=subprocess.STDOUT,
@@ -166,6 +168,23 @@ def edit_landed(page) -> None:
 
     expect(page.get_by_text("Your own mix, started from")).to_be_visible()
     page.wait_for_selector("[data-test-script-state='notRunning']")
+
+
+def fill_train_form(page, name: str, epochs: int, images: int | None = None) -> None:
+    """The Train page's form as a person fills it: `epochs`, the first `images` training images (None: all 60,000,
+    the form's default) and the model's `name`, each edit waited for. Train is not pressed."""
+    from playwright.sync_api import expect
+
+    set_number(page, "Epochs", epochs)
+    edit_landed(page)  # the edit's rerun redraws the form: a field filled meanwhile would be lost
+    if images is not None:
+        page.get_by_text("More settings").click()
+        set_number(page, "Train on the first N images only (0 = all 60,000)", images)
+        edit_landed(page)
+    field = page.get_by_role("textbox", name="Model name")
+    field.fill(name)
+    field.press("Enter")
+    expect(field).to_have_value(name)
 
 
 def registry_rows(home) -> dict[str, dict]:

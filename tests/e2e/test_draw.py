@@ -272,7 +272,8 @@ def test_a_model_deleted_in_another_tab_is_said_and_no_longer_reads(tmp_path, br
 
     arch = ArchSpec.simple([16])
     Registry(tmp_path).add(build_model(arch, seed=0), ModelMeta(name="tiny", arch=arch))
-    server = start_server(tmp_path, tmp_path / "streamlit.log")
+    # nothing trains here: no worker warming TensorFlow up while the Train page is open
+    server = start_server(tmp_path, tmp_path / "streamlit.log", env={"DIGITLAB_WORKERS": "0"})
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     try:
         reader, deleter = context.new_page(), context.new_page()

@@ -17,9 +17,10 @@ import pytest
 from playwright.sync_api import expect
 
 from model.runs import LOST
-from tests.e2e.browser import REPO, edit_landed, set_number, start_server, stop_server
+from tests.e2e.browser import REPO, fill_train_form, start_server, stop_server
 
 RUN_MS = 240_000  # TensorFlow start-up and a small epoch, three runs one after another, on a shared machine
+SMALL = 3000  # training images of a run that only has to finish: the queue, not the fit, is under test
 expect.set_options(timeout=30_000)
 
 
@@ -54,16 +55,11 @@ def lab_key(page) -> str:
     return parse_qs(urlparse(page.url).query)["key"][0]
 
 
-def fill_run(page, server_url: str, name: str, epochs: int) -> None:
-    """A new visitor's Train page, the form filled with `name` and `epochs`, Train not pressed yet."""
+def fill_run(page, server_url: str, name: str, epochs: int, images: int | None = None) -> None:
+    """A new visitor's Train page, the form filled (tests/e2e/browser.py fill_train_form), Train not pressed yet."""
     page.goto(f"{server_url}/Train")
     expect(page.get_by_role("button", name="Train", exact=True)).to_be_visible(timeout=60_000)
-    set_number(page, "Epochs", epochs)
-    edit_landed(page)
-    field = page.get_by_role("textbox", name="Model name")
-    field.fill(name)
-    field.press("Enter")
-    expect(field).to_have_value(name)
+    fill_train_form(page, name, epochs, images)
 
 
 @pytest.mark.e2e
@@ -72,7 +68,7 @@ def test_three_labs_press_train_at_once_and_each_model_is_seen_through_the_other
     pages = [person() for _ in range(3)]
     names = [f"lab-{i}-model" for i in range(3)]
     for page, name in zip(pages, names, strict=True):
-        fill_run(page, a.url, name, epochs=1)
+        fill_run(page, a.url, name, epochs=1, images=SMALL)
     for page in pages:  # three presses within a second
         page.get_by_role("button", name="Train", exact=True).click()
     for page, name in zip(pages, names, strict=True):  # each queued or already training, never refused
@@ -108,7 +104,7 @@ def test_a_worker_killed_mid_run_fails_the_run_in_one_sentence_and_a_new_worker_
     expect(page.get_by_text(LOST)).to_be_visible(timeout=60_000)  # within a minute of the kill
 
     other = person()
-    fill_run(other, deployment["a"].url, "after-the-kill", epochs=1)
+    fill_run(other, deployment["a"].url, "after-the-kill", epochs=1, images=SMALL)
     other.get_by_role("button", name="Train", exact=True).click()
     expect(other.get_by_role("heading", name="after-the-kill is in the queue")).to_be_visible()  # no worker now
     homes = deployment["homes"]

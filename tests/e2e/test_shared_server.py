@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.browser import pick_preset, set_number, shoot
+from tests.e2e.browser import fill_train_form, pick_preset, shoot
 from tests.e2e.test_draw import SEVEN, draw, open_draw_page, prediction
 from ui.workspace import NO_LAB
 
@@ -68,13 +68,7 @@ def test_a_tampered_link_gets_one_sentence_and_no_lab(shared_server, person):
 def start_training(page, name: str, epochs: int) -> None:
     """Fill the Train form from the first notebook's network, on the first 3,000 images, and press Train."""
     pick_preset(page, "784-128-64-10 ReLU, Adam", "The first notebook's network")
-    set_number(page, "Epochs", epochs)
-    page.get_by_text("More settings").click()
-    set_number(page, "Train on the first N images only (0 = all 60,000)", 3000)
-    field = page.get_by_role("textbox", name="Model name")
-    field.fill(name)
-    field.press("Enter")
-    expect(field).to_have_value(name)
+    fill_train_form(page, name, epochs, images=3000)
     page.get_by_role("button", name="Train", exact=True).click()
 
 
