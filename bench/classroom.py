@@ -1,6 +1,6 @@
 """A classroom on one shared server: N students each draw a stroke every 2 s; stroke -> reading, server CPU and memory.
 
-    .venv/bin/python -m bench.classroom [--students 1,10,30] [--seconds 60] [--every 2.0] [--repeats 2]
+    .venv/bin/python -m bench.classroom [--students 1,10,30] [--seconds 60] [--every 2.0] [--repeats 2] [--repo DIR ...]
     .venv/bin/python -m bench.classroom --validate [--strokes 30]
 
 Thirty Chromium pages do not fit in two cores, so the students speak Streamlit's websocket protocol
@@ -17,7 +17,9 @@ Thirty Chromium pages do not fit in two cores, so the students speak Streamlit's
 Each student first visits and draws one untimed stroke; then all draw for --seconds, a stroke every
 --every seconds, at a random phase each (a classroom does not draw in step), whether or not the last
 reading has come (a rerun still running is interrupted, as the browser's next stroke would).
-A fresh server for every round; rounds take turns (1, 10, 30, 1, 10, 30, ...).
+A fresh server for every round; rounds take turns (1, 10, 30, 1, 10, 30, ...). With several --repo checkouts (this
+one and a worktree of main, say), each number of students takes turns over them too, and each is reported
+against its own one student.
   stroke -> reading: the stroke's BackMsg sent -> the ForwardMsg with the probability bars' delta
           (the bidi component draw_probs_chart, what browser_latency's "reading shown" waits for) received.
           The browser adds its canvas' 200 ms debounce before and its rendering after (--validate measures both).
@@ -61,7 +63,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from bench.browser_latency import DRAW, FIGURE, VIEWPORT, open_app, reset, stroke
 from bench.server_start import memory_mb
-from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server
+from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, REPO, start_server, stop_server
 
 CANVAS_SIDE = 280  # px, ui/draw/input.py's (not importable outside a Streamlit run); pen and ink come recorded
 SHARED = {"DIGITLAB_SHARED": "1"}  # every visitor without ?key= gets a lab of its own
@@ -370,6 +372,7 @@ class Student:
 
 @dataclass(frozen=True)
 class Round:
+    repo: str  # the checkout whose app served this round
     students: int
     reading_ms: np.ndarray  # (strokes,) sent -> reading; inf when it never came
     done_ms: np.ndarray  # (strokes,) sent -> fragment run finished; inf when it did not finish
@@ -387,14 +390,14 @@ def stroke_template(recording: Recording) -> dict:
     return json.loads(canvas.json_value)["drawing"]["raw"]["objects"][0]
 
 
-async def classroom(recording: Recording, n: int, seconds: float, every: float, seed: int) -> Round:
+async def classroom(recording: Recording, n: int, seconds: float, every: float, seed: int, repo: Path) -> Round:
     """A fresh shared server, n students visiting and warming up, then all drawing for `seconds`."""
     strokes = round(seconds / every)
     rng = random.Random(seed)
     template = stroke_template(recording)
     states = [drawings(template, rng, strokes + 1) for _ in range(n)]  # +1: the warm-up stroke, drawn last
     home = Path(tempfile.mkdtemp(prefix="digitlab-classroom-"))
-    server = start_server(home, home / "streamlit.log", env=SHARED)
+    server = start_server(home, home / "streamlit.log", env=SHARED, repo=repo)
     try:
         students = [Student(server.url, recording, s) for s in states]
         gate = asyncio.Semaphore(CONNECT_AT_ONCE)
@@ -420,6 +423,7 @@ async def classroom(recording: Recording, n: int, seconds: float, every: float, 
     runs = [r for s in students for r in s.runs]
     ms = lambda v: np.inf if v is None else v * 1000  # noqa: E731
     return Round(
+        str(repo),
         n,
         np.array([ms(r.reading) for r in runs]),
         np.array([ms(r.done) for r in runs]),
@@ -450,19 +454,28 @@ async def rounds(args) -> list[Round]:
     out = []
     for i in range(args.repeats):
         for n in args.students:
-            r = await classroom(recording, n, args.seconds, args.every, seed=1000 * i + n)
-            print(
-                f"round {i + 1}, {n:>2} students: p50 {p(r.reading_ms, 50):6.0f} ms, "
-                f"p90 {p(r.reading_ms, 90):6.0f} ms, "
-                f"CPU {r.cpu_percent:4.0f}%, peak RSS {r.peak_mb:5.0f} MB, others' CPU {r.others_percent:4.0f}%, "
-                f"{r.errors} errors, log: {r.log}",
-                flush=True,
-            )
-            out.append(r)
+            for repo in args.repo:
+                r = await classroom(recording, n, args.seconds, args.every, seed=1000 * i + n, repo=repo)
+                where = f" ({repo})" if len(args.repo) > 1 else ""
+                print(
+                    f"round {i + 1}, {n:>2} students{where}: p50 {p(r.reading_ms, 50):6.0f} ms, "
+                    f"p90 {p(r.reading_ms, 90):6.0f} ms, "
+                    f"CPU {r.cpu_percent:4.0f}%, peak RSS {r.peak_mb:5.0f} MB, others' CPU {r.others_percent:4.0f}%, "
+                    f"{r.errors} errors, log: {r.log}",
+                    flush=True,
+                )
+                out.append(r)
     return out
 
 
 def report(results: list[Round], args) -> None:
+    for repo in args.repo:
+        if len(args.repo) > 1:
+            print(f"\n{repo}:", end="")
+        report_repo([r for r in results if r.repo == str(repo)], args)
+
+
+def report_repo(results: list[Round], args) -> None:
     one = np.median([p(r.reading_ms, 90) for r in results if r.students == 1]) if 1 in args.students else np.nan
     print(
         f"\nstroke sent -> reading received (the bars' delta), a stroke every {args.every:g} s for {args.seconds:g} s"
@@ -642,7 +655,11 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=2, help="rounds per number of students")
     parser.add_argument("--validate", action="store_true", help="one simulated student vs one real browser")
     parser.add_argument("--strokes", type=int, default=30, help="--validate: timed strokes on each side")
+    parser.add_argument(
+        "--repo", type=lambda d: Path(d).resolve(), action="append", help="a checkout whose app to serve (repeatable)"
+    )
     args = parser.parse_args()
+    args.repo = args.repo or [REPO]
     if args.validate:
         asyncio.run(validate(args))
     else:
