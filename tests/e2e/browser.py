@@ -100,19 +100,53 @@ def start_server(
         stdout=out,
         stderr=subprocess.STDOUT,
     )
-    url = f"http://127.0.0.1:{port}"
+    return healthy(Server(f"http://127.0.0.1:{port}", home, process, log), "streamlit")
+
+
+def start_serve(
+    home: Path, log: Path, replicas: int, env: dict[str, str] | None = None, repo: Path = REPO, args: tuple = ()
+) -> Server:
+    """`python serve.py` (what `make serve` runs: `replicas` Streamlit processes behind haproxy) on a free loopback
+    port with its own $DIGITLAB_HOME, `args` added; returns once /_stcore/health answers through the proxy."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DIGITLAB_WORKERS": "1",
+        **(env or {}),
+        "DIGITLAB_HOME": str(home),
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "PYTHONUNBUFFERED": "1",
+    }
+    out = log.open("ab")
+    command = [
+        sys.executable,
+        "serve.py",
+        "--address",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--replicas",
+        str(replicas),
+        *args,
+    ]
+    process = subprocess.Popen(command, cwd=repo, env=env, stdout=out, stderr=subprocess.STDOUT)
+    return healthy(Server(f"http://127.0.0.1:{port}", home, process, log), "serve.py")
+
+
+def healthy(server: Server, what: str) -> Server:
+    """`server` once its /_stcore/health answers; stopped, and its log raised, if it exits or does not answer."""
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {process.returncode}:\n{log.read_text(errors='replace')}")
+        if server.process.poll() is not None:
+            raise RuntimeError(f"{what} exited with {server.process.returncode}:\n{server.log_text()}")
         try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+            with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=2) as r:
                 if r.status == 200:
-                    return Server(url, home, process, log)
+                    return server
         except OSError:
             time.sleep(0.3)
-    process.kill()
-    raise RuntimeError(f"streamlit did not become healthy in {STARTUP_SECONDS} s:\n{log.read_text(errors='replace')}")
+    stop_server(server)
+    raise RuntimeError(f"{what} did not become healthy in {STARTUP_SECONDS} s:\n{server.log_text()}")
 
 
 def stop_server(server: Server) -> None:
