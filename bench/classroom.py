@@ -1,6 +1,7 @@
 """A classroom on one shared server: N students each draw a stroke every 2 s; stroke -> reading, server CPU and memory.
 
-    .venv/bin/python -m bench.classroom [--students 1,10,30] [--seconds 60] [--every 2.0] [--repeats 2] [--repo DIR ...]
+    .venv/bin/python -m bench.classroom [--students 1,10,30] [--seconds 60] [--every 2.0] [--repeats 2]
+                                        [--replicas 0,2] [--repo DIR ...]
     .venv/bin/python -m bench.classroom --validate [--strokes 30]
 
 Thirty Chromium pages do not fit in two cores, so the students speak Streamlit's websocket protocol
@@ -17,15 +18,17 @@ Thirty Chromium pages do not fit in two cores, so the students speak Streamlit's
 Each student first visits and draws one untimed stroke; then all draw for --seconds, a stroke every
 --every seconds, at a random phase each (a classroom does not draw in step), whether or not the last
 reading has come (a rerun still running is interrupted, as the browser's next stroke would).
-A fresh server for every round; rounds take turns (1, 10, 30, 1, 10, 30, ...). With several --repo checkouts (this
-one and a worktree of main, say), each number of students takes turns over them too, and each is reported
-against its own one student.
+A fresh server for every round; rounds take turns (1, 10, 30, 1, 10, 30, ...). The server is `streamlit run app.py`
+(--replicas 0, the default) or serve.py, what `make serve` runs: N Streamlit processes behind haproxy (--replicas N;
+a student first loads the page, as a browser does, and keeps the cookie naming its replica). With several
+--replicas or --repo checkouts (this one and a worktree of main, say), each number of students takes turns over
+them too, and each setup is reported against its own one student.
   stroke -> reading: the stroke's BackMsg sent -> the ForwardMsg with the probability bars' delta
           (the bidi component draw_probs_chart, what browser_latency's "reading shown" waits for) received.
           The browser adds its canvas' 200 ms debounce before and its rendering after (--validate measures both).
           A stroke whose reading never came (interrupted by the student's next stroke) counts as infinitely late.
   done:   sent -> that fragment run's script_finished.
-  CPU:    the server's CPU seconds (user + system, children included) over the timed window / its wall time;
+  CPU:    the server's CPU seconds (user + system, children included: every replica and haproxy) over the timed window / its wall time;
           100% is one core.
   RSS:    the server's peak resident memory (VmHWM, children included) at the end of the round.
   others: the CPU every other process but this one used meanwhile (/proc/stat): other work on the machine
@@ -53,6 +56,7 @@ import re
 import sys
 import tempfile
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,7 +67,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from bench.browser_latency import DRAW, FIGURE, VIEWPORT, open_app, reset, stroke
 from bench.server_start import memory_mb
-from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, REPO, start_server, stop_server
+from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, REPO, start_serve, start_server, stop_server
 
 CANVAS_SIDE = 280  # px, ui/draw/input.py's (not importable outside a Streamlit run); pen and ink come recorded
 SHARED = {"DIGITLAB_SHARED": "1"}  # every visitor without ?key= gets a lab of its own
@@ -286,14 +290,24 @@ class Student:
     async def visit(self) -> None:
         import websockets
 
+        cookie = await asyncio.to_thread(self._page_cookie)
         ws_url = self.url.replace("http://", "ws://") + "/_stcore/stream"
-        self.ws = await websockets.connect(ws_url, subprotocols=["streamlit"], max_size=None)
+        headers = {"Cookie": cookie} if cookie else None
+        self.ws = await websockets.connect(
+            ws_url, subprotocols=["streamlit"], max_size=None, additional_headers=headers
+        )
         self.receiver = asyncio.create_task(self._receive())
         msg = BackMsg()
         msg.CopyFrom(self.recording.visit)
         msg.rerun_script.context_info.url = self.url + "/"
         run = await self._rerun(msg.SerializeToString())
         await asyncio.wait_for(run.finished.wait(), VISIT_S)
+
+    def _page_cookie(self) -> str:
+        """The page's first load, as a browser's: the cookies it sets (serve.py's proxy names the student's
+        replica in one), as the websocket will send them."""
+        with urllib.request.urlopen(self.url + "/", timeout=VISIT_S) as response:
+            return "; ".join(c.split(";", 1)[0] for c in response.headers.get_all("Set-Cookie") or [])
 
     def _stroke(self, state: str) -> bytes:
         """The recorded stroke with this session's key, widget ids, fragment and drawing."""
@@ -372,7 +386,7 @@ class Student:
 
 @dataclass(frozen=True)
 class Round:
-    repo: str  # the checkout whose app served this round
+    setup: str  # the checkout whose app served this round, and how (Setup.label)
     students: int
     reading_ms: np.ndarray  # (strokes,) sent -> reading; inf when it never came
     done_ms: np.ndarray  # (strokes,) sent -> fragment run finished; inf when it did not finish
@@ -390,14 +404,30 @@ def stroke_template(recording: Recording) -> dict:
     return json.loads(canvas.json_value)["drawing"]["raw"]["objects"][0]
 
 
-async def classroom(recording: Recording, n: int, seconds: float, every: float, seed: int, repo: Path) -> Round:
+@dataclass(frozen=True)
+class Setup:
+    repo: Path  # the checkout whose app serves
+    replicas: int  # 0: `streamlit run app.py`; N: serve.py, N Streamlit processes behind haproxy
+
+    @property
+    def label(self) -> str:
+        how = "streamlit run" if self.replicas == 0 else f"serve.py --replicas {self.replicas}"
+        return f"{how}, {self.repo}"
+
+    def start(self, home: Path):
+        if self.replicas == 0:
+            return start_server(home, home / "streamlit.log", env=SHARED, repo=self.repo)
+        return start_serve(home, home / "streamlit.log", self.replicas, env=SHARED, repo=self.repo)
+
+
+async def classroom(recording: Recording, n: int, seconds: float, every: float, seed: int, setup: Setup) -> Round:
     """A fresh shared server, n students visiting and warming up, then all drawing for `seconds`."""
     strokes = round(seconds / every)
     rng = random.Random(seed)
     template = stroke_template(recording)
     states = [drawings(template, rng, strokes + 1) for _ in range(n)]  # +1: the warm-up stroke, drawn last
     home = Path(tempfile.mkdtemp(prefix="digitlab-classroom-"))
-    server = start_server(home, home / "streamlit.log", env=SHARED, repo=repo)
+    server = setup.start(home)
     try:
         students = [Student(server.url, recording, s) for s in states]
         gate = asyncio.Semaphore(CONNECT_AT_ONCE)
@@ -423,7 +453,7 @@ async def classroom(recording: Recording, n: int, seconds: float, every: float, 
     runs = [r for s in students for r in s.runs]
     ms = lambda v: np.inf if v is None else v * 1000  # noqa: E731
     return Round(
-        str(repo),
+        setup.label,
         n,
         np.array([ms(r.reading) for r in runs]),
         np.array([ms(r.done) for r in runs]),
@@ -454,9 +484,9 @@ async def rounds(args) -> list[Round]:
     out = []
     for i in range(args.repeats):
         for n in args.students:
-            for repo in args.repo:
-                r = await classroom(recording, n, args.seconds, args.every, seed=1000 * i + n, repo=repo)
-                where = f" ({repo})" if len(args.repo) > 1 else ""
+            for setup in args.setups:
+                r = await classroom(recording, n, args.seconds, args.every, seed=1000 * i + n, setup=setup)
+                where = f" ({setup.label})" if len(args.setups) > 1 else ""
                 print(
                     f"round {i + 1}, {n:>2} students{where}: p50 {p(r.reading_ms, 50):6.0f} ms, "
                     f"p90 {p(r.reading_ms, 90):6.0f} ms, "
@@ -469,13 +499,13 @@ async def rounds(args) -> list[Round]:
 
 
 def report(results: list[Round], args) -> None:
-    for repo in args.repo:
-        if len(args.repo) > 1:
-            print(f"\n{repo}:", end="")
-        report_repo([r for r in results if r.repo == str(repo)], args)
+    for setup in args.setups:
+        if len(args.setups) > 1:
+            print(f"\n{setup.label}:", end="")
+        report_setup([r for r in results if r.setup == setup.label], args)
 
 
-def report_repo(results: list[Round], args) -> None:
+def report_setup(results: list[Round], args) -> None:
     one = np.median([p(r.reading_ms, 90) for r in results if r.students == 1]) if 1 in args.students else np.nan
     print(
         f"\nstroke sent -> reading received (the bars' delta), a stroke every {args.every:g} s for {args.seconds:g} s"
@@ -658,8 +688,14 @@ def main() -> int:
     parser.add_argument(
         "--repo", type=lambda d: Path(d).resolve(), action="append", help="a checkout whose app to serve (repeatable)"
     )
+    parser.add_argument(
+        "--replicas",
+        type=lambda s: [int(n) for n in s.split(",")],
+        default=[0],
+        help="0: streamlit run app.py; N: serve.py with N replicas; a list takes turns (default 0)",
+    )
     args = parser.parse_args()
-    args.repo = args.repo or [REPO]
+    args.setups = [Setup(repo, n) for repo in args.repo or [REPO] for n in args.replicas]
     if args.validate:
         asyncio.run(validate(args))
     else:
