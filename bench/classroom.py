@@ -71,6 +71,7 @@ from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, REPO, start_serve, start_
 
 CANVAS_SIDE = 280  # px, ui/draw/input.py's (not importable outside a Streamlit run); pen and ink come recorded
 SHARED = {"DIGITLAB_SHARED": "1"}  # every visitor without ?key= gets a lab of its own
+NO_WORKER = {**SHARED, "DIGITLAB_WORKERS": "0"}
 CANVAS_SUFFIX = "-draw_canvas"  # widget id of the canvas: $$ID-<hash>-draw_canvas
 READING_SUFFIX = "-draw_probs_chart"  # element id of the probability bars: the reading
 ELEMENT_ID = re.compile(rb"[\x01-\x7f]\$\$ID-[0-9a-f]{32}-", re.DOTALL)  # a length byte (ids are short), an id
@@ -417,7 +418,8 @@ class Setup:
     def start(self, home: Path):
         if self.replicas == 0:
             return start_server(home, home / "streamlit.log", env=SHARED, repo=self.repo)
-        return start_serve(home, home / "streamlit.log", self.replicas, env=SHARED, repo=self.repo)
+        # nobody trains here: no worker process warming TensorFlow up, as a lone server starts none until then
+        return start_serve(home, home / "streamlit.log", self.replicas, env=NO_WORKER, repo=self.repo)
 
 
 async def classroom(recording: Recording, n: int, seconds: float, every: float, seed: int, setup: Setup) -> Round:
