@@ -107,18 +107,20 @@ def relay(process: subprocess.Popen, prefix: str) -> None:
             print(prefix + text, flush=True)
 
 
-def wait_healthy(process: subprocess.Popen, port: int) -> None:
-    deadline = time.monotonic() + HEALTH_S
+def wait_healthy(url: str, process: subprocess.Popen, within_s: float = HEALTH_S, every_s: float = 0.2) -> None:
+    """Return once the Streamlit server at `url` answers /_stcore/health; RuntimeError if `process` exits first
+    or it does not answer `within_s`. (The browser tests and benches wait for their servers with it too.)"""
+    deadline = time.monotonic() + within_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"a replica exited with code {process.returncode} as it started (its log is above)")
+            raise RuntimeError(f"exited with code {process.returncode} as it started")
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
                 if r.status == 200:
                     return
         except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"a replica did not answer within {HEALTH_S} s")
+            time.sleep(every_s)
+    raise RuntimeError(f"did not answer within {within_s:g} s")
 
 
 def lan_addresses() -> list[str]:
@@ -157,7 +159,11 @@ def serve(address: str, port: int, replicas: int, workers: int, haproxy: str | N
     try:
         if replicas == 1:
             processes["replica"] = start_replica("replica", address, port, workers)
-            wait_healthy(processes["replica"], port)
+            local = "127.0.0.1" if address in ("0.0.0.0", "") else address
+            try:
+                wait_healthy(f"http://{local}:{port}", processes["replica"])
+            except RuntimeError as error:
+                raise RuntimeError(f"the server {error} (its log is above)") from None
         else:
             ports = [free_port() for _ in range(replicas)]
             for i, p in enumerate(ports, 1):
@@ -166,7 +172,10 @@ def serve(address: str, port: int, replicas: int, workers: int, haproxy: str | N
                 worker = [sys.executable, "-m", "training", "worker", "--workers", str(workers)]
                 processes["worker"] = start("worker", worker, dict(os.environ))
             for i, p in enumerate(ports, 1):
-                wait_healthy(processes[f"replica {i}"], p)
+                try:
+                    wait_healthy(f"http://127.0.0.1:{p}", processes[f"replica {i}"])
+                except RuntimeError as error:
+                    raise RuntimeError(f"replica {i} {error} (its log is above)") from None
             config = Path(tempfile.mkdtemp(prefix="digitlab-serve-")) / "haproxy.cfg"
             config.write_text(haproxy_config(address, port, ports))
             processes["haproxy"] = subprocess.Popen([haproxy, "-db", "-f", str(config)], start_new_session=True)

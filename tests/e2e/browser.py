@@ -8,10 +8,10 @@ import os
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+
+from serve import wait_healthy
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -135,18 +135,12 @@ def start_serve(
 
 def healthy(server: Server, what: str) -> Server:
     """`server` once its /_stcore/health answers; stopped, and its log raised, if it exits or does not answer."""
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"{what} exited with {server.process.returncode}:\n{server.log_text()}")
-        try:
-            with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return server
-        except OSError:
-            time.sleep(0.3)
-    stop_server(server)
-    raise RuntimeError(f"{what} did not become healthy in {STARTUP_SECONDS} s:\n{server.log_text()}")
+    try:
+        wait_healthy(server.url, server.process, STARTUP_SECONDS, every_s=0.3)
+    except RuntimeError as error:
+        stop_server(server)
+        raise RuntimeError(f"{what} {error}:\n{server.log_text()}") from None
+    return server
 
 
 def stop_server(server: Server) -> None:

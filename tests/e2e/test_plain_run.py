@@ -11,11 +11,11 @@ import re
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from serve import wait_healthy
 from tests.e2e.browser import REPO, STARTUP_SECONDS, free_port
 
 pytestmark = pytest.mark.e2e
@@ -37,18 +37,6 @@ def inotify_watches(pid: int) -> int:
         except OSError:  # a descriptor closed meanwhile
             continue
     return count
-
-
-def wait_healthy(url: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError(f"streamlit did not start (exit code {process.poll()})")
 
 
 def test_a_plain_streamlit_run_watches_nothing_and_logs_nothing_while_idle(browser, tmp_path):
@@ -73,7 +61,7 @@ def test_a_plain_streamlit_run_watches_nothing_and_logs_nothing_while_idle(brows
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     try:
         url = f"http://127.0.0.1:{port}"
-        wait_healthy(url, process)
+        wait_healthy(url, process, STARTUP_SECONDS)
         page = context.new_page()
         page.goto(url)
         page.locator(".st-key-draw_canvas canvas").last.wait_for(timeout=120_000)
