@@ -308,3 +308,28 @@ def test_a_model_deleted_in_another_tab_is_said_and_no_longer_reads(tmp_path, br
     finally:
         context.close()
         stop_server(server)
+
+
+def test_a_server_restarted_under_an_open_page_reads_the_next_stroke_with_no_error(tmp_path, page):
+    """The page reconnects to the new server, which has a new session: its first run is a full one and knows the
+    canvas only once it is drawn. It used to ask for a fragment-scoped rerun there, an error shown on the page."""
+    from tests.e2e.browser import free_port
+
+    port = free_port()
+    server = start_server(tmp_path, tmp_path / "first.log", port=port)
+    open_draw_page(page, server.url)
+    draw(page, SEVEN)
+    expect(prediction(page)).to_have_text("7")
+    server.process.kill()
+    server.process.wait()
+    server = start_server(tmp_path, tmp_path / "second.log", port=port)
+    try:
+        page.wait_for_selector("[data-test-connection-state='CONNECTED']", timeout=60_000)
+        page.get_by_role("button", name="Reset canvas & history").click()
+        draw(page, ONE)
+        expect(prediction(page)).to_have_text("1", timeout=60_000)  # the new server reads the page's strokes
+        page.wait_for_selector("[data-test-script-state='notRunning']")
+        expect(page.get_by_test_id("stException")).to_have_count(0)
+        assert "Traceback" not in server.log_text()
+    finally:
+        stop_server(server)

@@ -115,8 +115,10 @@ def _live(models: dict[str, Classifier], source: str, slots: Slots) -> None:
         if source != "Upload":
             with slots.input:
                 drawn = canvas_input(known=picture)
-            if drawn.digest != picture.digest:  # not seen in practice; a reading of another picture must not stay
-                st.rerun(scope="fragment")
+            if drawn.digest != picture.digest:  # a reading of another picture must not stay. Seen once a server
+                # restarted under an open page: the new session's first run knows the canvas only once it is drawn.
+                # That run is a full one, where a fragment-scoped rerun is an error: rerun the page.
+                st.rerun()
         if analysis.steps is not None and (previous is None or previous[1] is not analysis):
             time.sleep(READING_HEAD_START)  # the reading is drawn before the explanations: docs/latency.md#head-start
         with slots.teach:
