@@ -18,6 +18,7 @@ once, whichever replica's pages are open. With --replicas 1, or without haproxy,
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import shutil
 import signal
@@ -28,11 +29,13 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent
 MAX_REPLICAS = 4  # each replica holds its own models and sessions (~170 MB with a class on it)
 HEALTH_S = 90  # a replica's start, TensorFlow-free, takes 2-3 s; a loaded machine takes longer
+RESTART_S = 30  # a replica or worker that ends this soon after it was started again is not: it would only end again
 BANNER = ("You can now view your Streamlit app", "URL: http")  # a replica's own address: not the one to share
 
 HAPROXY = """\
@@ -144,7 +147,9 @@ def stop(processes: list[subprocess.Popen]) -> None:
 
 
 def serve(address: str, port: int, replicas: int, workers: int, haproxy: str | None) -> int:
-    """Start the replicas and the worker, then haproxy; return when any ends (exit code 1) or on Ctrl-C / SIGTERM."""
+    """Start the replicas and the worker, then haproxy, and keep them going: a replica or the worker that ends is
+    started again. Returns on Ctrl-C or SIGTERM (0), or when haproxy ends or a process started again ends within
+    RESTART_S (1)."""
     if replicas > 1 and not (haproxy and os.access(haproxy, os.X_OK)):
         print(
             "haproxy is not installed, so one Streamlit process serves (one core for drawing): "
@@ -152,42 +157,48 @@ def serve(address: str, port: int, replicas: int, workers: int, haproxy: str | N
             flush=True,
         )
         replicas = 1
-    processes: dict[str, subprocess.Popen] = {}  # the replicas, the worker, haproxy: by name
+    starters: dict[str, Callable[[], subprocess.Popen]] = {}  # by name: how to start each (again)
+    if replicas == 1:  # one process on the port itself, training with workers of its own
+        ports = [port]
+        urls = {"replica": f"http://{'127.0.0.1' if address in ('0.0.0.0', '') else address}:{port}"}
+        starters["replica"] = functools.partial(start_replica, "replica", address, port, workers)
+    else:
+        ports = [free_port() for _ in range(replicas)]
+        urls = {f"replica {i}": f"http://127.0.0.1:{p}" for i, p in enumerate(ports, 1)}
+        for name, p in zip(urls, ports, strict=True):
+            starters[name] = functools.partial(start_replica, name, "127.0.0.1", p, 0)
+        if workers:
+            worker = [sys.executable, "-m", "training", "worker", "--workers", str(workers)]
+            starters["worker"] = functools.partial(start, "worker", worker, dict(os.environ))
+    processes: dict[str, subprocess.Popen] = {}  # by name: the replicas, the worker, haproxy
+    restarted: dict[str, float] = {}  # when each was last started again
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())
     try:
-        if replicas == 1:
-            processes["replica"] = start_replica("replica", address, port, workers)
-            local = "127.0.0.1" if address in ("0.0.0.0", "") else address
+        for name, begin in starters.items():
+            processes[name] = begin()
+        for name, url in urls.items():
             try:
-                wait_healthy(f"http://{local}:{port}", processes["replica"])
+                wait_healthy(url, processes[name])
             except RuntimeError as error:
-                raise RuntimeError(f"the server {error} (its log is above)") from None
-        else:
-            ports = [free_port() for _ in range(replicas)]
-            for i, p in enumerate(ports, 1):
-                processes[f"replica {i}"] = start_replica(f"replica {i}", "127.0.0.1", p, workers=0)
-            if workers:
-                worker = [sys.executable, "-m", "training", "worker", "--workers", str(workers)]
-                processes["worker"] = start("worker", worker, dict(os.environ))
-            for i, p in enumerate(ports, 1):
-                try:
-                    wait_healthy(f"http://127.0.0.1:{p}", processes[f"replica {i}"])
-                except RuntimeError as error:
-                    raise RuntimeError(f"replica {i} {error} (its log is above)") from None
+                raise RuntimeError(f"{name} {error} (its log is above)") from None
+        if replicas > 1:
             config = Path(tempfile.mkdtemp(prefix="digitlab-serve-")) / "haproxy.cfg"
             config.write_text(haproxy_config(address, port, ports))
             processes["haproxy"] = subprocess.Popen([haproxy, "-db", "-f", str(config)], start_new_session=True)
-        shown = lan_addresses() if address in ("0.0.0.0", "") else [address]
-        for a in shown:
+        for a in lan_addresses() if address in ("0.0.0.0", "") else [address]:
             print(f"Digit Lab for everyone on this network: http://{a}:{port}", flush=True)
         print(f"({replicas} Streamlit process{'es' if replicas > 1 else ''}; Ctrl-C stops the server)", flush=True)
         while not stopping.wait(0.5):
-            for name, p in processes.items():
-                if p.poll() is not None:
+            for name, p in list(processes.items()):
+                if p.poll() is None:
+                    continue
+                if name == "haproxy" or time.monotonic() - restarted.get(name, -RESTART_S) < RESTART_S:
                     print(f"digitlab: {name} ended with code {p.returncode}; stopping the server", flush=True)
                     return 1
+                print(f"digitlab: {name} ended with code {p.returncode}; starting it again", flush=True)
+                processes[name], restarted[name] = starters[name](), time.monotonic()
         return 0
     except RuntimeError as error:
         print(f"digitlab: {error}", file=sys.stderr, flush=True)

@@ -203,6 +203,8 @@ def fill_train_form(page, name: str, epochs: int, images: int | None = None) -> 
     the form's default) and the model's `name`, each edit waited for. Train is not pressed."""
     from playwright.sync_api import expect
 
+    page.wait_for_selector("[data-test-script-state='notRunning']")
+    expect(page.get_by_role("spinbutton", name="Epochs", exact=True)).to_have_count(1)  # a form redrawn: once
     set_number(page, "Epochs", epochs)
     edit_landed(page)  # the edit's rerun redraws the form: a field filled meanwhile would be lost
     if images is not None:

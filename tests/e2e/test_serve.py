@@ -7,9 +7,14 @@ on either, and a cookie naming no replica still gets a working page.
 
 from __future__ import annotations
 
+import os
+import re
+import signal
 import subprocess
 import sys
+import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -97,13 +102,67 @@ def test_a_cookie_naming_no_replica_gets_a_working_page_and_a_lab_of_its_own(ser
     expect(prediction(page)).to_have_text("7")
 
 
+def replica_pids(server) -> dict[str, int]:
+    """{"r1": pid, ...}: serve.py's replica processes running now, by the name haproxy gives them (its config maps
+    each name to a port)."""
+    children = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == server.process.pid:
+                children[int(stat.parent.name)] = (stat.parent / "cmdline").read_bytes().split(b"\0")
+        except (OSError, IndexError, ValueError):
+            continue
+    haproxy = next(args for args in children.values() if args[0].endswith(b"haproxy"))
+    config = Path(haproxy[haproxy.index(b"-f") + 1].decode()).read_text()
+    ports = dict(re.findall(r"server (r\d+) 127\.0\.0\.1:(\d+)", config))
+    by_port = {
+        args[args.index(b"--server.port") + 1].decode(): pid for pid, args in children.items() if b"streamlit" in args
+    }
+    return {name: by_port[port] for name, port in ports.items() if port in by_port}  # a replica down: not there
+
+
+@pytest.mark.e2e
+def test_a_replica_killed_is_started_again_and_its_visitor_reads_on_in_their_lab(served, person):
+    """kill -9 on the replica a visitor is on: the open page reconnects by itself (the page reruns in a new
+    session, on the replica started again or the other one), in the same lab, and reads the next stroke; the
+    launcher says what happened and starts the replica again."""
+    anna = person()
+    open_draw_page(anna, served.url)
+    key = lab_key(anna)
+    draw(anna, SEVEN)
+    anna.get_by_role("button", name="Save as 7").click()
+    expect(anna.get_by_role("heading", name="My drawings (1)")).to_be_visible()
+    anna.get_by_role("button", name="Reset canvas & history").click()  # her last action: the canvas, cleared
+    expect(prediction(anna)).to_have_text("—")
+    name = replica(anna)
+    killed = replica_pids(served)[name]
+    os.kill(killed, signal.SIGKILL)
+
+    for _ in range(60):  # the launcher starts it again, as a new process
+        pids = replica_pids(served)
+        if pids.get(name, killed) != killed:
+            break
+        time.sleep(0.5)
+    assert pids[name] != killed
+    assert f"digitlab: replica {name[1:]} ended with code -9; starting it again" in served.log_text()
+    anna.wait_for_selector("[data-test-connection-state='CONNECTED']", timeout=60_000)
+    draw(anna, SEVEN)
+    expect(prediction(anna)).to_have_text("7", timeout=60_000)
+    assert lab_key(anna) == key
+    expect(anna.get_by_role("heading", name="My drawings (1)")).to_be_visible()
+    assert "Traceback" not in served.log_text()
+
+
 def test_without_haproxy_one_process_serves_and_the_log_says_why(tmp_path):
     """No haproxy: one sentence, and the app still answers on the port, from one Streamlit process."""
     server = start_serve(tmp_path, tmp_path / "serve.log", replicas=2, args=("--haproxy", str(tmp_path / "haproxy")))
     try:
         with urllib.request.urlopen(server.url + "/", timeout=10) as response:
             assert response.status == 200 and response.headers.get("Set-Cookie") is None  # no proxy in front
-        log = server.log_text()
+        for _ in range(50):  # the launcher says how many processes serve once it has seen the server answer
+            if "(1 Streamlit process;" in (log := server.log_text()):
+                break
+            time.sleep(0.1)
         assert "haproxy is not installed, so one Streamlit process serves" in log
         assert "(1 Streamlit process;" in log and "Traceback" not in log
     finally:
