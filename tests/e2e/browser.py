@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from serve import wait_healthy
+from serve import free_port, wait_healthy
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -48,10 +47,17 @@ class Server:
         )
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def server_env(home: Path, env: dict[str, str] | None) -> dict[str, str]:
+    """A test server's environment: its own data directory, `env` added. It trains with its own worker, as
+    `make run` does (the unit tests' default of none is not a server's)."""
+    return {
+        **os.environ,
+        "DIGITLAB_WORKERS": "1",
+        **(env or {}),
+        "DIGITLAB_HOME": str(home),
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "PYTHONUNBUFFERED": "1",
+    }
 
 
 def start_server(
@@ -68,14 +74,7 @@ def start_server(
     adds settings (DIGITLAB_SHARED=1 for a shared server); `port` when a setting must name it beforehand;
     `repo` runs another checkout's app (a bench comparing two)."""
     port = port or free_port()
-    # a server trains with its own worker, as `make run` does (the unit tests' default of none is not its)
-    env = {
-        **os.environ,
-        "DIGITLAB_HOME": str(home),
-        "TF_CPP_MIN_LOG_LEVEL": "3",
-        "DIGITLAB_WORKERS": "1",
-        **(env or {}),
-    }
+    env = server_env(home, env)
     out = open(log, "ab")
     process = subprocess.Popen(
         [
@@ -109,14 +108,7 @@ def start_serve(
     """`python serve.py` (what `make serve` runs: `replicas` Streamlit processes behind haproxy) on a free loopback
     port with its own $DIGITLAB_HOME, `args` added; returns once /_stcore/health answers through the proxy."""
     port = free_port()
-    env = {
-        **os.environ,
-        "DIGITLAB_WORKERS": "1",
-        **(env or {}),
-        "DIGITLAB_HOME": str(home),
-        "TF_CPP_MIN_LOG_LEVEL": "3",
-        "PYTHONUNBUFFERED": "1",
-    }
+    env = server_env(home, env)
     out = log.open("ab")
     command = [
         sys.executable,

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from model.drawings import DrawingStore
-from tests.e2e.browser import shoot, start_server, stop_server
+from tests.e2e.browser import free_port, shoot, start_server, stop_server
 
 pytestmark = pytest.mark.e2e
 
@@ -313,8 +313,6 @@ def test_a_model_deleted_in_another_tab_is_said_and_no_longer_reads(tmp_path, br
 def test_a_server_restarted_under_an_open_page_reads_the_next_stroke_with_no_error(tmp_path, page):
     """The page reconnects to the new server, which has a new session: its first run is a full one and knows the
     canvas only once it is drawn. It used to ask for a fragment-scoped rerun there, an error shown on the page."""
-    from tests.e2e.browser import free_port
-
     port = free_port()
     server = start_server(tmp_path, tmp_path / "first.log", port=port)
     open_draw_page(page, server.url)
