@@ -29,8 +29,9 @@ def test_watch_two_epochs_then_replay_epoch_1(server, page):
     expect(page.get_by_role("button", name="Train", exact=True)).to_be_visible(timeout=60_000)
     pick_preset(page, "784-128-64-10 ReLU, Adam", "The first notebook's network")
     set_number(page, "Epochs", 2)
-    set_number(page, "Batch size", 32)  # all 60,000 images in small steps: each epoch lasts several seconds,
-    # longer than the page's 2 s between looks, so epoch 1's picture is on screen for a while
+    set_number(page, "Batch size", 16)  # all 60,000 images in small steps: each epoch lasts several seconds,
+    # longer than the page's 2 s between looks, so epoch 1's picture is on screen for a while (at 32, an epoch took
+    # 2-3 s on a fast machine, and the page sometimes missed it)
     name = page.get_by_role("textbox", name="Model name")
     name.fill("e2e-watched")
     name.press("Enter")

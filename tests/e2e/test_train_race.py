@@ -61,7 +61,7 @@ def test_train_pressed_on_the_form_a_preset_is_replacing_starts_nothing_and_keep
 
     set_number(page, "Epochs", 1)  # what the person meant, on the form they now see
     page.get_by_role("button", name="Train", exact=True).click()
-    expect(page.get_by_role("heading", name="Training typed-in-the-race")).to_be_visible()
+    # one small epoch from a warm worker can end before this slowed server draws it training: the end is what counts
     expect(page.get_by_role("heading", name="typed-in-the-race is trained")).to_be_visible(timeout=RUN_MS)
     assert len(Registry(slow_server.home).get("typed-in-the-race").history) == 1
     page.get_by_role("button", name="Close", exact=True).click()
